@@ -1,0 +1,64 @@
+# The results tracker. Two commands: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+FLASK := $(BIN)/flask --app tracker
+PG_BIN ?= /usr/lib/postgresql/15/bin
+
+.PHONY: run test test-sqlite test-postgres browser-deps install install-test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# The app and what it needs to serve (psycopg for PostgreSQL, gunicorn for deployment).
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[postgres,server]'
+	touch $@
+
+# Everything the tests need on top.
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[postgres,server,test]'
+	touch $@ $(VENV)/.installed-run
+
+install: $(VENV)/.installed-run
+install-test: $(VENV)/.installed-test
+
+run: install
+	@mkdir -p instance
+	$(FLASK) db upgrade
+	$(FLASK) load-demo-if-empty
+	@echo "Serving the results tracker on http://127.0.0.1:$(PORT)  (Ctrl-C stops it)"
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+# Real-browser tests use Debian's Chromium; installed here when it is missing.
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "Installing Chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+# SQLite always; PostgreSQL too when the server binaries are on the machine.
+test: install-test browser-deps
+	$(BIN)/python -m pytest
+	@if [ -x $(PG_BIN)/initdb ]; then \
+		$(MAKE) --no-print-directory test-postgres; \
+	else \
+		echo "PostgreSQL server binaries not found in $(PG_BIN): ONLY SQLite ran."; \
+	fi
+
+test-sqlite: install-test browser-deps
+	$(BIN)/python -m pytest
+
+test-postgres: install-test
+	$(BIN)/python scripts/with_postgres.py $(BIN)/python -m pytest -m "not browser"
+
+lint: install-test
+	$(BIN)/ruff check tracker tests bench scripts
+
+bench: install-test
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

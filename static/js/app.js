@@ -1,0 +1,39 @@
+// Small behaviours on top of htmx. Everything works without this file; it only helps.
+(function () {
+  "use strict";
+
+  // Show a clear message when an htmx request fails (network error, 403, 500...).
+  function showRequestError(text) {
+    var box = document.getElementById("request-error");
+    if (!box) { return; }
+    box.textContent = text;
+    box.hidden = false;
+  }
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    var messages = {
+      400: "The form expired or was not understood. Reload the page and try again. Nothing was changed.",
+      403: "Your role does not allow this. Nothing was changed.",
+      404: "That record no longer exists, or you do not have access to it.",
+      413: "The upload is too large. Nothing was saved.",
+      503: "The database is unavailable just now. Nothing was saved; try again in a moment."
+    };
+    showRequestError(messages[status] || "The server could not finish this request (" + status + "). Nothing was saved.");
+  });
+
+  document.addEventListener("htmx:sendError", function () {
+    showRequestError("The server could not be reached. What you typed is still on the page; try again.");
+  });
+
+  document.addEventListener("htmx:beforeRequest", function () {
+    var box = document.getElementById("request-error");
+    if (box) { box.hidden = true; }
+  });
+
+  // Elements with data-confirm ask before their request is sent.
+  document.addEventListener("htmx:confirm", function (event) {
+    var message = event.target.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) { event.preventDefault(); }
+  });
+})();

@@ -1,0 +1,206 @@
+"""Fixtures: an app with a fresh database per test, a client, a CLI runner, logins.
+
+The database is built once per session through the real migrations (and once more with
+the demo loaded), then copied for each test: a file copy on SQLite, ``CREATE DATABASE ...
+TEMPLATE`` on PostgreSQL. Set ``TRACKER_TEST_DATABASE_URL`` to a PostgreSQL server URL
+(``postgresql+psycopg://postgres@127.0.0.1:PORT/postgres``) to run the suite there.
+"""
+
+import itertools
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tracker import create_app
+from tracker.extensions import db
+
+PG_URL = os.environ.get("TRACKER_TEST_DATABASE_URL", "")
+DEMO_PASSWORDS = {
+    "admin": ("admin@demo.test", "demo-admin-pass"),
+    "manager": ("manager@demo.test", "demo-manager-pass"),
+    "officer": ("officer@demo.test", "demo-officer-pass"),
+    "liaison": ("liaison@demo.test", "demo-liaison-pass"),
+    "auditor": ("auditor@demo.test", "demo-auditor-pass"),
+}
+ROLES = ("manager", "officer", "liaison", "auditor")
+_counter = itertools.count()
+
+
+def _build(url: str, instance: Path, with_demo: bool) -> None:
+    from flask_migrate import upgrade
+
+    os.environ["TRACKER_INSTANCE_PATH"] = str(instance)
+    try:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SECRET_KEY": "build"})
+    finally:
+        os.environ.pop("TRACKER_INSTANCE_PATH", None)
+    with app.app_context():
+        upgrade(directory=str(Path(__file__).parent.parent / "tracker" / "migrations"))
+        if with_demo:
+            from tracker.demo.loader import load_demo
+
+            load_demo()
+            db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+
+
+class SqliteDatabases:
+    dialect = "sqlite"
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.templates = {}
+        for name, demo in (("empty", False), ("demo", True)):
+            path = root / f"template-{name}.sqlite3"
+            _build(f"sqlite:///{path}", root, demo)
+            self.templates[name] = path
+
+    def new(self, kind: str) -> str:
+        path = self.root / f"test-{next(_counter)}.sqlite3"
+        shutil.copyfile(self.templates[kind], path)
+        return f"sqlite:///{path}"
+
+    def drop(self, url: str) -> None:
+        path = Path(make_url(url).database)
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+
+
+class PostgresDatabases:
+    dialect = "postgresql"
+
+    def __init__(self, server_url: str, root: Path):
+        self.server = make_url(server_url)
+        self.admin = create_engine(self.server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        self.prefix = f"t{uuid.uuid4().hex[:8]}"
+        self.templates = {}
+        for name, demo in (("empty", False), ("demo", True)):
+            database = f"{self.prefix}_template_{name}"
+            self._execute(f'CREATE DATABASE "{database}"')
+            _build(self.server.set(database=database).render_as_string(hide_password=False), root, demo)
+            self.templates[name] = database
+
+    def _execute(self, sql: str) -> None:
+        with self.admin.connect() as connection:
+            connection.execute(text(sql))
+
+    def new(self, kind: str) -> str:
+        database = f"{self.prefix}_{next(_counter)}"
+        self._execute(f'CREATE DATABASE "{database}" TEMPLATE "{self.templates[kind]}"')
+        return self.server.set(database=database).render_as_string(hide_password=False)
+
+    def drop(self, url: str) -> None:
+        self._execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+
+    def close(self) -> None:
+        for database in self.templates.values():
+            self._execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory):
+    root = tmp_path_factory.mktemp("databases")
+    if PG_URL:
+        store = PostgresDatabases(PG_URL, root)
+        yield store
+        store.close()
+    else:
+        yield SqliteDatabases(root)
+
+
+def make_app(databases, tmp_path, kind="demo", **overrides):
+    url = databases.new(kind)
+    instance = tmp_path / f"instance-{next(_counter)}"
+    instance.mkdir()
+    config = {
+        "SQLALCHEMY_DATABASE_URI": url,
+        "TESTING": True,
+        "WTF_CSRF_ENABLED": False,
+        "SECRET_KEY": "test-secret",
+        "UPLOAD_DIR": str(instance / "evidence"),
+        "SERVER_NAME": None,
+    }
+    config.update(overrides)
+    os.environ["TRACKER_INSTANCE_PATH"] = str(instance)
+    try:
+        app = create_app(config)
+    finally:
+        os.environ.pop("TRACKER_INSTANCE_PATH", None)
+    app.test_database_url = url
+    return app
+
+
+def close_app(databases, app):
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    databases.drop(app.test_database_url)
+
+
+@pytest.fixture
+def app(databases, tmp_path):
+    """The app on a fresh database holding the demo project and its accounts."""
+    application = make_app(databases, tmp_path)
+    yield application
+    close_app(databases, application)
+
+
+@pytest.fixture
+def empty_app(databases, tmp_path):
+    """The app on a fresh, migrated database with no data at all."""
+    application = make_app(databases, tmp_path, kind="empty")
+    yield application
+    close_app(databases, application)
+
+
+@pytest.fixture
+def csrf_app(databases, tmp_path):
+    """The demo app with CSRF protection on, as in production."""
+    application = make_app(databases, tmp_path, WTF_CSRF_ENABLED=True)
+    yield application
+    close_app(databases, application)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class Auth:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, role: str = "manager"):
+        email, password = DEMO_PASSWORDS[role]
+        response = self.client.post("/login", data={"email": email, "password": password})
+        assert response.status_code == 303, f"login as {role} failed: {response.status_code}"
+        return response
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+@pytest.fixture
+def demo(app):
+    """The demo project's id and a few of its rows' ids, for building URLs."""
+    from tracker.demo.loader import demo_project
+
+    with app.app_context():
+        return demo_project().id

@@ -1,0 +1,201 @@
+"""The results tracker: a Flask app for a donor-funded project's results framework."""
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, g, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+
+from . import config as config_module
+from .extensions import csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Content-Security-Policy: only the app's own scripts, styles and images; no inline script.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def _secret_key(instance_path: Path) -> str:
+    """The secret key kept in instance/secret_key, generated on first use (never committed)."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_hex(32)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints, CLI commands and error pages."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("TRACKER_INSTANCE_PATH") or str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_object(config_module.Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    config_module.load_environment(app.config)
+    if test_config:
+        app.config.update(test_config)
+
+    instance_path = Path(app.instance_path)
+    instance_path.mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance_path / 'tracker.sqlite3'}"
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(instance_path)
+    if not app.config.get("UPLOAD_DIR"):
+        app.config["UPLOAD_DIR"] = str(instance_path / "evidence")
+    # Werkzeug answers 413 above this; a little room is left for the form's other fields.
+    app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024 + 64 * 1024
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Please log in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    from .database import configure_engine
+
+    with app.app_context():
+        configure_engine(db.engine)
+
+    from .audit import trail
+
+    trail.install()
+    _register_blueprints(app)
+    _register_cli(app)
+    _register_errors(app)
+    _register_request_hooks(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .accounts.routes import bp as accounts_bp
+    from .audit.routes import bp as audit_bp
+    from .budget.routes import bp as budget_bp
+    from .evidence.routes import bp as evidence_bp
+    from .exports.routes import bp as exports_bp
+    from .progress.routes import bp as progress_bp
+    from .projects.routes import bp as projects_bp
+    from .results.routes import bp as results_bp
+
+    for blueprint in (projects_bp, accounts_bp, results_bp, progress_bp, budget_bp, evidence_bp,
+                      exports_bp, audit_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_cli(app: Flask) -> None:
+    from .cli import register
+
+    register(app)
+
+
+def _register_errors(app: Flask) -> None:
+    from .htmx import is_htmx
+
+    def error_page(status: int, title: str, message: str):
+        template = "errors/_error.html" if is_htmx() else "errors/error.html"
+        return render_template(template, status=status, title=title, message=message), status
+
+    @app.errorhandler(400)
+    def bad_request(_error):
+        return error_page(400, "Bad request", "The request could not be understood. Nothing was changed.")
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_error):
+        return error_page(400, "Form expired",
+                          "The form's security token is missing or out of date. Reload the page and "
+                          "try again. Nothing was changed.")
+
+    @app.errorhandler(403)
+    def forbidden(_error):
+        return error_page(403, "Not allowed", "Your role on this project does not allow this. Nothing was changed.")
+
+    @app.errorhandler(404)
+    def not_found(_error):
+        return error_page(404, "Not found", "There is nothing at this address, or you do not have access to it.")
+
+    @app.errorhandler(405)
+    def not_allowed(_error):
+        return error_page(405, "Method not allowed", "This address does not accept that kind of request.")
+
+    @app.errorhandler(413)
+    def too_large(_error):
+        limit = app.config["MAX_UPLOAD_MB"]
+        return error_page(413, "File too large",
+                          f"The upload is larger than the limit of {limit} MB. Nothing was saved.")
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(_error):
+        db.session.rollback()
+        return error_page(503, "Database unavailable",
+                          "The database cannot be reached or written just now. Nothing was saved; "
+                          "try again in a moment.")
+
+    @app.errorhandler(500)
+    def server_error(_error):
+        db.session.rollback()
+        return error_page(500, "Something went wrong",
+                          "The server could not finish this request. Nothing was saved.")
+
+
+def _register_request_hooks(app: Flask) -> None:
+    from .audit.trail import set_actor
+    from .permissions import can
+
+    @app.before_request
+    def remember_actor():
+        if current_user.is_authenticated:
+            set_actor(current_user.id, current_user.email)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.context_processor
+    def template_helpers():
+        from . import formatting
+
+        return {"can": can, "project": g.get("project"), "role": g.get("role"), "fmt": formatting,
+                "nav_sections": _nav_sections(app)}
+
+
+# The project navigation: (label, endpoint, action needed). Shown when the endpoint exists.
+PROJECT_NAV = (
+    ("Overview", "projects.overview", "project.view"),
+    ("Logframe", "projects.logframe", "project.view"),
+    ("This week", "progress.week", "project.view"),
+    ("Activities", "progress.activities", "project.view"),
+    ("Indicators", "results.grid", "project.view"),
+    ("Budget", "budget.overview", "project.view"),
+    ("Evidence", "evidence.register", "project.view"),
+    ("Auditor", "evidence.auditor", "evidence.review"),
+    ("Exports", "exports.index", "export"),
+    ("Audit trail", "audit.trail", "audit.view"),
+    ("Members", "accounts.members", "members.manage"),
+)
+
+
+def _nav_sections(app: Flask):
+    return [item for item in PROJECT_NAV if item[1] in app.view_functions]

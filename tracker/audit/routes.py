@@ -1,0 +1,5 @@
+"""Audit pages."""
+
+from flask import Blueprint
+
+bp = Blueprint("audit", __name__)

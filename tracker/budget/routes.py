@@ -1,0 +1,5 @@
+"""Budget pages."""
+
+from flask import Blueprint
+
+bp = Blueprint("budget", __name__)

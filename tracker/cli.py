@@ -1,0 +1,196 @@
+"""Command-line commands: ``flask --app tracker <command>``.
+
+demo                     load the demo project once (--reset reloads it)
+user create|grant|list|set-password|deactivate
+audit verify             walk the audit hash chain
+Areas add their own groups (evidence verify, backup, restore) through ``AREA_COMMANDS``.
+"""
+
+import importlib
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
+
+from .audit import trail
+from .extensions import db
+from .formatting import InputError
+
+# Modules that expose ``commands``: a list of click commands or groups to add to the CLI.
+AREA_COMMANDS = ("tracker.evidence.cli", "tracker.maintenance")
+
+
+def _read_password_stdin() -> str:
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise click.ClickException("No password on standard input.")
+    return password
+
+
+def _fail(error: Exception):
+    db.session.rollback()
+    raise click.ClickException(str(error))
+
+
+@click.command("demo")
+@with_appcontext
+@click.option("--reset", is_flag=True, help="Delete the demo project and load it again.")
+def demo_command(reset: bool):
+    """Load the demo project (a second run changes nothing)."""
+    from .demo.data import DEMO_ACCOUNTS
+    from .demo.loader import load_demo
+
+    project, loaded = load_demo(reset=reset)
+    db.session.commit()
+    if loaded:
+        click.echo(f"Loaded the demo project {project.code}: {project.title}")
+    else:
+        click.echo(f"The demo project {project.code} is already loaded; nothing changed.")
+    if current_app.config.get("DEMO_ACCOUNTS", True):
+        click.echo("Demo accounts (turn off with TRACKER_DEMO_ACCOUNTS=0):")
+        for email, _name, password, role in DEMO_ACCOUNTS:
+            click.echo(f"  {role or 'admin':8}  {email:22}  password: {password}")
+
+
+@click.command("load-demo-if-empty", hidden=True)
+@with_appcontext
+@click.pass_context
+def load_demo_if_empty(ctx):
+    """Load the demo only when the database holds no project yet (used by `make run`)."""
+    from .models import Project
+
+    if db.session.execute(select(Project.id).limit(1)).first() is None:
+        ctx.invoke(demo_command, reset=False)
+    else:
+        click.echo("The database holds projects already; the demo was not loaded again.")
+        from .demo.data import DEMO_ACCOUNTS
+        from .demo.loader import demo_project
+
+        if demo_project() is not None and current_app.config.get("DEMO_ACCOUNTS", True):
+            click.echo("Demo accounts:")
+            for email, _name, password, role in DEMO_ACCOUNTS:
+                click.echo(f"  {role or 'admin':8}  {email:22}  password: {password}")
+
+
+user_cli = AppGroup("user", help="Manage users and their roles.")
+
+
+@user_cli.command("create")
+@click.argument("email")
+@click.option("--name", required=True, help="The person's name.")
+@click.option("--admin", is_flag=True, help="Make the user an administrator.")
+@click.option("--password-stdin", is_flag=True, required=True, help="Read the password from standard input.")
+def user_create(email, name, admin, password_stdin):
+    """Create a user; the password is read from standard input, never an argument."""
+    trail.set_actor(None, "cli")
+    from .accounts import services
+
+    try:
+        user = services.create_user(email, name, _read_password_stdin(), is_admin=admin)
+    except InputError as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(f"Created {user.email}{' (admin)' if admin else ''}.")
+
+
+@user_cli.command("grant")
+@click.argument("email")
+@click.argument("project")
+@click.argument("role")
+def user_grant(email, project, role):
+    """Give EMAIL the ROLE (manager, officer, liaison, auditor) on PROJECT (code or id)."""
+    trail.set_actor(None, "cli")
+    from .accounts import services
+
+    try:
+        user = services.find_user(email)
+        target = services.find_project(project)
+        services.grant(user, target, role)
+    except InputError as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(f"{user.email} is {role} on {target.code}.")
+
+
+@user_cli.command("list")
+def user_list():
+    """List users with their roles."""
+    from .models import Membership, Project, User
+
+    users = db.session.execute(select(User).order_by(User.email)).scalars().all()
+    roles = db.session.execute(select(Membership.user_id, Project.code, Membership.role).join(Project)).all()
+    by_user: dict[int, list[str]] = {}
+    for user_id, code, role in roles:
+        by_user.setdefault(user_id, []).append(f"{role}@{code}")
+    for user in users:
+        flags = ("admin " if user.is_admin else "") + ("" if user.active else "deactivated ")
+        click.echo(f"{user.email:30} {user.name:35} {flags}{', '.join(by_user.get(user.id, []))}".rstrip())
+
+
+@user_cli.command("set-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, required=True, help="Read the password from standard input.")
+def user_set_password(email, password_stdin):
+    """Set a user's password, read from standard input."""
+    trail.set_actor(None, "cli")
+    from .accounts import services
+
+    try:
+        user = services.find_user(email)
+        password = _read_password_stdin()
+        if len(password) < 8:
+            raise InputError("A password needs at least 8 characters.")
+        user.set_password(password)
+    except InputError as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(f"Password changed for {user.email}.")
+
+
+@user_cli.command("deactivate")
+@click.argument("email")
+def user_deactivate(email):
+    """Stop a user from logging in (their history stays)."""
+    trail.set_actor(None, "cli")
+    from .accounts import services
+
+    try:
+        user = services.find_user(email)
+    except InputError as error:
+        _fail(error)
+    user.active = False
+    db.session.commit()
+    click.echo(f"{user.email} is deactivated.")
+
+
+audit_cli = AppGroup("audit", help="The audit trail.")
+
+
+@audit_cli.command("verify")
+def audit_verify():
+    """Recompute the audit hash chain; exit non-zero at the first broken event."""
+    report = trail.verify_chain(db.session)
+    if report.ok:
+        click.echo(f"Audit trail intact: {report.checked} events checked.")
+        return
+    click.echo(f"Audit trail BROKEN at event {report.broken_id}: {report.reason}. "
+               f"{report.checked} events before it are intact.", err=True)
+    sys.exit(1)
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(demo_command)
+    app.cli.add_command(load_demo_if_empty)
+    app.cli.add_command(user_cli)
+    app.cli.add_command(audit_cli)
+    for module_name in AREA_COMMANDS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name != module_name:
+                raise
+            continue
+        for command in getattr(module, "commands", []):
+            app.cli.add_command(command)

@@ -1,0 +1,5 @@
+"""Evidence pages."""
+
+from flask import Blueprint
+
+bp = Blueprint("evidence", __name__)

@@ -1,0 +1,103 @@
+"""Parsing and formatting of money, numbers, dates and ISO weeks, shared by every area.
+
+Money is an integer number of cents everywhere; text is parsed with ``Decimal`` and never
+passes through a float.
+"""
+
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+
+from markupsafe import Markup, escape
+
+
+class InputError(ValueError):
+    """Bad user input; the message is shown next to the field."""
+
+
+def parse_money_cents(raw: str, *, field: str = "Amount", allow_zero: bool = False) -> int:
+    """'1,234.5' -> 123450. Rejects negatives, zero (unless allowed), and more than two decimals."""
+    text = (raw or "").strip().replace(",", "").replace(" ", "")
+    if not text:
+        raise InputError(f"{field} is required.")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise InputError(f"{field} must be a number, for example 1250.00.") from None
+    if not value.is_finite():
+        raise InputError(f"{field} must be a number, for example 1250.00.")
+    if value.as_tuple().exponent < -2:
+        raise InputError(f"{field} can have at most two decimals.")
+    if value < 0 or (value == 0 and not allow_zero):
+        raise InputError(f"{field} must be more than zero." if not allow_zero else f"{field} cannot be negative.")
+    if value >= Decimal("1e13"):
+        raise InputError(f"{field} is too large.")
+    return int(value * 100)
+
+
+def money(cents: int | None, currency: str = "USD") -> str:
+    """123450 -> 'USD 1,234.50'."""
+    if cents is None:
+        return ""
+    sign = "-" if cents < 0 else ""
+    whole, rest = divmod(abs(int(cents)), 100)
+    return f"{sign}{currency} {whole:,}.{rest:02d}".strip()
+
+
+def amount(cents: int | None) -> str:
+    """123450 -> '1,234.50' (no currency)."""
+    if cents is None:
+        return ""
+    sign = "-" if cents < 0 else ""
+    whole, rest = divmod(abs(int(cents)), 100)
+    return f"{sign}{whole:,}.{rest:02d}"
+
+
+def cents_to_decimal(cents: int | None) -> Decimal | None:
+    return None if cents is None else (Decimal(int(cents)) / 100).quantize(Decimal("0.01"))
+
+
+def number(value, places: int | None = None) -> str:
+    """Decimal/int to text without trailing zeros: 3.0000 -> '3', 2.5000 -> '2.5'."""
+    if value is None:
+        return ""
+    value = Decimal(value)
+    if places is not None:
+        return f"{value:,.{places}f}"
+    if value == value.to_integral():
+        return f"{int(value):,}"
+    return format(value.normalize(), "f")
+
+
+def percent(value, places: int = 0) -> str:
+    if value is None:
+        return "–"
+    return f"{Decimal(value):.{places}f}%"
+
+
+def day(value: date | None) -> str:
+    """ISO date, the one format every user and spreadsheet reads the same way."""
+    return value.isoformat() if value else ""
+
+
+def iso_week(value: date) -> str:
+    year, week, _ = value.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def week_start(week: str) -> date:
+    """'2016-W47' -> the Monday of that ISO week; InputError for anything else."""
+    try:
+        year_text, week_text = week.split("-W")
+        return date.fromisocalendar(int(year_text), int(week_text), 1)
+    except (ValueError, AttributeError):
+        raise InputError(f"{week!r} is not an ISO week such as 2016-W47.") from None
+
+
+def week_range(week: str) -> tuple[date, date]:
+    start = week_start(week)
+    return start, start + timedelta(days=6)
+
+
+def multiline(text: str) -> Markup:
+    """Escape text and keep its line breaks."""
+    return Markup("<br>").join(escape(line) for line in (text or "").splitlines())

@@ -1,0 +1,32 @@
+"""The audit trail: one append-only row per change, chained by SHA-256."""
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+
+
+class AuditEvent(db.Model):
+    """An append-only record of one change or one notable act (login, export, review).
+
+    ``hash`` is the SHA-256 of the event's canonical content together with ``prev_hash``,
+    the hash of the event before it, so changing or removing any event breaks the chain
+    (``flask audit verify``). The database refuses UPDATE and DELETE on this table.
+    """
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
+    actor_id: Mapped[int | None] = mapped_column(Integer, index=True)  # no FK: history outlives users
+    actor_label: Mapped[str] = mapped_column(String(254), nullable=False, default="")
+    action: Mapped[str] = mapped_column(String(40), nullable=False, index=True)
+    table_name: Mapped[str] = mapped_column(String(60), nullable=False, default="", index=True)
+    row_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    project_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    changes: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
+    address: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)

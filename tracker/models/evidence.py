@@ -1,0 +1,107 @@
+"""Evidence: items that back up what was done and spent, their files and their links."""
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ._base import ProjectScoped, utcnow
+
+EVIDENCE_KINDS = (
+    "report",
+    "agenda",
+    "attendance_list",
+    "press_clipping",
+    "photo",
+    "receipt",
+    "contract",
+    "decision",
+    "other",
+)
+KIND_LABELS = {
+    "report": "Report",
+    "agenda": "Agenda",
+    "attendance_list": "Attendance list",
+    "press_clipping": "Press clipping",
+    "photo": "Photo",
+    "receipt": "Receipt or invoice",
+    "contract": "Contract",
+    "decision": "Decision",
+    "other": "Other",
+}
+REVIEW_STATES = ("pending", "verified", "queried")
+
+
+class StoredFile(db.Model):
+    """A file's bytes, stored once under instance/ by its SHA-256 (content-addressed)."""
+
+    __tablename__ = "stored_file"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    size: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    content_type: Mapped[str] = mapped_column(String(100), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class EvidenceItem(ProjectScoped, db.Model):
+    __tablename__ = "evidence_item"
+    __audit__ = True
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30), nullable=False, default="other")
+    title: Mapped[str] = mapped_column(Text, nullable=False)
+    dated: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    url: Mapped[str] = mapped_column(String(1000), nullable=False, default="")
+    language: Mapped[str] = mapped_column(String(10), nullable=False, default="")
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id", ondelete="RESTRICT"))
+    # The user's own file name, shown only; never used to build a path.
+    file_name: Mapped[str] = mapped_column(String(255), nullable=False, default="")
+    review_state: Mapped[str] = mapped_column(String(20), nullable=False, default="pending")
+    review_note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # Soft delete: the row stays for the audit trail.
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    file: Mapped[StoredFile | None] = relationship()
+    links: Mapped[list["EvidenceLink"]] = relationship(back_populates="evidence", cascade="all, delete-orphan")
+    reviewed_by = relationship("User", foreign_keys=[reviewed_by_id])
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS.get(self.kind, self.kind)
+
+
+class EvidenceLink(ProjectScoped, db.Model):
+    """One link from an evidence item to exactly one thing it backs up."""
+
+    __tablename__ = "evidence_link"
+    __audit__ = True
+    __table_args__ = (
+        CheckConstraint(
+            "(CASE WHEN activity_id IS NULL THEN 0 ELSE 1 END"
+            " + CASE WHEN period_id IS NULL THEN 0 ELSE 1 END"
+            " + CASE WHEN result_id IS NULL THEN 0 ELSE 1 END"
+            " + CASE WHEN expenditure_id IS NULL THEN 0 ELSE 1 END) = 1",
+            name="exactly_one_target",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence_item.id", ondelete="CASCADE"), index=True)
+    activity_id: Mapped[int | None] = mapped_column(ForeignKey("activity.id", ondelete="CASCADE"), index=True)
+    period_id: Mapped[int | None] = mapped_column(ForeignKey("indicator_period.id", ondelete="CASCADE"), index=True)
+    result_id: Mapped[int | None] = mapped_column(ForeignKey("result_node.id", ondelete="CASCADE"), index=True)
+    expenditure_id: Mapped[int | None] = mapped_column(ForeignKey("expenditure.id", ondelete="CASCADE"), index=True)
+
+    evidence: Mapped[EvidenceItem] = relationship(back_populates="links")
+    activity = relationship("Activity")
+    period = relationship("IndicatorPeriod")
+    result = relationship("ResultNode")
+    expenditure = relationship("Expenditure")

@@ -1,0 +1,53 @@
+"""A donor-funded project: the grant, its period, partners and objective."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, Date, DateTime, Integer, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ._base import utcnow
+
+
+class Project(db.Model):
+    __tablename__ = "project"
+    __audit__ = True
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)
+    title: Mapped[str] = mapped_column(String(300), nullable=False)
+    donor: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    funding_source: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    implementing_agency: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    implementing_partners: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    grant_cents: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False, default="USD")
+    start_date: Mapped[date] = mapped_column(Date, nullable=False)
+    end_date: Mapped[date] = mapped_column(Date, nullable=False)
+    objective: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    summary: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    country: Mapped[str] = mapped_column(String(2), nullable=False, default="")
+    iati_identifier: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    status_note: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    # Where the source gives no figure (budget split, targets) the demo says so, here.
+    illustrative_note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # Indicator status thresholds, as % of target: >= on_track is on track, >= at_risk at risk.
+    on_track_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2), nullable=False, default=90)
+    at_risk_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2), nullable=False, default=60)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    memberships = relationship("Membership", back_populates="project", cascade="all, delete-orphan")
+    results = relationship("ResultNode", back_populates="project", order_by="ResultNode.position",
+                           cascade="all, delete-orphan")
+    activities = relationship("Activity", back_populates="project", order_by="Activity.position",
+                              cascade="all, delete-orphan")
+    indicators = relationship("Indicator", back_populates="project", order_by="Indicator.position",
+                              cascade="all, delete-orphan")
+
+    @property
+    def audit_project_id(self) -> int:
+        return self.id
+
+    def __repr__(self) -> str:
+        return f"<Project {self.code}>"

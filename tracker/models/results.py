@@ -1,0 +1,182 @@
+"""The results framework: a tree of results, their indicators and reporting periods."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ._base import ProjectScoped, Versioned
+
+RESULT_LEVELS = ("objective", "outcome", "output")
+LEVEL_LABELS = {"objective": "Overall objective", "outcome": "Expected result", "output": "Output"}
+
+UNITS = ("number", "percent", "yesno", "qualitative")
+UNIT_LABELS = {"number": "Number", "percent": "Percent", "yesno": "Yes / no", "qualitative": "Qualitative"}
+
+PERIOD_STATES = ("draft", "submitted", "approved", "returned")
+
+
+class ResultNode(ProjectScoped, db.Model):
+    """One level of the logframe: the objective (1), an outcome (1.1) or an output (1.1.1)."""
+
+    __tablename__ = "result_node"
+    __audit__ = True
+    __table_args__ = (UniqueConstraint("project_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("result_node.id", ondelete="CASCADE"), index=True)
+    level: Mapped[str] = mapped_column(String(20), nullable=False)
+    code: Mapped[str] = mapped_column(String(20), nullable=False)
+    statement: Mapped[str] = mapped_column(Text, nullable=False)
+    assumptions: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    project = relationship("Project", back_populates="results")
+    parent: Mapped["ResultNode | None"] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list["ResultNode"]] = relationship(back_populates="parent", order_by="ResultNode.position")
+    indicators = relationship("Indicator", back_populates="result", order_by="Indicator.position")
+    activities = relationship("Activity", back_populates="result", order_by="Activity.position")
+
+    @property
+    def level_label(self) -> str:
+        return LEVEL_LABELS.get(self.level, self.level)
+
+    @property
+    def depth(self) -> int:
+        return self.code.count(".")
+
+
+class Indicator(ProjectScoped, db.Model):
+    __tablename__ = "indicator"
+    __audit__ = True
+    __table_args__ = (UniqueConstraint("project_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    result_id: Mapped[int] = mapped_column(ForeignKey("result_node.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(20), nullable=False)
+    title: Mapped[str] = mapped_column(Text, nullable=False)
+    unit: Mapped[str] = mapped_column(String(20), nullable=False, default="number")
+    # Ascending: more is better. Cumulative: each period adds to the ones before.
+    ascending: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    cumulative: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    baseline_value: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
+    baseline_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    baseline_date: Mapped[date | None] = mapped_column(Date)
+    baseline_note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    target_value: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
+    target_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    means_of_verification: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    frequency: Mapped[str] = mapped_column(String(60), nullable=False, default="")
+    responsible: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    # True where the source report gives no figure and the demo supplies one for illustration.
+    illustrative: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    project = relationship("Project", back_populates="indicators")
+    result = relationship("ResultNode", back_populates="indicators")
+    periods: Mapped[list["IndicatorPeriod"]] = relationship(
+        back_populates="indicator", order_by="IndicatorPeriod.start_date", cascade="all, delete-orphan")
+    dimensions: Mapped[list["Dimension"]] = relationship(
+        back_populates="indicator", order_by="Dimension.position", cascade="all, delete-orphan")
+
+    @property
+    def unit_label(self) -> str:
+        return UNIT_LABELS.get(self.unit, self.unit)
+
+
+class IndicatorPeriod(ProjectScoped, Versioned, db.Model):
+    """A reporting period of one indicator: its target, its actual and the approval state.
+
+    Numeric units keep values in ``target``/``actual`` (yes/no as 1/0); qualitative
+    indicators keep text in ``target_text``/``actual_text``.
+    """
+
+    __tablename__ = "indicator_period"
+    __audit__ = True
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicator.id", ondelete="CASCADE"), index=True)
+    start_date: Mapped[date] = mapped_column(Date, nullable=False)
+    end_date: Mapped[date] = mapped_column(Date, nullable=False)
+    target: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
+    actual: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
+    target_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    actual_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    comment: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    state: Mapped[str] = mapped_column(String(20), nullable=False, default="draft")
+    return_note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    indicator: Mapped[Indicator] = relationship(back_populates="periods")
+    values: Mapped[list["DisaggregatedValue"]] = relationship(back_populates="period", cascade="all, delete-orphan")
+
+    @property
+    def locked(self) -> bool:
+        return self.state == "approved"
+
+    @property
+    def has_actual(self) -> bool:
+        return self.actual is not None or bool(self.actual_text)
+
+    @property
+    def label(self) -> str:
+        return f"{self.start_date.isoformat()} – {self.end_date.isoformat()}"
+
+
+class Dimension(ProjectScoped, db.Model):
+    """A disaggregation dimension of an indicator, for example sex or city."""
+
+    __tablename__ = "dimension"
+    __audit__ = True
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicator.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    indicator: Mapped[Indicator] = relationship(back_populates="dimensions")
+    categories: Mapped[list["DimensionCategory"]] = relationship(
+        back_populates="dimension", order_by="DimensionCategory.position", cascade="all, delete-orphan")
+
+
+class DimensionCategory(ProjectScoped, db.Model):
+    __tablename__ = "dimension_category"
+    __audit__ = True
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dimension_id: Mapped[int] = mapped_column(ForeignKey("dimension.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(100), nullable=False)
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    dimension: Mapped[Dimension] = relationship(back_populates="categories")
+
+
+class DisaggregatedValue(ProjectScoped, db.Model):
+    """An actual for one category of one dimension in one period."""
+
+    __tablename__ = "disaggregated_value"
+    __audit__ = True
+    __table_args__ = (UniqueConstraint("period_id", "category_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("indicator_period.id", ondelete="CASCADE"), index=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("dimension_category.id", ondelete="CASCADE"), index=True)
+    value: Mapped[Decimal] = mapped_column(Numeric(18, 4), nullable=False)
+
+    period: Mapped[IndicatorPeriod] = relationship(back_populates="values")
+    category: Mapped[DimensionCategory] = relationship()

@@ -1,0 +1,5 @@
+"""Progress pages."""
+
+from flask import Blueprint
+
+bp = Blueprint("progress", __name__)

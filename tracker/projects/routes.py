@@ -1,0 +1,51 @@
+"""Portfolio, project overview, logframe and the health check."""
+
+from flask import Blueprint, g, render_template
+from flask_login import current_user
+
+from ..database import database_answers
+from ..extensions import db
+from ..models.progress import ACTIVITY_STATUSES, STATUS_LABELS
+from ..permissions import logged_in, public, requires
+from . import services
+
+bp = Blueprint("projects", __name__)
+
+
+@bp.route("/")
+@logged_in
+def portfolio():
+    """Every project the user can see, with grant, period and a one-line status."""
+    rows = services.visible_projects(current_user)
+    counts = services.activity_status_counts([project.id for project, _ in rows])
+    items = [(project, role, services.one_line_status(counts[project.id])) for project, role in rows]
+    return render_template("projects/portfolio.html", items=items)
+
+
+@bp.route("/projects/<int:project_id>")
+@requires("project.view")
+def overview(project_id):
+    """Objective, results with their indicators' progress, activity status counts."""
+    counts = services.activity_status_counts([project_id])[project_id]
+    return render_template(
+        "projects/overview.html",
+        framework=services.framework_rows(g.project),
+        status_counts=[(s, STATUS_LABELS[s], counts.get(s, 0)) for s in ACTIVITY_STATUSES],
+        activity_total=sum(counts.values()),
+    )
+
+
+@bp.route("/projects/<int:project_id>/logframe")
+@requires("project.view")
+def logframe(project_id):
+    """The logframe matrix: logic | indicators | means of verification | assumptions."""
+    return render_template("projects/logframe.html", framework=services.framework_rows(g.project))
+
+
+@bp.route("/healthz")
+@public
+def healthz():
+    """200 when the database answers a query, 503 when it does not."""
+    if database_answers(db.session):
+        return {"status": "ok", "database": "ok"}, 200
+    return {"status": "unavailable", "database": "not answering"}, 503

@@ -1,0 +1,5 @@
+"""Results pages."""
+
+from flask import Blueprint
+
+bp = Blueprint("results", __name__)
