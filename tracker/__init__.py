@@ -8,6 +8,7 @@ from flask import Flask, g, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 
 from . import config as config_module
 from .extensions import csrf, db, login_manager, migrate
@@ -139,6 +140,13 @@ def _register_errors(app: Flask) -> None:
         limit = app.config["MAX_UPLOAD_MB"]
         return error_page(413, "File too large",
                           f"The upload is larger than the limit of {limit} MB. Nothing was saved.")
+
+    @app.errorhandler(StaleDataError)
+    def saved_meanwhile(_error):
+        db.session.rollback()
+        return error_page(409, "Changed meanwhile",
+                          "Someone else saved this record at the same moment. Nothing of yours was saved; "
+                          "reload the page to see their version.")
 
     @app.errorhandler(OperationalError)
     def database_unavailable(_error):
