@@ -211,3 +211,9 @@ def test_environment_overrides_configuration(tmp_path, monkeypatch):
     assert app.config["SECRET_KEY"] == "from-the-environment"
     assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("other.sqlite3")
     assert app.config["MAX_UPLOAD_MB"] == 5
+
+
+def test_an_id_too_large_for_the_database_is_a_404_not_a_500(client, auth):
+    auth.login("admin")
+    assert client.get("/projects/99999999999999999999999999/logframe").status_code == 404
+    assert client.get("/projects/9223372036854775807/logframe").status_code == 404

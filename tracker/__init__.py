@@ -4,11 +4,12 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, g, render_template, request
+from flask import Flask, abort, g, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InternalError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.routing import IntegerConverter
 
 from . import config as config_module
 from .extensions import csrf, db, login_manager, migrate
@@ -60,6 +61,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["UPLOAD_DIR"] = str(instance_path / "evidence")
     # Werkzeug answers 413 above this; a little room is left for the form's other fields.
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024 + 64 * 1024
+    if int(app.config.get("PROXY_COUNT") or 0) > 0:  # behind nginx (docs/deployment.md)
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
@@ -85,7 +91,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
+class DatabaseIdConverter(IntegerConverter):
+    """``<int:...>`` in URLs, capped at the largest id a database column holds: a larger number
+    is simply not a match (404) instead of an overflow inside the database driver (500)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def _register_blueprints(app: Flask) -> None:
+    app.url_map.converters["int"] = DatabaseIdConverter
     from .accounts.routes import bp as accounts_bp
     from .audit.routes import bp as audit_bp
     from .budget.routes import bp as budget_bp
@@ -98,6 +114,9 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (projects_bp, accounts_bp, results_bp, progress_bp, budget_bp, evidence_bp,
                       exports_bp, audit_bp):
         app.register_blueprint(blueprint)
+    from .admin.routes import bp as admin_bp
+
+    app.register_blueprint(admin_bp)
 
 
 def _register_cli(app: Flask) -> None:
@@ -151,9 +170,23 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def database_unavailable(_error):
         db.session.rollback()
-        return error_page(503, "Database unavailable",
-                          "The database cannot be reached or written just now. Nothing was saved; "
-                          "try again in a moment.")
+        # The page must render without the database: rolled-back rows (the user, the project)
+        # would reload themselves from it and fail again. Answer as to a visitor instead.
+        g._login_user = login_manager.anonymous_user()
+        g.project = g.role = None
+        if request.endpoint == "projects.healthz":  # probes read JSON, whatever failed first
+            return {"status": "unavailable", "database": "not answering"}, 503
+        body, status = error_page(503, "Database unavailable",
+                                  "The database cannot be reached or written just now. Nothing was saved; "
+                                  "try again in a moment.")
+        return body, status, {"Retry-After": "30"}
+
+    @app.errorhandler(InternalError)
+    def database_internal_error(error):
+        # PostgreSQL reports a read-only database (SQLSTATE 25006) as an InternalError.
+        if getattr(error.orig, "sqlstate", None) == "25006":
+            return database_unavailable(error)
+        raise error
 
     @app.errorhandler(500)
     def server_error(_error):
@@ -170,6 +203,14 @@ def _register_request_hooks(app: Flask) -> None:
     def remember_actor():
         if current_user.is_authenticated:
             set_actor(current_user.id, current_user.email)
+
+    @app.before_request
+    def refuse_nul_characters():
+        # No one types U+0000, and PostgreSQL cannot store it in text (the save would end in a
+        # 500): such a request is refused before anything reads it. Found by tests/test_fuzz.py.
+        for values in (request.args, request.form):
+            if any("\x00" in key or "\x00" in value for key, value in values.items(multi=True)):
+                abort(400)
 
     @app.after_request
     def security_headers(response):

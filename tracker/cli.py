@@ -139,10 +139,7 @@ def user_set_password(email, password_stdin):
 
     try:
         user = services.find_user(email)
-        password = _read_password_stdin()
-        if len(password) < 8:
-            raise InputError("A password needs at least 8 characters.")
-        user.set_password(password)
+        services.set_password(user, _read_password_stdin())
     except InputError as error:
         _fail(error)
     db.session.commit()
@@ -158,9 +155,9 @@ def user_deactivate(email):
 
     try:
         user = services.find_user(email)
+        services.set_active(user, False)
     except InputError as error:
         _fail(error)
-    user.active = False
     db.session.commit()
     click.echo(f"{user.email} is deactivated.")
 
@@ -169,14 +166,22 @@ audit_cli = AppGroup("audit", help="The audit trail.")
 
 
 @audit_cli.command("verify")
-def audit_verify():
+@click.option("--anchor", metavar="HASH", help="A hash printed by an earlier run: it must still be in the chain "
+              "(detects removal of the newest events).")
+def audit_verify(anchor):
     """Recompute the audit hash chain; exit non-zero at the first broken event."""
-    report = trail.verify_chain(db.session)
+    report = trail.verify_chain(db.session, anchor=anchor)
     if report.ok:
         click.echo(f"Audit trail intact: {report.checked} events checked.")
+        if report.last_id is not None:
+            click.echo(f"Newest event {report.last_id}, hash {report.last_hash} "
+                       "(keep it outside the database and pass it as --anchor next time).")
         return
-    click.echo(f"Audit trail BROKEN at event {report.broken_id}: {report.reason}. "
-               f"{report.checked} events before it are intact.", err=True)
+    if report.anchor_missing:
+        click.echo(f"Audit trail BROKEN: {report.reason}. {report.checked} events checked.", err=True)
+    else:
+        click.echo(f"Audit trail BROKEN at event {report.broken_id}: {report.reason}. "
+                   f"{report.checked} events before it are intact.", err=True)
     sys.exit(1)
 
 

@@ -15,16 +15,19 @@ ENV_KEYS = {
     "TRACKER_DEMO_ACCOUNTS": "DEMO_ACCOUNTS",
     "TRACKER_SECURE_COOKIES": "SESSION_COOKIE_SECURE",
     "TRACKER_LOGIN_MAX_FAILURES": "LOGIN_MAX_FAILURES",
+    "TRACKER_PROXY_COUNT": "PROXY_COUNT",
 }
 
 BOOLEAN_KEYS = {"DEMO_ACCOUNTS", "SESSION_COOKIE_SECURE"}
-INTEGER_KEYS = {"MAX_UPLOAD_MB", "LOGIN_MAX_FAILURES"}
+INTEGER_KEYS = {"MAX_UPLOAD_MB", "LOGIN_MAX_FAILURES", "PROXY_COUNT"}
 
 
 class Defaults:
     # The database: SQLite in instance/ unless TRACKER_DATABASE_URL says otherwise.
     SQLALCHEMY_DATABASE_URI = None  # filled in by create_app from the instance path
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # pool_pre_ping: a pooled connection that died (database server restarted) is replaced
+    # before use instead of failing the request.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     # Uploaded evidence: size limit in megabytes and where files live (under instance/).
     MAX_UPLOAD_MB = 20
     UPLOAD_DIR = None  # default: instance/evidence
@@ -41,6 +44,10 @@ class Defaults:
     LOGIN_WINDOW_MINUTES = 15
     # Forms: the CSRF token does not expire while a page stays open for a long edit.
     WTF_CSRF_TIME_LIMIT = None
+    # Reverse proxies in front of the app (nginx for HTTPS: 1). Their X-Forwarded-For/-Proto/
+    # -Host headers are then trusted, so the client's address (login throttling, the audit
+    # trail) and the https scheme are right. 0: no proxy, the headers are ignored.
+    PROXY_COUNT = 0
     # Paging of long lists.
     PAGE_SIZE = 50
 

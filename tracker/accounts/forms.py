@@ -2,6 +2,7 @@
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from ..models import ROLES
@@ -18,4 +19,4 @@ class EmptyForm(FlaskForm):
 
 class MemberForm(FlaskForm):
     email = EmailField("Email of an existing user", validators=[DataRequired(), Length(max=254)])
-    role = SelectField("Role", choices=[(r, r.capitalize()) for r in ROLES], validators=[DataRequired()])
+    role = SelectField("Role", choices=[SelectChoice(r, r.capitalize()) for r in ROLES], validators=[DataRequired()])

@@ -1,9 +1,24 @@
 """Login, logout and a project's members."""
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+import hashlib
+import hmac
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
+from ..audit import trail
 from ..extensions import db, login_manager
 from ..formatting import InputError
 from ..models import Membership, User
@@ -12,6 +27,24 @@ from . import services
 from .forms import EmptyForm, LoginForm, MemberForm
 
 bp = Blueprint("accounts", __name__)
+
+
+AUTH_HASH_KEY = "_auth_hash"
+
+
+def auth_hash(user: User) -> str:
+    """A digest of the user's password hash kept in the session: a new password (set by
+    the person, an admin or the CLI) ends every session opened with the old one."""
+    key = str(current_app.secret_key).encode()
+    return hmac.new(key, user.password_hash.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+@bp.before_app_request
+def end_sessions_of_changed_passwords():
+    if current_user.is_authenticated and not hmac.compare_digest(
+            str(session.get(AUTH_HASH_KEY, "")), auth_hash(current_user)):
+        logout_user()
+        session.clear()
 
 
 def _safe_next(target: str | None) -> str:
@@ -44,6 +77,7 @@ def login():
             db.session.commit()
             session.clear()  # a fresh session at login (no fixation)
             login_user(user)
+            session[AUTH_HASH_KEY] = auth_hash(user)
             return redirect(_safe_next(request.args.get("next")), 303)
     elif request.method == "POST":
         status = 422
@@ -53,7 +87,9 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @logged_in
 def logout():
-    """Log out (POST only, with CSRF)."""
+    """Log out (POST only, with CSRF); the trail notes it."""
+    trail.record(db.session, "logout", table_name="user", row_id=current_user.id)
+    db.session.commit()
     logout_user()
     session.clear()
     flash("You are logged out.", "info")
@@ -105,7 +141,9 @@ def remove_member(project_id, membership_id):
 
 @bp.app_context_processor
 def logout_form():
-    return {"logout_form": EmptyForm()}
+    # Not bound to the request's data: an error page (413 for a too-large body) renders
+    # the layout without reading the body again.
+    return {"logout_form": EmptyForm(formdata=None)}
 
 
 def load_user(user_id: str):

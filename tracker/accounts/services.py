@@ -1,9 +1,11 @@
 """Accounts: creating users, granting roles, and logging in with throttling."""
 
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from flask import current_app
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..audit import trail
 from ..extensions import db
@@ -23,8 +25,7 @@ def create_user(email: str, name: str, password: str, *, is_admin: bool = False)
         raise InputError(f"{email!r} is not an email address.")
     if not name.strip():
         raise InputError("A name is required.")
-    if len(password) < 8:
-        raise InputError("A password needs at least 8 characters.")
+    check_password_rules(password)
     if db.session.execute(select(User.id).where(User.email == email)).first():
         raise InputError(f"A user with the email {email} exists already.")
     user = User(email=email, name=name.strip(), is_admin=is_admin)
@@ -32,6 +33,29 @@ def create_user(email: str, name: str, password: str, *, is_admin: bool = False)
     db.session.add(user)
     db.session.flush()
     return user
+
+
+MIN_PASSWORD_LENGTH = 8
+
+
+def check_password_rules(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InputError(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+
+
+def set_password(user: User, password: str) -> None:
+    """Give ``user`` a new password (stored hashed; the trail notes only that it changed)."""
+    check_password_rules(password)
+    user.set_password(password)
+    db.session.flush()
+
+
+def set_active(user: User, active: bool, *, acting_user: User | None = None) -> None:
+    """Deactivate (no more logins, open sessions end) or reactivate a user; history stays."""
+    if not active and acting_user is not None and acting_user.id == user.id:
+        raise InputError("You cannot deactivate your own account.")
+    user.active = active
+    db.session.flush()
 
 
 def find_user(email: str) -> User:
@@ -90,6 +114,11 @@ class Throttled(Exception):
     pass
 
 
+@cache
+def _dummy_hash() -> str:
+    return generate_password_hash("not a password of anyone")
+
+
 def authenticate(email: str, password: str, address: str) -> User:
     """The user for these credentials; InputError with one generic message otherwise.
 
@@ -102,7 +131,13 @@ def authenticate(email: str, password: str, address: str) -> User:
             "Too many failed logins for this account or from this address. "
             f"Wait {current_app.config['LOGIN_WINDOW_MINUTES']} minutes and try again.")
     user = db.session.execute(select(User).where(User.email == email)).scalar()
-    ok = user is not None and user.active and user.check_password(password)
+    stored_hash, active = (user.password_hash, user.active) if user is not None else (None, False)
+    # End the (read-only) transaction before the deliberately slow hash, so SQLite's write
+    # lock is not held while it runs: a burst of logins would otherwise queue every save.
+    db.session.rollback()
+    # Hash anyway, so an unknown email takes as long as a wrong password (no enumeration).
+    password_ok = check_password_hash(stored_hash or _dummy_hash(), password)
+    ok = user is not None and password_ok and active
     db.session.add(LoginAttempt(email=email, address=address[:64], success=ok))
     if not ok:
         trail.record(db.session, "login_failed", changes={"email": email})

@@ -1,5 +1,111 @@
-"""Audit pages."""
+"""Audit pages: a record's history panel, the project's trail with filters, its exports.
 
-from flask import Blueprint
+Every view here needs ``audit.view`` (managers, auditors, admins): the history panel shows
+who changed what and from which address, the same facts as the trail page.
+"""
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, abort, current_app, g, make_response, request, url_for
+from wtforms.fields.choices import SelectChoice
+
+from ..extensions import db
+from ..formatting import InputError
+from ..htmx import render
+from ..permissions import requires
+from . import services
+from .forms import TrailFilterForm
 
 bp = Blueprint("audit", __name__)
+
+
+@bp.route("/projects/<int:project_id>/history/<table>/<int:row_id>")
+@requires("audit.view")
+def history(project_id, table, row_id):
+    """The changes of one record (a panel loaded lazily by htmx, or a page of its own)."""
+    try:
+        entries = services.record_history(project_id, table, row_id)
+    except InputError:
+        abort(404)
+    return render("audit/history.html", "audit/_history.html", entries=entries, table=table, row_id=row_id,
+                  table_label=services.audited_tables()[table])
+
+
+def _filter_from_request(project_id: int | None) -> tuple[TrailFilterForm, services.TrailFilter, bool]:
+    """The filter form bound to the query string, and the filter built from its valid fields."""
+    choices = services.filter_choices(project_id)
+    form = TrailFilterForm(request.args)
+    form.actor.choices = [SelectChoice("", "Anyone")] + [SelectChoice(a, a) for a in choices["actors"]]
+    form.action.choices = [SelectChoice("", "Any action")] + [
+        SelectChoice(a, services.action_label(a)) for a in choices["actions"]]
+    form.table.choices = [SelectChoice("", "Any record")] + [
+        SelectChoice(name, label) for name, label in services.audited_tables().items()]
+    valid = form.validate()
+    flt = services.TrailFilter()
+    for name in ("actor", "action", "table", "row_id", "date_from", "date_to"):
+        field = getattr(form, name)
+        if not field.errors and field.data not in (None, ""):
+            setattr(flt, name, field.data)
+    page = request.args.get("page", "1")
+    flt.page = int(page) if page.isdigit() and 0 < len(page) < 7 else 1
+    return form, flt, valid
+
+
+def trail_response(project_id: int | None, page: str, links: dict):
+    """The trail page (or its fragment for htmx) of one project or of the system scope.
+
+    ``links`` holds the base URLs of the trail and its two exports; the filter is added to
+    them as a query string, so every link keeps it.
+    """
+    form, flt, valid = _filter_from_request(project_id)
+    result = services.trail_page(project_id, flt, int(current_app.config["PAGE_SIZE"]))
+    flt.page = result.page
+    return render(page, "audit/_trail.html", status=200 if valid else 422, form=form, flt=flt, result=result,
+                  links=links, history_project_id=project_id, history_tables=services.audited_tables())
+
+
+def export_response(project_id: int | None, file_format: str, scope_name: str):
+    """The filtered trail as a download; the export is itself recorded in the trail."""
+    _form, flt, _valid = _filter_from_request(project_id)
+    if file_format == "csv":
+        content = services.trail_csv(project_id, flt)
+        mimetype = "text/csv"
+    else:
+        content = services.trail_xlsx(project_id, flt, scope_name)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    services.record_export(project_id, flt, file_format)
+    db.session.commit()
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
+    response = make_response(content)
+    response.mimetype = mimetype
+    if mimetype.startswith("text/"):
+        response.headers["Content-Type"] = f"{mimetype}; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="audit-trail-{scope_name}-{stamp}.{file_format}"'
+    return response
+
+
+def _project_links(project_id: int) -> dict:
+    return {"trail": url_for("audit.trail", project_id=project_id),
+            "csv": url_for("audit.export_csv", project_id=project_id),
+            "xlsx": url_for("audit.export_xlsx", project_id=project_id)}
+
+
+@bp.route("/projects/<int:project_id>/audit")
+@requires("audit.view")
+def trail(project_id):
+    """The project's audit trail, newest first, filtered and paged; filters live in the URL."""
+    return trail_response(project_id, "audit/trail.html", _project_links(project_id))
+
+
+@bp.route("/projects/<int:project_id>/audit/export.csv")
+@requires("audit.view")
+def export_csv(project_id):
+    """The filtered trail as CSV (UTF-8 with BOM; text that looks like a formula stays text)."""
+    return export_response(project_id, "csv", g.project.code)
+
+
+@bp.route("/projects/<int:project_id>/audit/export.xlsx")
+@requires("audit.view")
+def export_xlsx(project_id):
+    """The filtered trail as an Excel workbook."""
+    return export_response(project_id, "xlsx", g.project.code)

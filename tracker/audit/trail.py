@@ -22,6 +22,7 @@ from flask import g, has_app_context, has_request_context, request
 from sqlalchemy import event, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
+from ..database import prepare_write
 from ..models import AuditEvent
 
 GENESIS_HASH = "0" * 64
@@ -90,6 +91,7 @@ def _append(connection, rows: list[dict]) -> None:
     """Chain ``rows`` onto the last event and insert them, in order."""
     if not rows:
         return
+    prepare_write(connection)  # SQLite: a page read's snapshot becomes a writer before reading the last hash
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_CHAIN_LOCK})
     prev = connection.execute(
@@ -126,6 +128,16 @@ def _project_id_of(obj):
     if hasattr(obj, "audit_project_id"):
         return obj.audit_project_id
     return getattr(obj, "project_id", None)
+
+
+def _row_id_of(obj):
+    """The row's primary key. During ``after_flush`` a new row has its id but no identity
+    key yet (that is set when the flush finishes), so read the key from the instance."""
+    state = inspect(obj)
+    if state.identity:
+        return state.identity[0]
+    key = state.mapper.primary_key_from_instance(obj)
+    return key[0] if key else None
 
 
 def _column_changes(obj, kind: str) -> dict:
@@ -168,8 +180,7 @@ def _after_flush(session: Session, _flush_context) -> None:
             changes = _column_changes(obj, kind)
             if kind == "update" and not changes:
                 continue
-            rows.append(_new_row(kind, type(obj).__tablename__, inspect(obj).identity[0]
-                                 if inspect(obj).identity else None, _project_id_of(obj), changes))
+            rows.append(_new_row(kind, type(obj).__tablename__, _row_id_of(obj), _project_id_of(obj), changes))
     if rows:
         _append(session.connection(), rows)
 
@@ -185,25 +196,46 @@ class ChainReport:
     checked: int
     broken_id: int | None = None
     reason: str = ""
+    last_id: int | None = None
+    last_hash: str = GENESIS_HASH
+    anchor_missing: bool = False
 
     @property
     def ok(self) -> bool:
-        return self.broken_id is None
+        return self.broken_id is None and not self.anchor_missing
 
 
-def verify_chain(session: Session) -> ChainReport:
-    """Recompute every event's hash in order; report the first event that does not match."""
+def verify_chain(session: Session, anchor: str | None = None) -> ChainReport:
+    """Recompute every event's hash in order; report the first event that does not match.
+
+    The chain shows any change to an event and any removal before the newest one. Removing
+    the newest events leaves a shorter chain that is still whole, so ``anchor`` (a hash
+    noted earlier from this report's ``last_hash``, kept outside the database) must still be
+    found in the chain.
+    """
     prev = GENESIS_HASH
     checked = 0
+    last_id = None
+    anchor_seen = anchor is None
     columns = [c for c in AuditEvent.__table__.columns]
     result = session.execute(select(*columns).order_by(AuditEvent.id).execution_options(yield_per=2000))
     for row in result.mappings():
         row = dict(row)
         if row["prev_hash"] != prev:
             return ChainReport(checked, row["id"], "it does not point at the event before it "
-                                                  "(an event was removed or reordered)")
-        if event_hash(row, prev) != row["hash"]:
-            return ChainReport(checked, row["id"], "its content does not match its hash (it was changed)")
+                                                  "(an event was removed or reordered)", last_id, prev)
+        try:
+            recomputed = event_hash(row, prev)
+        except (ValueError, TypeError, KeyError, AttributeError):  # content no longer readable
+            recomputed = None
+        if recomputed != row["hash"]:
+            return ChainReport(checked, row["id"], "its content does not match its hash (it was changed)",
+                               last_id, prev)
         prev = row["hash"]
+        last_id = row["id"]
+        anchor_seen = anchor_seen or prev == anchor
         checked += 1
-    return ChainReport(checked)
+    if not anchor_seen:
+        return ChainReport(checked, None, "the event with the noted hash is no longer in the chain "
+                                          "(the newest events were removed)", last_id, prev, anchor_missing=True)
+    return ChainReport(checked, last_id=last_id, last_hash=prev)

@@ -1,0 +1,1 @@
+"""Administration: users (create, deactivate, reactivate, set a password) and projects."""

@@ -1,0 +1,305 @@
+"""Reading the audit trail: one record's history, the project's filtered trail, exports.
+
+Nothing here writes or changes audit events except ``record_export`` (which appends one
+through ``trail.record``): the trail is append-only in the app and in the database.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..formatting import InputError
+from ..models import AuditEvent
+from ..spreadsheets import csv_text, text_cell
+from . import trail
+
+# Acts that are not row changes, with a label for people.
+ACTION_LABELS = {
+    "insert": "created",
+    "update": "changed",
+    "delete": "deleted",
+    "login": "logged in",
+    "logout": "logged out",
+    "login_failed": "failed login",
+    "login_throttled": "login refused (too many failures)",
+    "export": "exported",
+    "import": "imported",
+    "restore": "restored a backup",
+    "evidence.review": "reviewed evidence",
+    "indicator.submit": "submitted for approval",
+    "indicator.approve": "approved",
+    "indicator.return": "returned for changes",
+    "indicator.unlock": "unlocked",
+}
+
+
+def audited_tables() -> dict[str, str]:
+    """Table name -> readable name, for every model whose rows are written to the trail."""
+    tables = {}
+    for mapper in db.Model.registry.mappers:
+        cls = mapper.class_
+        if getattr(cls, "__audit__", False):
+            tables[cls.__tablename__] = cls.__tablename__.replace("_", " ")
+    return dict(sorted(tables.items()))
+
+
+def action_label(action: str) -> str:
+    return ACTION_LABELS.get(action, action.replace("_", " "))
+
+
+@dataclass
+class Change:
+    """One field of an event: ``old -> new`` for row changes and steps (``pair``), or a
+    plain value for acts such as a failed login's email."""
+
+    field: str
+    old: object
+    new: object
+    pair: bool = True
+
+
+@dataclass
+class Entry:
+    """One audit event, ready for a page or a spreadsheet."""
+
+    id: int
+    created_at: datetime
+    actor: str
+    action: str
+    table_name: str
+    row_id: int | None
+    address: str
+    changes: list[Change] = field(default_factory=list)
+
+    @property
+    def action_label(self) -> str:
+        return action_label(self.action)
+
+    @property
+    def when(self) -> str:
+        """UTC time as people read it: 2016-11-24 08:00:05 UTC."""
+        moment = self.created_at
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC)
+        return moment.strftime("%Y-%m-%d %H:%M:%S") + " UTC"
+
+    @property
+    def record(self) -> str:
+        if not self.table_name:
+            return ""
+        return f"{self.table_name} {self.row_id}" if self.row_id is not None else self.table_name
+
+    def changes_text(self) -> str:
+        """All changes in one line: ``field: old -> new; ...``."""
+        return "; ".join(f"{c.field}: {_show(c.old)} -> {_show(c.new)}" if c.pair else f"{c.field}: {_show(c.new)}"
+                         for c in self.changes)
+
+
+def _show(value) -> str:
+    if value is None:
+        return "(empty)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _entry(event: AuditEvent) -> Entry:
+    try:
+        raw = json.loads(event.changes or "{}")
+    except ValueError:
+        raw = {"(unreadable)": [None, event.changes]}
+    changes = []
+    for name, value in sorted(raw.items()):
+        if isinstance(value, list) and len(value) == 2:
+            changes.append(Change(name, value[0], value[1]))
+        else:  # acts such as login_failed store plain values
+            changes.append(Change(name, None, value, pair=False))
+    return Entry(event.id, event.created_at, event.actor_label or "system", event.action, event.table_name,
+                 event.row_id, event.address, changes)
+
+
+def record_history(project_id: int, table_name: str, row_id: int) -> list[Entry]:
+    """Every event about one row of this project, oldest first. Unknown tables: InputError."""
+    if table_name not in audited_tables():
+        raise InputError(f"{table_name!r} is not a table with history.")
+    events = db.session.execute(
+        select(AuditEvent).where(AuditEvent.project_id == project_id, AuditEvent.table_name == table_name,
+                                 AuditEvent.row_id == row_id).order_by(AuditEvent.id)
+    ).scalars()
+    return [_entry(e) for e in events]
+
+
+# ----------------------------------------------------------------------------------------
+# The project's trail with filters
+
+
+@dataclass
+class TrailFilter:
+    """What the trail page shows; every field comes from the URL's query string."""
+
+    actor: str = ""          # actor label (email, "cli", "system")
+    action: str = ""
+    table: str = ""
+    row_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    page: int = 1
+
+    def query_args(self, **overrides) -> dict:
+        """The filter as URL arguments (for links to other pages and exports)."""
+        args = {"actor": self.actor, "action": self.action, "table": self.table,
+                "row_id": self.row_id, "date_from": self.date_from, "date_to": self.date_to,
+                "page": self.page}
+        args.update(overrides)
+        return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in args.items()
+                if v not in (None, "") and not (k == "page" and v == 1)}
+
+    @property
+    def active(self) -> bool:
+        return bool(self.actor or self.action or self.table or self.row_id is not None
+                    or self.date_from or self.date_to)
+
+
+SYSTEM = None  # the scope of events tied to no project: logins, users, exports of this trail
+
+
+def _scope(project_id: int | None):
+    """Events of one project, or (``SYSTEM``) those tied to no project."""
+    return AuditEvent.project_id.is_(None) if project_id is None else AuditEvent.project_id == project_id
+
+
+def _conditions(project_id: int | None, flt: TrailFilter) -> list:
+    conditions = [_scope(project_id)]
+    if flt.actor:
+        conditions.append(AuditEvent.actor_label == flt.actor)
+    if flt.action:
+        conditions.append(AuditEvent.action == flt.action)
+    if flt.table:
+        conditions.append(AuditEvent.table_name == flt.table)
+    if flt.row_id is not None:
+        conditions.append(AuditEvent.row_id == flt.row_id)
+    if flt.date_from:
+        conditions.append(AuditEvent.created_at >= datetime.combine(flt.date_from, time.min, UTC))
+    if flt.date_to:  # the whole day, inclusive
+        conditions.append(AuditEvent.created_at < datetime.combine(flt.date_to + timedelta(days=1), time.min, UTC))
+    return conditions
+
+
+@dataclass
+class TrailPage:
+    entries: list[Entry]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+    @property
+    def first_number(self) -> int:
+        return 0 if not self.total else (self.page - 1) * self.page_size + 1
+
+    @property
+    def last_number(self) -> int:
+        return min(self.total, self.page * self.page_size)
+
+
+def trail_page(project_id: int | None, flt: TrailFilter, page_size: int) -> TrailPage:
+    """One page of the filtered trail, newest first. Two queries whatever the page size."""
+    conditions = _conditions(project_id, flt)
+    total = db.session.execute(select(func.count()).select_from(AuditEvent).where(*conditions)).scalar()
+    pages = max(1, -(-total // page_size))
+    page = min(max(1, flt.page), pages)
+    events = db.session.execute(
+        select(AuditEvent).where(*conditions).order_by(AuditEvent.id.desc())
+        .limit(page_size).offset((page - 1) * page_size)
+    ).scalars()
+    return TrailPage([_entry(e) for e in events], total, page, page_size)
+
+
+def filter_choices(project_id: int | None) -> dict[str, list[str]]:
+    """People and actions that occur in this scope's trail (for the filter's select boxes)."""
+    actors = db.session.execute(
+        select(AuditEvent.actor_label).where(_scope(project_id)).distinct()
+        .order_by(AuditEvent.actor_label)
+    ).scalars().all()
+    actions = db.session.execute(
+        select(AuditEvent.action).where(_scope(project_id)).distinct().order_by(AuditEvent.action)
+    ).scalars().all()
+    return {"actors": [a for a in actors if a], "actions": list(actions)}
+
+
+def filtered_events(project_id: int | None, flt: TrailFilter):
+    """Every event matching the filter, oldest first, streamed (for exports)."""
+    result = db.session.execute(
+        select(AuditEvent).where(*_conditions(project_id, flt)).order_by(AuditEvent.id)
+        .execution_options(yield_per=1000)
+    ).scalars()
+    for event in result:
+        yield _entry(event)
+
+
+EXPORT_HEADER = ["Event", "When (UTC)", "Who", "Action", "Table", "Row", "Field", "Old value", "New value",
+                 "Address"]
+
+
+def _export_rows(entries):
+    """One spreadsheet row per changed field (one row for an event without fields)."""
+    for entry in entries:
+        base = [entry.id, entry.when.removesuffix(" UTC"), entry.actor, entry.action, entry.table_name,
+                entry.row_id]
+        if not entry.changes:
+            yield base + ["", "", "", entry.address]
+        for change in entry.changes:
+            yield base + [change.field, _cell(change.old), _cell(change.new), entry.address]
+
+
+def _cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def describe_filter(flt: TrailFilter) -> dict:
+    return {k: v for k, v in flt.query_args().items() if k != "page"}
+
+
+def trail_csv(project_id: int | None, flt: TrailFilter) -> bytes:
+    """The filtered trail as CSV (UTF-8 with BOM, formula-safe)."""
+    return csv_text(EXPORT_HEADER, _export_rows(filtered_events(project_id, flt))).encode("utf-8")
+
+
+def trail_xlsx(project_id: int | None, flt: TrailFilter, scope_name: str) -> bytes:
+    """The filtered trail as an Excel workbook; text is written as text, never as a formula."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Audit trail")
+    sheet.freeze_panes = "A3"
+    filters = describe_filter(flt)
+    title = f"Audit trail of {scope_name}" + (
+        " (filtered: " + ", ".join(f"{k}={v}" for k, v in filters.items()) + ")" if filters else "")
+    sheet.append([text_cell(sheet, title)])
+    sheet.append([text_cell(sheet, h) for h in EXPORT_HEADER])
+    for row in _export_rows(filtered_events(project_id, flt)):
+        sheet.append([text_cell(sheet, v) for v in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def record_export(project_id: int | None, flt: TrailFilter, file_format: str) -> None:
+    """An export of the trail is itself an audit event."""
+    what = "audit trail" if project_id is not None else "system audit trail"
+    trail.record(db.session, "export", table_name="audit_event", project_id=project_id,
+                 changes={"what": what, "format": file_format, "filter": describe_filter(flt)})
+
