@@ -1,5 +1,290 @@
-"""Evidence pages."""
+"""Evidence pages: the register (active search), items, uploads and downloads, the auditor's workspace.
 
-from flask import Blueprint
+Every view: load (404 outside the project) -> permission (decorator) -> form -> service ->
+one commit -> page, or for htmx only the fragment. A failed request rolls back.
+"""
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user
+
+from ..accounts.forms import EmptyForm
+from ..budget.forms import apply_errors
+from ..budget.services import justified_overspends
+from ..extensions import db
+from ..formatting import InputError
+from ..htmx import fragment_response, is_htmx, render
+from ..models import EVIDENCE_KINDS
+from ..models.evidence import KIND_LABELS
+from ..permissions import can, requires
+from . import services, storage
+from .forms import EvidenceForm, ReviewForm
 
 bp = Blueprint("evidence", __name__)
+
+REVIEW_CONTEXTS = ("register", "auditor", "item")
+REFILE_NOTE = "Choose the file again: a browser does not keep a chosen file when a form comes back."
+
+
+def _item_or_404(item_id: int):
+    item = services.get_item(g.project.id, item_id)
+    if item is None:
+        abort(404)
+    return item
+
+
+# --------------------------------------------------------------------------------------------- register
+
+
+@bp.route("/projects/<int:project_id>/evidence")
+@requires("project.view")
+def register(project_id):
+    """The evidence register; the filters (text, kind, linked item, review state) live in the URL.
+
+    htmx (active search) gets only the results fragment; the URL is pushed by the form.
+    """
+    filters = services.Filters.from_args(request.args)
+    result = services.search(project_id, filters, page_size=int(current_app.config.get("PAGE_SIZE", 50)))
+    context = {"result": result, "filters": filters,
+               "review_form": ReviewForm() if can("evidence.review") else None}
+    if not is_htmx():
+        context.update(coverage=services.coverage(project_id),
+                       link_options=services.linked_target_options(project_id),
+                       kinds=[(k, KIND_LABELS[k]) for k in EVIDENCE_KINDS])
+    response = render("evidence/register.html", "evidence/_results.html", **context)
+    if is_htmx():
+        # The address bar gets the tidy URL of this filter (no empty parameters), to bookmark or share.
+        query = filters.query_string()
+        response.headers["HX-Push-Url"] = url_for("evidence.register", project_id=project_id) + (
+            f"?{query}" if query else "")
+    return response
+
+
+@bp.route("/projects/<int:project_id>/evidence/<int:item_id>")
+@requires("project.view")
+def item(project_id, item_id):
+    """One item: its facts, file, links, review state and review history."""
+    evidence_item = _item_or_404(item_id)
+    return render_template("evidence/item.html", item=evidence_item, history=services.review_history(evidence_item),
+                           review_form=ReviewForm(context="item") if can("evidence.review") else None,
+                           delete_form=EmptyForm())
+
+
+def _prefill_links(form: EvidenceForm) -> None:
+    """``?activity=3&expenditure=7`` from another page's "Add evidence" link."""
+    for name in services.TARGETS:
+        ids = [int(v) for v in request.args.getlist(name) if v.isdigit()]
+        if ids:
+            getattr(form, f"{name}_ids").data = ids
+
+
+def _save_item(form: EvidenceForm, evidence_item=None):
+    """Store the upload (if any) and create or update the item. Returns (item, status)."""
+    errors: dict[str, str] = {}
+    upload = None
+    chosen = form.file.data
+    if chosen is not None and getattr(chosen, "filename", ""):
+        try:
+            upload = storage.store_upload(chosen)
+        except storage.UploadTooLarge as error:
+            db.session.rollback()
+            form.file.errors = [str(error)]
+            return None, 413
+        except InputError as error:
+            errors["file"] = str(error)
+    try:
+        if evidence_item is None:
+            saved = services.create_item(g.project, form.values(), form.links(), upload, current_user)
+        else:
+            saved = services.update_item(evidence_item, form.values(), form.links(), upload,
+                                         remove_file=bool(form.remove_file.data))
+    except InputError as error:
+        errors.update(getattr(error, "errors", {"": str(error)}))
+    if errors:
+        db.session.rollback()
+        if chosen is not None and getattr(chosen, "filename", "") and "file" not in errors:
+            errors["file"] = REFILE_NOTE
+        apply_errors(form, services.FieldErrors(errors))
+        return None, 422
+    db.session.commit()
+    return saved, 200
+
+
+@bp.route("/projects/<int:project_id>/evidence/new", methods=["GET", "POST"])
+@requires("evidence.edit")
+def new(project_id):
+    """Add an evidence item with an optional file and its links."""
+    form = EvidenceForm()
+    form.set_choices(services.link_choices(project_id))
+    status = 200
+    if request.method == "GET":
+        _prefill_links(form)
+    elif form.validate_on_submit():
+        saved, status = _save_item(form)
+        if saved is not None:
+            flash(f"Added “{saved.title}” to the evidence register.", "success")
+            return redirect(url_for("evidence.item", project_id=project_id, item_id=saved.id), 303)
+    else:
+        status = 422
+    return render_template("evidence/form.html", form=form, item=None), status
+
+
+@bp.route("/projects/<int:project_id>/evidence/<int:item_id>/edit", methods=["GET", "POST"])
+@requires("evidence.edit")
+def edit(project_id, item_id):
+    """Change an item, its file or its links (a reviewed item goes back to waiting for review)."""
+    evidence_item = _item_or_404(item_id)
+    if evidence_item.deleted_at is not None:
+        abort(404)
+    if request.method == "GET":
+        form = EvidenceForm(formdata=None, obj=evidence_item)
+        form.dated.data = evidence_item.dated.isoformat() if evidence_item.dated else ""
+        for name in services.TARGETS:
+            getattr(form, f"{name}_ids").data = [
+                services.link_target(link)[1] for link in evidence_item.links
+                if services.link_target(link)[0] == name]
+    else:
+        form = EvidenceForm()
+    form.set_choices(services.link_choices(project_id))
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            saved, status = _save_item(form, evidence_item)
+            if saved is not None:
+                flash(f"Saved “{saved.title}”.", "success")
+                return redirect(url_for("evidence.item", project_id=project_id, item_id=item_id), 303)
+        else:
+            status = 422
+        evidence_item = _item_or_404(item_id)
+    return render_template("evidence/form.html", form=form, item=evidence_item), status
+
+
+@bp.route("/projects/<int:project_id>/evidence/<int:item_id>/delete", methods=["POST"])
+@requires("evidence.edit")
+def delete(project_id, item_id):
+    """Soft-delete an item: it leaves the register and the figures but stays in the trail."""
+    evidence_item = _item_or_404(item_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    services.soft_delete(evidence_item)
+    db.session.commit()
+    flash(f"Deleted “{evidence_item.title}”. It can be restored from the register's Deleted filter.", "success")
+    return redirect(url_for("evidence.register", project_id=project_id), 303)
+
+
+@bp.route("/projects/<int:project_id>/evidence/<int:item_id>/restore", methods=["POST"])
+@requires("evidence.edit")
+def restore(project_id, item_id):
+    """Bring a deleted item back."""
+    evidence_item = _item_or_404(item_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    services.restore(evidence_item)
+    db.session.commit()
+    flash(f"Restored “{evidence_item.title}”.", "success")
+    return redirect(url_for("evidence.item", project_id=project_id, item_id=item_id), 303)
+
+
+@bp.route("/projects/<int:project_id>/evidence/<int:item_id>/file")
+@requires("project.view")
+def download(project_id, item_id):
+    """The item's file, for the project's members only.
+
+    Images and PDFs open in the browser; anything else downloads (``attachment``). The
+    browser is told not to guess another type (``nosniff``).
+    """
+    evidence_item = _item_or_404(item_id)
+    stored = evidence_item.file
+    if stored is None:
+        abort(404)
+    path = storage.path_for(stored.sha256)
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=stored.content_type, as_attachment=not storage.served_inline(stored.content_type),
+                         download_name=evidence_item.file_name or f"evidence-{evidence_item.id}",
+                         etag=stored.sha256, conditional=True, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --------------------------------------------------------------------------------------------- review
+
+
+@bp.route("/projects/<int:project_id>/evidence/<int:item_id>/review", methods=["POST"])
+@requires("evidence.review")
+def review(project_id, item_id):
+    """Verify or query an item with a note.
+
+    htmx: answers with the item's row (as shown where it was reviewed) and, out of band, the
+    coverage figures. Without JavaScript: back to the page it came from (303).
+    """
+    evidence_item = _item_or_404(item_id)
+    form = ReviewForm()
+    context = form.context.data if form.context.data in REVIEW_CONTEXTS else "auditor"
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.review(evidence_item, request.form.get("decision", ""), form.note.data, current_user)
+            db.session.commit()
+        except InputError as error:
+            db.session.rollback()
+            apply_errors(form, error)
+            status = 422
+    else:
+        status = 422
+    evidence_item = _item_or_404(item_id)
+    if not is_htmx():
+        if status == 200:
+            label = services.REVIEW_LABELS[evidence_item.review_state].lower()
+            flash(f"“{evidence_item.title}” is {label}.", "success")
+            targets = {"register": url_for("evidence.register", project_id=project_id),
+                       "item": url_for("evidence.item", project_id=project_id, item_id=item_id),
+                       "auditor": url_for("evidence.auditor", project_id=project_id)}
+            return redirect(targets[context], 303)
+        return render_template("evidence/item.html", item=evidence_item,
+                               history=services.review_history(evidence_item), review_form=form,
+                               delete_form=EmptyForm()), status
+    fresh = form if status != 200 else ReviewForm(formdata=None, context=context)
+    return fragment_response("evidence/_reviewed.html", status, item=evidence_item, review_form=fresh,
+                             context=context, coverage=services.coverage(project_id) if status == 200 else None)
+
+
+@bp.route("/projects/<int:project_id>/auditor")
+@requires("evidence.review")
+def auditor(project_id):
+    """The auditor's workspace: coverage, the review queue, queried items, spending without evidence."""
+    return render_template(
+        "evidence/auditor.html", coverage=services.coverage(project_id),
+        pending=services.waiting_for_review(project_id), queried=services.queried_items(project_id),
+        unbacked=services.unbacked_expenditures(project_id), overspends=justified_overspends(project_id),
+        review_form=ReviewForm(context="auditor"))
+
+
+# --------------------------------------------------------------------------------------------- template helpers
+
+
+@bp.app_template_global()
+def evidence_link_label(link) -> str:
+    """'Activity A1.4', 'Indicator 1.1.b 2016-07-01 – 2016-12-31', 'Result 1.1.2', 'Expenditure V-1'."""
+    return services.link_label(link)
+
+
+@bp.app_template_global()
+def evidence_review_label(state: str) -> str:
+    return services.REVIEW_LABELS.get(state, state)
+
+
+@bp.app_template_global()
+def evidence_language_label(code: str) -> str:
+    return services.LANGUAGE_LABELS.get(code, code) or "Not stated"

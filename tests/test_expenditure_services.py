@@ -1,0 +1,201 @@
+"""Booking and changing expenditures, called directly: amounts, currencies, vouchers, dates, overspending."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from tracker.budget import currencies, services
+from tracker.budget.services import FieldErrors
+from tracker.concurrency import ConflictError
+from tracker.extensions import db
+from tracker.models import AuditEvent, BudgetLine, Expenditure, Project
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield db.session.execute(select(Project)).scalar_one()
+
+
+def line_id(code: str) -> int:
+    return db.session.execute(select(BudgetLine.id).where(BudgetLine.code == code)).scalar_one()
+
+
+def data(**changes) -> dict:
+    values = {"spent_on": "2016-12-20", "line_id": str(line_id("BL2")), "amount": "1250.50", "status": "committed",
+              "voucher": "V-2016-100", "payee": "Đại học Huế", "description": "Interpretation in Huế"}
+    values.update(changes)
+    return values
+
+
+def counts():
+    return (db.session.execute(select(func.count()).select_from(Expenditure)).scalar(),
+            db.session.execute(select(func.count()).select_from(AuditEvent)).scalar())
+
+
+def test_booking_in_usd(ctx):
+    booking = services.book_expenditure(ctx, data())
+    e = booking.expenditure
+    assert (e.amount_cents, e.status, e.voucher, e.payee) == (1_250_50, "committed", "V-2016-100", "Đại học Huế")
+    assert e.original_amount is None and e.original_currency == "" and e.exchange_rate is None
+    assert booking.warnings == [] and not booking.computed_usd
+    bl2 = next(t for t in services.line_totals(ctx.id) if t.line.code == "BL2")
+    assert bl2.committed_cents == 1_250_50
+
+
+def test_usd_is_computed_from_the_original_amount_and_rate(ctx):
+    booking = services.book_expenditure(ctx, data(amount="", original_amount="212,325,000", original_currency="vnd",
+                                                  exchange_rate="22350"))
+    e = booking.expenditure
+    assert booking.computed_usd and e.amount_cents == 9_500_00
+    assert (e.original_amount, e.original_currency, e.exchange_rate) == (Decimal(212325000), "VND", Decimal(22350))
+
+
+def test_a_typed_usd_amount_within_a_cent_of_the_conversion_is_kept(ctx):
+    # 1,000,000 VND at 22,345 = 44.7527... -> 44.75; the bank said 44.76.
+    e = services.book_expenditure(ctx, data(amount="44.76", original_amount="1000000", original_currency="VND",
+                                            exchange_rate="22345")).expenditure
+    assert e.amount_cents == 44_76
+
+
+def test_a_usd_amount_that_does_not_match_the_conversion_is_refused(ctx):
+    before = counts()
+    with pytest.raises(FieldErrors) as caught:
+        services.book_expenditure(ctx, data(amount="9600", original_amount="212325000", original_currency="VND",
+                                            exchange_rate="22350"))
+    assert "does not match 212,325,000 VND at 22350 VND per USD, which is USD 9,500.00" in caught.value.errors["amount"]
+    db.session.rollback()
+    assert counts() == before
+
+
+@pytest.mark.parametrize("changes, field, message", [
+    ({"amount": "0"}, "amount", "more than zero"),
+    ({"amount": "-10"}, "amount", "more than zero"),
+    ({"amount": "10.005"}, "amount", "at most two decimals"),
+    ({"amount": "abc"}, "amount", "must be a number"),
+    ({"amount": "1e20"}, "amount", "too large"),
+    ({"amount": ""}, "amount", "amount in USD is required"),
+    ({"original_amount": "100", "original_currency": "XYZ", "exchange_rate": "1"}, "original_currency",
+     "not an ISO 4217 currency code"),
+    ({"original_amount": "1000000", "original_currency": "VND"}, "exchange_rate", "needs the exchange rate"),
+    ({"original_amount": "1000000"}, "original_currency", "Say which currency"),
+    ({"original_currency": "EUR", "exchange_rate": "0.9"}, "original_amount", "Give the amount paid in EUR"),
+    ({"exchange_rate": "22350"}, "original_amount", "needs the original amount"),
+    ({"original_amount": "1000000.5", "original_currency": "VND", "exchange_rate": "22350"}, "original_amount",
+     "has no decimals"),
+    ({"original_amount": "100", "original_currency": "EUR", "exchange_rate": "0"}, "exchange_rate",
+     "more than zero"),
+    ({"original_amount": "100", "original_currency": "EUR", "exchange_rate": "0.1234567"}, "exchange_rate",
+     "at most 6 decimals"),
+    ({"original_amount": "100", "original_currency": "USD", "exchange_rate": "1"}, "original_currency",
+     "Leave the original currency empty"),
+    ({"spent_on": "2016-13-40"}, "spent_on", "YYYY-MM-DD"),
+    ({"line_id": "99999"}, "line_id", "Choose the budget line"),
+    ({"line_id": "abc"}, "line_id", "Choose the budget line"),
+    ({"status": "paid"}, "status", "committed or disbursed"),
+    ({"voucher": "  "}, "voucher", "voucher or reference number is required"),
+    ({"voucher": "V-2016-003"}, "voucher", "Voucher V-2016-003 is already booked"),
+])
+def test_bad_input_is_refused_next_to_its_field_and_changes_nothing(ctx, changes, field, message):
+    before = counts()
+    with pytest.raises(FieldErrors) as caught:
+        services.book_expenditure(ctx, data(**changes))
+    assert message in caught.value.errors[field], caught.value.errors
+    db.session.rollback()
+    assert counts() == before
+
+
+def test_every_problem_is_reported_at_once(ctx):
+    with pytest.raises(FieldErrors) as caught:
+        services.book_expenditure(ctx, data(amount="-1", voucher="", status="x", spent_on="yesterday"))
+    assert {"amount", "voucher", "status", "spent_on"} <= set(caught.value.errors)
+
+
+def test_a_date_outside_the_project_period_is_booked_with_a_warning(ctx):
+    booking = services.book_expenditure(ctx, data(spent_on="2018-01-15"))
+    assert booking.expenditure.id is not None
+    assert booking.warnings == ["The date 2018-01-15 is outside the project period (2016-01-01 to 2017-12-31). "
+                                "It was booked; check the date if that was not intended."]
+
+
+def test_spending_past_the_line_needs_a_justification(ctx):
+    # BL3: 25,000 budget, 14,250 disbursed; 10,750 left.
+    services.book_expenditure(ctx, data(line_id=str(line_id("BL3")), amount="10750", voucher="V-fit"))
+    db.session.commit()
+    before = counts()
+    with pytest.raises(FieldErrors) as caught:
+        services.book_expenditure(ctx, data(line_id=str(line_id("BL3")), amount="0.01", voucher="V-over"))
+    assert caught.value.errors["overspend_justification"] == (
+        "This takes BL3 to USD 25,000.01, USD 0.01 over its budget of USD 25,000.00. "
+        "Write a justification to book it anyway.")
+    db.session.rollback()
+    assert counts() == before
+    booking = services.book_expenditure(ctx, data(line_id=str(line_id("BL3")), amount="500", voucher="V-over",
+                                                  overspend_justification="Interpretation ran two hours over."))
+    assert booking.expenditure.overspend_justification == "Interpretation ran two hours over."
+    bl3 = next(t for t in services.line_totals(ctx.id) if t.line.code == "BL3")
+    assert bl3.overspent and bl3.balance_cents == -500_00
+    assert [e.voucher for e in services.justified_overspends(ctx.id)] == ["V-over"]
+    event = db.session.execute(select(AuditEvent).where(AuditEvent.table_name == "expenditure")
+                               .order_by(AuditEvent.id.desc())).scalars().first()
+    assert "Interpretation ran two hours over." in event.changes  # the justification is in the trail
+
+
+def test_editing_an_expenditure_does_not_count_its_own_amount_twice(ctx):
+    e = db.session.execute(select(Expenditure).where(Expenditure.voucher == "V-2016-003")).scalar_one()
+    values = data(line_id=str(e.line_id), amount="25000", voucher=e.voucher, spent_on="2016-11-25",
+                  status="disbursed")
+    booking = services.update_expenditure(ctx, e, values, e.version)
+    assert booking.expenditure.amount_cents == 25_000_00  # exactly the budget: no justification needed
+
+
+def test_editing_keeps_the_voucher_and_checks_the_version(ctx):
+    e = db.session.execute(select(Expenditure).where(Expenditure.voucher == "V-2016-006")).scalar_one()
+    opened = e.version
+    values = data(line_id=str(e.line_id), amount="4500", voucher="V-2016-006", status="disbursed",
+                  spent_on="2016-12-15")
+    services.update_expenditure(ctx, e, values, opened)
+    db.session.flush()
+    assert e.status == "disbursed" and e.version == opened + 1
+    with pytest.raises(ConflictError) as caught:
+        services.update_expenditure(ctx, e, values, opened)
+    assert "Expenditure V-2016-006 was changed by" in str(caught.value)
+    with pytest.raises(ConflictError):
+        services.update_expenditure(ctx, e, values, "not-a-number")
+
+
+def test_another_projects_line_cannot_be_used(ctx):
+    other = Project(code="OTHER", title="Other", grant_cents=1_000_00, start_date=date(2016, 1, 1),
+                    end_date=date(2016, 12, 31))
+    db.session.add(other)
+    db.session.flush()
+    with pytest.raises(FieldErrors) as caught:
+        services.book_expenditure(other, data())  # BL2 belongs to the demo project
+    assert "line_id" in caught.value.errors
+
+
+def test_the_currency_list_is_iso_4217_with_minor_units():
+    assert {"VND", "USD", "EUR", "KRW", "JPY", "LAK", "KHR"} <= currencies.CURRENCIES
+    assert "XYZ" not in currencies.CURRENCIES and "HRK" not in currencies.CURRENCIES
+    assert currencies.minor_units("VND") == 0 and currencies.minor_units("KWD") == 3
+    assert currencies.minor_units("EUR") == 2
+    codes = [code for code, _ in currencies.choices()]
+    assert codes[:2] == ["", "VND"] and "USD" not in codes and len(codes) == len(set(codes))
+
+
+def test_control_characters_are_dropped_and_absurd_conversions_refused(ctx):
+    e = services.book_expenditure(ctx, data(payee="Nhà\x00 hàng\x07 Huế", voucher="V-\x00NUL",
+                                            description="line one\r\nline two")).expenditure
+    assert (e.payee, e.voucher, e.description) == ("Nhà hàng Huế", "V-NUL", "line one\nline two")
+    with pytest.raises(FieldErrors) as caught:
+        services.book_expenditure(ctx, data(amount="", voucher="V-big", original_amount="900000000000000",
+                                            original_currency="EUR", exchange_rate="0.000001"))
+    assert "too large" in caught.value.errors["amount"]
+    with pytest.raises(FieldErrors) as caught:
+        services.book_expenditure(ctx, data(voucher="V-big", original_amount="100", original_currency="EUR",
+                                            exchange_rate="100000000000"))
+    assert "too large" in caught.value.errors["exchange_rate"]
+    with pytest.raises(FieldErrors):
+        services.book_expenditure(ctx, data(line_id=str(10**30)))

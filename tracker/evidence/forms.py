@@ -1,0 +1,50 @@
+"""Forms for evidence items and their review (rules live in ``services`` and ``storage``)."""
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
+
+from ..budget.forms import choice_list
+from ..models import EVIDENCE_KINDS
+from ..models.evidence import KIND_LABELS
+from .services import LANGUAGES
+
+
+class EvidenceForm(FlaskForm):
+    kind = SelectField("Kind", choices=choice_list((k, KIND_LABELS[k]) for k in EVIDENCE_KINDS), validate_choice=False)
+    title = StringField("Title", render_kw={"maxlength": 500})
+    dated = StringField("Date", render_kw={"type": "date"})
+    source = StringField("Source", description="Who issued it, for example the media agency.",
+                         render_kw={"maxlength": 200})
+    url = StringField("Link (URL)", render_kw={"type": "url", "maxlength": 1000})
+    language = SelectField("Language", choices=choice_list(LANGUAGES), validate_choice=False)
+    description = TextAreaField("Description")
+    file = FileField("File (optional)")
+    remove_file = BooleanField("Remove the current file")
+    activity_ids = SelectMultipleField("Activities", coerce=int, choices=[], validate_choice=False)
+    period_ids = SelectMultipleField("Indicator periods", coerce=int, choices=[], validate_choice=False)
+    result_ids = SelectMultipleField("Results", coerce=int, choices=[], validate_choice=False)
+    expenditure_ids = SelectMultipleField("Expenditures", coerce=int, choices=[], validate_choice=False)
+
+    def set_choices(self, choices) -> None:
+        self.activity_ids.choices = choice_list(choices.activities)
+        # Periods grouped by their indicator's code (the label starts with it).
+        self.period_ids.choices = choice_list(choices.periods, lambda _value, label: f"Indicator {label.split()[0]}")
+        self.result_ids.choices = choice_list(choices.results)
+        self.expenditure_ids.choices = choice_list(choices.expenditures)
+
+    def values(self) -> dict:
+        return {name: getattr(self, name).data for name in
+                ("kind", "title", "dated", "source", "url", "language", "description")}
+
+    def links(self) -> dict[str, list[int]]:
+        return {"activity": self.activity_ids.data or [], "period": self.period_ids.data or [],
+                "result": self.result_ids.data or [], "expenditure": self.expenditure_ids.data or []}
+
+
+class ReviewForm(FlaskForm):
+    """Verify or query one item; ``context`` says which row to answer with (register, auditor, item)."""
+
+    note = TextAreaField("Note")
+    decision = StringField()  # sent by the button pressed: "verified" or "queried"
+    context = HiddenField(default="auditor")

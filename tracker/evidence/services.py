@@ -1,0 +1,592 @@
+"""Rules of the evidence register and the auditor's review.
+
+* An **evidence item** (report, agenda, press clipping, receipt...) has an optional uploaded
+  file (see ``storage``) and links to any number of activities, indicator periods, results
+  and expenditures: one ``EvidenceLink`` row per link, exactly one target set on each.
+* **Review.** An item is *waiting for review* (``pending``), *verified* or *queried* (with a
+  note saying what is missing). Every review is written to the audit trail with
+  ``trail.record`` (as well as the row change the session hook writes). Editing an item
+  that was verified or queried sends it back to *waiting for review*: what the auditor
+  checked is no longer what is there. The last note stays visible so the officer can see
+  what was asked.
+* **Soft delete.** Deleting sets ``deleted_at``; the item leaves the register, the coverage
+  figures and every list, but stays readable under the "Deleted" filter and in the trail,
+  and can be restored.
+* **Coverage** (auditor's workspace): the share of *disbursed* dollars whose expenditure is
+  linked to at least one verified, not deleted item; and the share of indicator periods with
+  a reported actual (a number or a text) that are linked to at least one not deleted item
+  (also shown counting verified items only).
+
+For other pages: ``evidence_for(project_id, activities=[...], periods=[...])`` fetches the
+evidence of many targets in one query; render one target's list with
+``{% with evidence_items=evidence.activity(a.id) %}{% include "evidence/_evidence_list.html" %}{% endwith %}``.
+``queried_items(project_id)`` lists what the auditor queried (for the officer's week page).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from urllib.parse import urlencode, urlsplit
+
+from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..audit import trail
+from ..budget.services import FieldErrors, clean_text, parse_id
+from ..extensions import db
+from ..formatting import money
+from ..models import (
+    EVIDENCE_KINDS,
+    Activity,
+    AuditEvent,
+    EvidenceItem,
+    EvidenceLink,
+    Expenditure,
+    Indicator,
+    IndicatorPeriod,
+    ResultNode,
+)
+
+TARGETS = ("activity", "period", "result", "expenditure")
+TARGET_LABELS = {"activity": "Activity", "period": "Indicator period", "result": "Result",
+                 "expenditure": "Expenditure"}
+LANGUAGES = (("", "Not stated"), ("vi", "Vietnamese"), ("en", "English"), ("ko", "Korean"), ("fr", "French"),
+             ("zh", "Chinese"), ("other", "Other"))
+LANGUAGE_LABELS = dict(LANGUAGES)
+REVIEW_LABELS = {"pending": "Waiting for review", "verified": "Verified", "queried": "Queried"}
+FILTER_STATES = ("pending", "verified", "queried", "deleted")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --------------------------------------------------------------------------------------------- describing links
+
+
+def link_target(link: EvidenceLink) -> tuple[str, int]:
+    for name in TARGETS:
+        value = getattr(link, f"{name}_id")
+        if value is not None:
+            return name, value
+    raise ValueError("an evidence link without a target")
+
+
+def period_label(period: IndicatorPeriod) -> str:
+    return f"{period.indicator.code} {period.start_date.isoformat()} – {period.end_date.isoformat()}"
+
+
+def link_label(link: EvidenceLink) -> str:
+    """'Activity A1.4', 'Indicator 1.1.b 2016-07-01 – 2016-12-31', 'Result 1.1.2', 'Expenditure V-2016-003'."""
+    kind, _ = link_target(link)
+    if kind == "activity":
+        return f"Activity {link.activity.code}"
+    if kind == "period":
+        return f"Indicator {period_label(link.period)}"
+    if kind == "result":
+        return f"Result {link.result.code}"
+    return f"Expenditure {link.expenditure.voucher}"
+
+
+def _link_options():
+    """Loader options so that a list of items shows its links without further queries."""
+    return (
+        selectinload(EvidenceItem.links).options(
+            joinedload(EvidenceLink.activity), joinedload(EvidenceLink.result),
+            joinedload(EvidenceLink.expenditure),
+            joinedload(EvidenceLink.period).joinedload(IndicatorPeriod.indicator)),
+        joinedload(EvidenceItem.file),
+        joinedload(EvidenceItem.reviewed_by),
+    )
+
+
+# --------------------------------------------------------------------------------------------- choices for forms
+
+
+@dataclass
+class LinkChoices:
+    activities: list[tuple[int, str]]
+    periods: list[tuple[int, str]]
+    results: list[tuple[int, str]]
+    expenditures: list[tuple[int, str]]
+
+
+def _code_key(code: str):
+    return [int(part) if part.isdigit() else part for part in code.replace("A", "").split(".")]
+
+
+def link_choices(project_id: int) -> LinkChoices:
+    """Everything an item can link to, labelled, in four queries."""
+    activities = db.session.execute(
+        select(Activity.id, Activity.code, Activity.title).where(Activity.project_id == project_id)
+        .order_by(Activity.position, Activity.code)).all()
+    periods = db.session.execute(
+        select(IndicatorPeriod.id, Indicator.code, IndicatorPeriod.start_date, IndicatorPeriod.end_date)
+        .join(Indicator, IndicatorPeriod.indicator_id == Indicator.id)
+        .where(IndicatorPeriod.project_id == project_id)
+        .order_by(Indicator.position, Indicator.code, IndicatorPeriod.start_date)).all()
+    results = db.session.execute(
+        select(ResultNode.id, ResultNode.code, ResultNode.statement).where(ResultNode.project_id == project_id)).all()
+    expenditures = db.session.execute(
+        select(Expenditure.id, Expenditure.voucher, Expenditure.payee, Expenditure.amount_cents)
+        .where(Expenditure.project_id == project_id).order_by(Expenditure.spent_on, Expenditure.voucher)).all()
+    return LinkChoices(
+        activities=[(a.id, f"{a.code} {_short(a.title)}") for a in activities],
+        periods=[(p.id, f"{p.code} {p.start_date.isoformat()} – {p.end_date.isoformat()}") for p in periods],
+        results=[(r.id, f"{r.code} {_short(r.statement)}")
+                 for r in sorted(results, key=lambda r: _code_key(r.code))],
+        expenditures=[(e.id, f"{e.voucher} · {money(e.amount_cents)}{' · ' + _short(e.payee, 40) if e.payee else ''}")
+                      for e in expenditures],
+    )
+
+
+def _short(text: str, length: int = 70) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+def linked_target_options(project_id: int) -> list[tuple[str, str]]:
+    """Filter options: only the targets that have evidence, as ("activity:12", "Activity A1.4 ...")."""
+    rows = db.session.execute(
+        select(EvidenceLink.activity_id, EvidenceLink.period_id, EvidenceLink.result_id, EvidenceLink.expenditure_id)
+        .where(EvidenceLink.project_id == project_id).distinct()).all()
+    wanted = {name: {row[i] for row in rows if row[i] is not None} for i, name in enumerate(TARGETS)}
+    choices = link_choices(project_id)
+    options = []
+    for name, pairs in (("activity", choices.activities), ("result", choices.results),
+                        ("period", choices.periods), ("expenditure", choices.expenditures)):
+        for target_id, label in pairs:
+            if target_id in wanted[name]:
+                options.append((f"{name}:{target_id}", f"{TARGET_LABELS[name]} {label}"))
+    return options
+
+
+# --------------------------------------------------------------------------------------------- creating and editing
+
+
+def _check_fields(data: dict) -> dict:
+    errors: dict[str, str] = {}
+    kind = data.get("kind") or ""
+    if kind not in EVIDENCE_KINDS:
+        errors["kind"] = "Choose what kind of evidence this is."
+    title = " ".join(clean_text(data.get("title")).split())
+    if not title:
+        errors["title"] = "A title is required."
+    elif len(title) > 500:
+        errors["title"] = "A title has at most 500 characters."
+    dated = None
+    raw_date = data.get("dated")
+    if isinstance(raw_date, date):
+        dated = raw_date
+    elif raw_date and str(raw_date).strip():
+        try:
+            dated = date.fromisoformat(str(raw_date).strip())
+        except ValueError:
+            errors["dated"] = "Give the date as YYYY-MM-DD, for example 2016-11-24."
+    source = clean_text(data.get("source"))
+    if len(source) > 200:
+        errors["source"] = "The source has at most 200 characters."
+    url = clean_text(data.get("url"))
+    if url:
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+            errors["url"] = "A link starts with http:// or https://, for example https://www.un.org.vn/..."
+        elif len(url) > 1000:
+            errors["url"] = "A link has at most 1,000 characters."
+    language = clean_text(data.get("language"))
+    if len(language) > 10:
+        errors["language"] = "Choose a language from the list."
+    if errors:
+        raise FieldErrors(errors)
+    return {"kind": kind, "title": title, "dated": dated, "source": source, "url": url, "language": language,
+            "description": clean_text(data.get("description"))}
+
+
+def _check_links(project_id: int, links: dict[str, list[int]]) -> set[tuple[str, int]]:
+    """Turn {"activity": [ids], ...} into {(kind, id)}, every id checked to belong to the project."""
+    models = {"activity": Activity, "period": IndicatorPeriod, "result": ResultNode, "expenditure": Expenditure}
+    wanted: set[tuple[str, int]] = set()
+    errors: dict[str, str] = {}
+    for name in TARGETS:
+        raw = list(links.get(name) or [])
+        ids = {parse_id(i) for i in raw}
+        if not raw:
+            continue
+        model = models[name]
+        valid = {i for i in ids if i is not None}
+        found = set(db.session.execute(
+            select(model.id).where(model.project_id == project_id, model.id.in_(valid))).scalars()) if valid else set()
+        if found != ids:
+            errors[f"{name}_ids"] = f"Some of the chosen {TARGET_LABELS[name].lower()} links are not in this project."
+        wanted |= {(name, i) for i in found}
+    if errors:
+        raise FieldErrors(errors)
+    return wanted
+
+
+def _set_links(item: EvidenceItem, wanted: set[tuple[str, int]]) -> bool:
+    """Make the item's links exactly ``wanted``; True when anything changed."""
+    current = {link_target(link): link for link in item.links}
+    changed = False
+    for key, link in current.items():
+        if key not in wanted:
+            item.links.remove(link)
+            changed = True
+    for name, target_id in sorted(wanted - set(current)):
+        item.links.append(EvidenceLink(project_id=item.project_id, **{f"{name}_id": target_id}))
+        changed = True
+    return changed
+
+
+def _check_all(project_id: int, data: dict, links: dict[str, list[int]]):
+    """Every problem with the fields and the links at once."""
+    errors: dict[str, str] = {}
+    values = wanted = None
+    try:
+        values = _check_fields(data)
+    except FieldErrors as error:
+        errors.update(error.errors)
+    try:
+        wanted = _check_links(project_id, links)
+    except FieldErrors as error:
+        errors.update(error.errors)
+    if errors:
+        raise FieldErrors(errors)
+    return values, wanted
+
+
+def create_item(project, data: dict, links: dict[str, list[int]], upload=None, user=None) -> EvidenceItem:
+    """Add an evidence item with its links; ``upload`` is a ``storage.Upload`` or None."""
+    values, wanted = _check_all(project.id, data, links)
+    item = EvidenceItem(project_id=project.id, created_by_id=getattr(user, "id", None), **values)
+    if upload is not None:
+        item.file_id, item.file_name = upload.stored.id, upload.file_name
+    db.session.add(item)
+    _set_links(item, wanted)
+    db.session.flush()
+    return item
+
+
+def update_item(item: EvidenceItem, data: dict, links: dict[str, list[int]], upload=None,
+                remove_file: bool = False) -> EvidenceItem:
+    """Change an item; a reviewed item goes back to waiting for review when anything changed."""
+    values, wanted = _check_all(item.project_id, data, links)
+    changed = False
+    for key, value in values.items():
+        if getattr(item, key) != value:
+            setattr(item, key, value)
+            changed = True
+    if upload is not None:
+        if (item.file_id, item.file_name) != (upload.stored.id, upload.file_name):
+            item.file_id, item.file_name = upload.stored.id, upload.file_name
+            changed = True
+    elif remove_file and item.file_id is not None:
+        item.file_id, item.file_name = None, ""
+        changed = True
+    changed = _set_links(item, wanted) or changed
+    if changed and item.review_state != "pending":
+        item.review_state = "pending"
+    db.session.flush()
+    return item
+
+
+def soft_delete(item: EvidenceItem) -> None:
+    if item.deleted_at is None:
+        item.deleted_at = _now()
+        db.session.flush()
+
+
+def restore(item: EvidenceItem) -> None:
+    if item.deleted_at is not None:
+        item.deleted_at = None
+        db.session.flush()
+
+
+def review(item: EvidenceItem, decision: str, note: str, user) -> EvidenceItem:
+    """Verify or query an item, with a note (required for a query); recorded in the audit trail."""
+    note = clean_text(note)
+    if item.deleted_at is not None:
+        raise FieldErrors({"": "This item was deleted; restore it before reviewing it."})
+    if decision not in ("verified", "queried"):
+        raise FieldErrors({"": "Choose Verify or Query."})
+    if decision == "queried" and not note:
+        raise FieldErrors({"note": "Say what is missing or wrong, so the officer can answer the query."})
+    if len(note) > 2000:
+        raise FieldErrors({"note": "A note has at most 2,000 characters."})
+    before = (item.review_state, item.review_note)
+    item.review_state, item.review_note = decision, note
+    item.reviewed_at, item.reviewed_by_id = _now(), getattr(user, "id", None)
+    db.session.flush()
+    trail.record(db.session, "evidence.review", table_name="evidence_item", row_id=item.id,
+                 project_id=item.project_id,
+                 changes={"review_state": [before[0], decision], "review_note": [before[1], note],
+                          "title": item.title})
+    return item
+
+
+def review_history(item: EvidenceItem) -> list[dict]:
+    """The item's reviews, oldest first, from the audit trail."""
+    events = db.session.execute(
+        select(AuditEvent).where(AuditEvent.table_name == "evidence_item", AuditEvent.row_id == item.id,
+                                 AuditEvent.action == "evidence.review").order_by(AuditEvent.id)).scalars()
+    history = []
+    for event in events:
+        changes = json.loads(event.changes or "{}")
+        history.append({"at": event.created_at, "who": event.actor_label,
+                        "state": (changes.get("review_state") or [None, ""])[1],
+                        "note": (changes.get("review_note") or [None, ""])[1]})
+    return history
+
+
+# --------------------------------------------------------------------------------------------- loading
+
+
+def get_item(project_id: int, item_id: int, *, include_deleted: bool = True) -> EvidenceItem | None:
+    """One item of this project with its links and file (None when it belongs elsewhere)."""
+    if parse_id(item_id) is None:
+        return None
+    item = db.session.execute(
+        select(EvidenceItem).options(*_link_options())
+        .where(EvidenceItem.id == item_id, EvidenceItem.project_id == project_id)).scalar()
+    if item is not None and item.deleted_at is not None and not include_deleted:
+        return None
+    return item
+
+
+@dataclass
+class Filters:
+    q: str = ""
+    kind: str = ""
+    link: str = ""
+    state: str = ""
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args) -> Filters:
+        kind = args.get("kind", "")
+        state = args.get("state", "")
+        link = args.get("link", "")
+        if link != "none":
+            name, _, raw_id = link.partition(":")
+            link = link if name in TARGETS and raw_id.isdigit() and parse_id(raw_id) else ""
+        try:
+            page = max(1, min(int(args.get("page", 1)), 100_000))
+        except (TypeError, ValueError):
+            page = 1
+        return cls(q=(args.get("q") or "").strip()[:200], kind=kind if kind in EVIDENCE_KINDS else "",
+                   link=link, state=state if state in FILTER_STATES else "", page=page)
+
+    def query_string(self, **override) -> str:
+        values = {"q": self.q, "kind": self.kind, "link": self.link, "state": self.state, "page": self.page}
+        values.update(override)
+        return urlencode({k: v for k, v in values.items() if v and not (k == "page" and v == 1)})
+
+    @property
+    def active(self) -> bool:
+        return bool(self.q or self.kind or self.link or self.state)
+
+
+@dataclass
+class SearchResult:
+    items: list[EvidenceItem]
+    total: int
+    page: int
+    page_size: int
+    filters: Filters
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+    @property
+    def first(self) -> int:
+        return 0 if not self.total else (self.page - 1) * self.page_size + 1
+
+    @property
+    def last(self) -> int:
+        return min(self.total, self.page * self.page_size)
+
+
+def search(project_id: int, filters: Filters, page_size: int = 50) -> SearchResult:
+    """The register: items matching every filter, newest first, one page (three queries)."""
+    conditions = [EvidenceItem.project_id == project_id]
+    if filters.state == "deleted":
+        conditions.append(EvidenceItem.deleted_at.is_not(None))
+    else:
+        conditions.append(EvidenceItem.deleted_at.is_(None))
+        if filters.state:
+            conditions.append(EvidenceItem.review_state == filters.state)
+    if filters.kind:
+        conditions.append(EvidenceItem.kind == filters.kind)
+    for word in filters.q.split():
+        conditions.append(or_(*(column.icontains(word, autoescape=True) for column in (
+            EvidenceItem.title, EvidenceItem.source, EvidenceItem.description, EvidenceItem.file_name,
+            EvidenceItem.url))))
+    if filters.link == "none":
+        conditions.append(~exists().where(EvidenceLink.evidence_id == EvidenceItem.id))
+    elif filters.link:
+        name, _, raw_id = filters.link.partition(":")
+        conditions.append(exists().where(EvidenceLink.evidence_id == EvidenceItem.id,
+                                         getattr(EvidenceLink, f"{name}_id") == int(raw_id)))
+    total = db.session.execute(select(func.count()).select_from(EvidenceItem).where(*conditions)).scalar()
+    page = min(filters.page, max(1, -(-total // page_size)))
+    items = db.session.execute(
+        select(EvidenceItem).options(*_link_options()).where(*conditions)
+        .order_by(EvidenceItem.dated.is_(None), EvidenceItem.dated.desc(), EvidenceItem.id.desc())
+        .limit(page_size).offset((page - 1) * page_size)).unique().scalars().all()
+    filters.page = page
+    return SearchResult(items, total, page, page_size, filters)
+
+
+class EvidenceIndex:
+    """Evidence items per target, from ``evidence_for``: ``index.activity(12)`` -> [items]."""
+
+    def __init__(self):
+        self._items: dict[tuple[str, int], list[EvidenceItem]] = defaultdict(list)
+
+    def add(self, kind: str, target_id: int, item: EvidenceItem) -> None:
+        self._items[(kind, target_id)].append(item)
+
+    def get(self, kind: str, target_id: int) -> list[EvidenceItem]:
+        return self._items.get((kind, target_id), [])
+
+    def activity(self, target_id: int) -> list[EvidenceItem]:
+        return self.get("activity", target_id)
+
+    def period(self, target_id: int) -> list[EvidenceItem]:
+        return self.get("period", target_id)
+
+    def result(self, target_id: int) -> list[EvidenceItem]:
+        return self.get("result", target_id)
+
+    def expenditure(self, target_id: int) -> list[EvidenceItem]:
+        return self.get("expenditure", target_id)
+
+
+def evidence_for(project_id: int, *, activities=(), periods=(), results=(), expenditures=()) -> EvidenceIndex:
+    """The (not deleted) evidence of many targets at once, in one query, newest first."""
+    index = EvidenceIndex()
+    wanted = {"activity": list(activities), "period": list(periods), "result": list(results),
+              "expenditure": list(expenditures)}
+    clauses = [getattr(EvidenceLink, f"{name}_id").in_(ids) for name, ids in wanted.items() if ids]
+    if not clauses:
+        return index
+    rows = db.session.execute(
+        select(EvidenceLink.activity_id, EvidenceLink.period_id, EvidenceLink.result_id, EvidenceLink.expenditure_id,
+               EvidenceItem)
+        .join(EvidenceItem, EvidenceLink.evidence_id == EvidenceItem.id)
+        .options(joinedload(EvidenceItem.file))
+        .where(EvidenceLink.project_id == project_id, EvidenceItem.deleted_at.is_(None), or_(*clauses))
+        .order_by(EvidenceItem.dated.is_(None), EvidenceItem.dated.desc(), EvidenceItem.id.desc())).all()
+    for row in rows:
+        for position, name in enumerate(TARGETS):
+            if row[position] is not None:
+                index.add(name, row[position], row[4])
+    return index
+
+
+def queried_items(project_id: int) -> list[EvidenceItem]:
+    """Items the auditor queried and nobody has answered yet (for the officer's week page)."""
+    return db.session.execute(
+        select(EvidenceItem).options(*_link_options())
+        .where(EvidenceItem.project_id == project_id, EvidenceItem.deleted_at.is_(None),
+               EvidenceItem.review_state == "queried")
+        .order_by(EvidenceItem.reviewed_at.desc(), EvidenceItem.id.desc())).unique().scalars().all()
+
+
+def waiting_for_review(project_id: int) -> list[EvidenceItem]:
+    """Items not yet verified or queried, oldest first (the auditor's queue)."""
+    return db.session.execute(
+        select(EvidenceItem).options(*_link_options())
+        .where(EvidenceItem.project_id == project_id, EvidenceItem.deleted_at.is_(None),
+               EvidenceItem.review_state == "pending")
+        .order_by(EvidenceItem.created_at, EvidenceItem.id)).unique().scalars().all()
+
+
+def unbacked_expenditures(project_id: int) -> list[Expenditure]:
+    """Expenditures that no (not deleted) evidence item is linked to (one query)."""
+    backed = (select(EvidenceLink.id).join(EvidenceItem, EvidenceLink.evidence_id == EvidenceItem.id)
+              .where(EvidenceLink.expenditure_id == Expenditure.id, EvidenceItem.deleted_at.is_(None)))
+    return db.session.execute(
+        select(Expenditure).options(joinedload(Expenditure.line))
+        .where(Expenditure.project_id == project_id, ~backed.exists())
+        .order_by(Expenditure.spent_on, Expenditure.id)).scalars().all()
+
+
+# --------------------------------------------------------------------------------------------- coverage
+
+
+@dataclass
+class Coverage:
+    disbursed_cents: int = 0
+    disbursed_verified_cents: int = 0
+    disbursed_backed_cents: int = 0
+    actuals: int = 0
+    actuals_backed: int = 0
+    actuals_verified: int = 0
+    states: dict[str, int] = field(default_factory=dict)
+
+    @staticmethod
+    def _pct(part, whole):
+        return None if not whole else part * 100 / whole
+
+    @property
+    def disbursed_verified_pct(self):
+        return self._pct(self.disbursed_verified_cents, self.disbursed_cents)
+
+    @property
+    def disbursed_backed_pct(self):
+        return self._pct(self.disbursed_backed_cents, self.disbursed_cents)
+
+    @property
+    def actuals_backed_pct(self):
+        return self._pct(self.actuals_backed, self.actuals)
+
+    @property
+    def actuals_verified_pct(self):
+        return self._pct(self.actuals_verified, self.actuals)
+
+    @staticmethod
+    def bar(pct) -> int:
+        return 0 if pct is None else int(max(0, min(100, pct)))
+
+
+def _linked(target: str, verified_only: bool):
+    """EXISTS: the current expenditure / indicator period has a (verified) not deleted item."""
+    if target == "expenditure":
+        conditions = [EvidenceLink.expenditure_id == Expenditure.id]
+    else:
+        conditions = [EvidenceLink.period_id == IndicatorPeriod.id]
+    conditions.append(EvidenceItem.deleted_at.is_(None))
+    if verified_only:
+        conditions.append(EvidenceItem.review_state == "verified")
+    return (select(EvidenceLink.id).join(EvidenceItem, EvidenceLink.evidence_id == EvidenceItem.id)
+            .where(*conditions).exists())
+
+
+def coverage(project_id: int) -> Coverage:
+    """How much of the money and the reported figures is backed by evidence (three queries)."""
+    money_row = db.session.execute(
+        select(func.coalesce(func.sum(Expenditure.amount_cents), 0),
+               func.coalesce(func.sum(case((_linked("expenditure", True), Expenditure.amount_cents), else_=0)), 0),
+               func.coalesce(func.sum(case((_linked("expenditure", False), Expenditure.amount_cents), else_=0)), 0))
+        .where(Expenditure.project_id == project_id, Expenditure.status == "disbursed")).one()
+    has_actual = or_(IndicatorPeriod.actual.is_not(None), and_(IndicatorPeriod.actual_text.is_not(None),
+                                                               IndicatorPeriod.actual_text != ""))
+    actual_row = db.session.execute(
+        select(func.count(),
+               func.coalesce(func.sum(case((_linked("period", False), 1), else_=0)), 0),
+               func.coalesce(func.sum(case((_linked("period", True), 1), else_=0)), 0))
+        .where(IndicatorPeriod.project_id == project_id, has_actual)).one()
+    states = dict(db.session.execute(
+        select(EvidenceItem.review_state, func.count())
+        .where(EvidenceItem.project_id == project_id, EvidenceItem.deleted_at.is_(None))
+        .group_by(EvidenceItem.review_state)).all())
+    return Coverage(
+        disbursed_cents=int(money_row[0]), disbursed_verified_cents=int(money_row[1]),
+        disbursed_backed_cents=int(money_row[2]), actuals=int(actual_row[0]),
+        actuals_backed=int(actual_row[1]), actuals_verified=int(actual_row[2]),
+        states={state: int(states.get(state, 0)) for state in ("pending", "verified", "queried")})
