@@ -1,5 +1,366 @@
-"""Progress pages."""
+"""Activities, weekly logs and the week page.
 
-from flask import Blueprint
+Each view answers a plain request with a full page (POST then 303) and an htmx request with
+the activity's row fragment (``progress/_activity_row.html``), plus the counters and, on the
+week page, the week's summary, swapped out of band from the same response.
+"""
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+
+from ..concurrency import ConflictError
+from ..extensions import db
+from ..formatting import InputError, week_range
+from ..htmx import is_htmx
+from ..permissions import requires
+from . import services
+from .forms import ActivityForm, LogForm, MoveForm, choice_list
 
 bp = Blueprint("progress", __name__)
+
+CONTEXTS = ("activities", "week")
+ROW_COLUMNS = 6  # columns of an activity row (progress/_activity_head.html)
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _week_arg(value: str | None) -> str:
+    """The page's week from the URL (default: see services.default_week); 404 when malformed."""
+    if not value:
+        return services.default_week(g.project)
+    try:
+        return services.normalise_week(value)
+    except InputError:
+        abort(404)
+
+
+def _context_arg(value: str | None) -> str:
+    return value if value in CONTEXTS else "activities"
+
+
+def _activity_or_404(activity_id: int):
+    activity = services.load_activity(g.project, activity_id)
+    if activity is None:
+        abort(404)
+    return activity
+
+
+def _page_url(context: str, week: str) -> str:
+    if context == "week":
+        return url_for("progress.week", project_id=g.project.id, week=week)
+    return url_for("progress.activities", project_id=g.project.id, week=week)
+
+
+def _apply_error(form, error: Exception) -> int:
+    """Put a service error next to its field (or above the form); return the status code."""
+    if isinstance(error, ConflictError):
+        form.form_errors.append(str(error))
+        return 409
+    field = getattr(error, "field", None)
+    if field and field in form:
+        form[field].errors = list(form[field].errors) + [str(error)]
+    else:
+        form.form_errors.append(str(error))
+    return 422
+
+
+def _row_response(row, *, mode="view", form=None, status=200, context="activities", conflict=False,
+                  saved=False):
+    """The activity's row for htmx; after a save also the counters (and week summary) out of band."""
+    extra = {}
+    if saved:
+        extra["counters"] = services.counters(g.project, row.week)
+        if context == "week":
+            extra["logs"] = services.week_logs(g.project, row.week)
+    html = render_template("progress/_row_response.html", row=row, mode=mode, form=form, context=context,
+                           conflict=conflict, columns=ROW_COLUMNS, **extra)
+    response = Response(html, status=status, mimetype="text/html")
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+# ---------------------------------------------------------------------------------------------
+# Pages
+
+
+@bp.route("/projects/<int:project_id>/activities")
+@requires("project.view")
+def activities(project_id):
+    """Activities under their results, each with its log state for the chosen week."""
+    week = _week_arg(request.args.get("week"))
+    rows = services.activity_rows(g.project, week)
+    return render_template(
+        "progress/activities.html", week=week, groups=services.grouped_rows(rows),
+        counters=services.counters(g.project, week), context="activities", columns=ROW_COLUMNS,
+        move_form=MoveForm(), prev_next=services.neighbour_weeks(g.project, week),
+        in_project=services.week_in_project(g.project, week))
+
+
+@bp.route("/projects/<int:project_id>/week")
+@bp.route("/projects/<int:project_id>/week/<week>")
+@requires("project.view")
+def week(project_id, week=None):
+    """What needs doing this week: due logs, periods without actuals, queried evidence, the summary."""
+    if week is None and request.args.get("week"):  # the week picker (a GET form) -> the week's own address
+        return redirect(url_for("progress.week", project_id=project_id, week=_week_arg(request.args["week"])))
+    week = _week_arg(week)
+    start, end = week_range(week)
+    previous, following = services.neighbour_weeks(g.project, week)
+    return render_template(
+        "progress/week.html", week=week, start=start, end=end, previous=previous, following=following,
+        in_project=services.week_in_project(g.project, week),
+        due=services.due_rows(g.project, week), counters=services.counters(g.project, week),
+        periods=services.periods_without_actual(g.project, week),
+        queried=services.queried_evidence(g.project), logs=services.week_logs(g.project, week),
+        context="week", columns=ROW_COLUMNS, move_form=MoveForm(),
+        evidence_url=_evidence_url())
+
+
+def _evidence_url() -> str | None:
+    """The evidence register's address when that page exists (another area builds it)."""
+    if "evidence.register" in current_app.view_functions:
+        return url_for("evidence.register", project_id=g.project.id)
+    return None
+
+
+@bp.route("/projects/<int:project_id>/week/<week>/summary")
+@requires("project.view")
+def week_summary(project_id, week):
+    """The week's logs alone, laid out for printing."""
+    week = _week_arg(week)
+    start, end = week_range(week)
+    return render_template("progress/summary.html", week=week, start=start, end=end,
+                           logs=services.week_logs(g.project, week))
+
+
+@bp.route("/projects/<int:project_id>/week/<week>/summary.txt")
+@requires("project.view")
+def week_summary_text(project_id, week):
+    """The week's logs as plain text, to paste into an email."""
+    week = _week_arg(week)
+    text = services.summary_text(g.project, week, services.week_logs(g.project, week))
+    return Response(text, mimetype="text/plain; charset=utf-8")
+
+
+@bp.route("/projects/<int:project_id>/activities/<int:activity_id>")
+@requires("project.view")
+def activity(project_id, activity_id):
+    """An activity and its weekly logs (full page); its row on the list (htmx, e.g. after Cancel)."""
+    item = _activity_or_404(activity_id)
+    week = _week_arg(request.args.get("week"))
+    context = _context_arg(request.args.get("context"))
+    if is_htmx():
+        return _row_response(services.activity_row(item, week), context=context)
+    logs = sorted(item.logs, key=lambda log: log.week_start, reverse=True)
+    return render_template("progress/activity.html", activity=item, logs=logs, week=week,
+                           evidence=services.linked_evidence(item))
+
+
+# ---------------------------------------------------------------------------------------------
+# Weekly log
+
+
+def _log_form_for(item, week: str, context: str) -> LogForm:
+    """A log form for ``week``, filled from that week's log when there is one."""
+    existing = services.activity_row(item, week).log
+    form = LogForm(formdata=None, prefix=_log_prefix(item))
+    form.week.data = week
+    form.context.data = context
+    if existing is not None:
+        form.status.data, form.percent_complete.data = existing.status, str(existing.percent_complete)
+        form.done.data, form.problems.data = existing.done, existing.problems
+        form.next_steps.data, form.version.data = existing.next_steps, str(existing.version)
+    else:
+        form.status.data = "on_track" if item.status == "not_started" else item.status
+        form.percent_complete.data = str(item.percent_complete)
+        form.version.data = ""
+    form.evidence.data = []
+    return form
+
+
+@bp.route("/projects/<int:project_id>/activities/<int:activity_id>/log", methods=["GET", "POST"])
+@requires("progress.log")
+def log(project_id, activity_id):
+    """Log a week of an activity (saving a week again updates its log)."""
+    item = _activity_or_404(activity_id)
+    if request.method == "GET":
+        week = _week_arg(request.args.get("week"))
+        context = _context_arg(request.args.get("context"))
+        page_week = _week_arg(request.args.get("page_week")) if request.args.get("page_week") else week
+        form = _log_form_for(item, week, context)
+        form.evidence.choices = choice_list(services.evidence_choices(g.project))
+        status = 200
+    else:
+        form = LogForm(prefix=_log_prefix(item))
+        form.evidence.choices = choice_list(services.evidence_choices(g.project))
+        context = _context_arg(form.context.data)
+        page_week = _week_arg(request.form.get("page_week")) if request.form.get("page_week") else None
+        status = 422
+        if form.validate():
+            data = services.LogInput(
+                week=form.week.data, status=form.status.data, percent_complete=form.percent_complete.number,
+                done=form.done.data or "", problems=form.problems.data or "",
+                next_steps=form.next_steps.data or "", evidence_ids=tuple(form.evidence.data or ()))
+            try:
+                saved = _save_log(item, data, form.version.data)
+            except (InputError, ConflictError) as error:
+                db.session.rollback()
+                status = _apply_error(form, error)
+            else:
+                page_week = page_week or saved.iso_week
+                if is_htmx():
+                    return _row_response(services.activity_row(item, page_week), context=context, saved=True)
+                flash(f"Saved the log of {item.code} for week {saved.iso_week}.", "success")
+                return redirect(_page_url(context, page_week), 303)
+        page_week = page_week or _fallback_week(form)
+    row = services.activity_row(item, page_week)
+    if is_htmx():
+        return _row_response(row, mode="log", form=form, status=status, context=context,
+                             conflict=status == 409)
+    return render_template("progress/log.html", row=row, activity=item, form=form, context=context,
+                           conflict=status == 409, back_url=_page_url(context, page_week)), status
+
+
+def _log_prefix(item) -> str:
+    """Each row's form has its own field names and ids, so several can be open on one page."""
+    return f"log-{item.id}"
+
+
+def _fallback_week(form) -> str:
+    try:
+        return services.normalise_week(form.week.data)
+    except InputError:
+        return services.default_week(g.project)
+
+
+def _save_log(item, data, version):
+    """Save and commit; a log inserted by a parallel request (unique week) is retried as an update."""
+    for attempt in range(2):
+        try:
+            saved = services.log_week(item, data, current_user, version)
+            db.session.commit()
+            return saved
+        except IntegrityError:
+            db.session.rollback()
+            if attempt:
+                raise ConflictError("Another log for this week was saved at the same moment. Yours was not "
+                                    "saved; reload to see it, then make your changes again.") from None
+    raise AssertionError("unreachable")
+
+
+# ---------------------------------------------------------------------------------------------
+# Activities (managers)
+
+
+def _activity_input(form: ActivityForm) -> services.ActivityInput:
+    return services.ActivityInput(
+        result_id=form.result_id.data, code=form.code.data or "", title=form.title.data or "",
+        description=form.description.data or "", planned_start=form.planned_start.date,
+        planned_end=form.planned_end.date, actual_start=form.actual_start.date,
+        actual_end=form.actual_end.date, status=form.status.data,
+        percent_complete=form.percent_complete.number if form.percent_complete.number is not None else 0,
+        responsible=form.responsible.data or "", locations=form.locations.data or "")
+
+
+@bp.route("/projects/<int:project_id>/activities/new", methods=["GET", "POST"])
+@requires("framework.edit")
+def new_activity(project_id):
+    """Add an activity under a result."""
+    form = ActivityForm()
+    form.result_id.choices = choice_list(services.activity_result_choices(g.project))
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate():
+            try:
+                created = services.create_activity(g.project, _activity_input(form), current_user)
+                db.session.commit()
+            except IntegrityError:
+                db.session.rollback()
+                form.code.errors = list(form.code.errors) + ["Another activity already has this code."]
+            except InputError as error:
+                db.session.rollback()
+                status = _apply_error(form, error)
+            else:
+                flash(f"Added activity {created.code}.", "success")
+                return redirect(url_for("progress.activities", project_id=project_id) + f"#activity-{created.id}",
+                                303)
+    return render_template("progress/activity_form.html", form=form, activity=None, conflict=False), status
+
+
+@bp.route("/projects/<int:project_id>/activities/<int:activity_id>/edit", methods=["GET", "POST"])
+@requires("framework.edit")
+def edit_activity(project_id, activity_id):
+    """Change an activity: inline on its row (htmx) or on its own page."""
+    item = _activity_or_404(activity_id)
+    source = request.form if request.method == "POST" else request.args
+    context = _context_arg(source.get("context"))
+    page_week = _week_arg(source.get("page_week"))
+    if request.method == "GET":
+        form = ActivityForm(obj=item, formdata=None, prefix=f"activity-{item.id}")
+        for name in ("planned_start", "planned_end", "actual_start", "actual_end"):
+            value = getattr(item, name)
+            form[name].data = value.isoformat() if value else ""
+        form.percent_complete.data = str(item.percent_complete)
+        form.version.data = str(item.version)
+        status = 200
+    else:
+        form = ActivityForm(prefix=f"activity-{item.id}")
+        status = 422
+    form.result_id.choices = choice_list(services.activity_result_choices(g.project))
+    if request.method == "POST" and form.validate():
+        try:
+            services.update_activity(item, _activity_input(form), form.version.data, current_user)
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            form.code.errors = list(form.code.errors) + ["Another activity already has this code."]
+        except (InputError, ConflictError) as error:
+            db.session.rollback()
+            status = _apply_error(form, error)
+        else:
+            if is_htmx():
+                return _row_response(services.activity_row(item, page_week), context=context, saved=True)
+            flash(f"Saved activity {item.code}.", "success")
+            return redirect(_page_url(context, page_week) + f"#activity-{item.id}", 303)
+    if is_htmx():
+        return _row_response(services.activity_row(item, page_week), mode="edit", form=form, status=status,
+                             context=context, conflict=status == 409)
+    return render_template("progress/activity_form.html", form=form, activity=item, conflict=status == 409,
+                           context=context, page_week=page_week), status
+
+
+@bp.route("/projects/<int:project_id>/activities/<int:activity_id>/move", methods=["POST"])
+@requires("framework.edit")
+def move_activity(project_id, activity_id):
+    """Move an activity up or down among the activities of its result."""
+    item = _activity_or_404(activity_id)
+    form = MoveForm()
+    week = _week_arg(request.form.get("page_week"))
+    if not form.validate() or form.direction.data not in ("up", "down"):
+        abort(400)
+    services.move_activity(item, form.direction.data, current_user)
+    db.session.commit()
+    if is_htmx():
+        rows = services.activity_rows(g.project, week)
+        html = render_template("progress/_activity_table.html", groups=services.grouped_rows(rows), week=week,
+                               context="activities", columns=ROW_COLUMNS, move_form=MoveForm())
+        response = Response(html, mimetype="text/html")
+        response.headers["Vary"] = "HX-Request"
+        return response
+    return redirect(url_for("progress.activities", project_id=project_id, week=week) + f"#activity-{item.id}",
+                    303)

@@ -1,0 +1,157 @@
+// Keyboard editing of the indicator grid (loaded only by the grid and period pages).
+//
+// Each cell is a small form that htmx posts and swaps. This file adds the spreadsheet keys:
+//   Enter        saves the cell and moves down (to the next row with an editable cell there)
+//   Tab          saves and moves right (Shift+Tab: left), wrapping to the next (previous) row
+//   Escape       puts back the saved value and clears the cell's error
+// Focus moves only after a successful save; after an error it stays on the cell, with the
+// typed text kept and the message beside it. A changed cell left with the mouse is saved too.
+// Without this file every cell still works: Enter submits its form.
+(function () {
+  "use strict";
+
+  var pending = null; // {cellId, dir, xhr}
+
+  function isCellInput(el) {
+    return el && el.classList && el.classList.contains("cell-input");
+  }
+
+  function cellOf(input) {
+    return input.closest("td.cell");
+  }
+
+  function savedValue(input) {
+    var saved = input.getAttribute("data-saved");
+    return saved === null ? input.defaultValue : saved;
+  }
+
+  function rows() {
+    return Array.prototype.slice.call(document.querySelectorAll("tr[data-grid-row]"));
+  }
+
+  function editable(td) {
+    return td ? td.querySelector(".cell-input") : null;
+  }
+
+  function neighbour(input, dir) {
+    var td = cellOf(input);
+    if (!td) { return null; }
+    var tr = td.parentElement;
+    var all = rows();
+    var index = all.indexOf(tr);
+    var step = (dir === "down" || dir === "right") ? 1 : -1;
+    if (dir === "left" || dir === "right") {
+      var sibling = td;
+      while ((sibling = step > 0 ? sibling.nextElementSibling : sibling.previousElementSibling)) {
+        var found = editable(sibling);
+        if (found) { return found; }
+      }
+      for (index += step; index >= 0 && index < all.length; index += step) {
+        var inputs = all[index].querySelectorAll(".cell-input");
+        if (inputs.length) { return step > 0 ? inputs[0] : inputs[inputs.length - 1]; }
+      }
+      return null;
+    }
+    var column = td.getAttribute("data-col");
+    for (index += step; index >= 0 && index < all.length; index += step) {
+      var cell = all[index].querySelector('td.cell[data-col="' + column + '"]');
+      var below = editable(cell);
+      if (below) { return below; }
+    }
+    return null;
+  }
+
+  function go(input, dir) {
+    var target = dir ? neighbour(input, dir) : null;
+    if (target) {
+      target.focus();
+      target.select();
+    }
+  }
+
+  function send(input, dir) {
+    var form = input.form;
+    if (!form || form.classList.contains("htmx-request")) { return; }
+    input.setAttribute("data-sent", input.value);
+    pending = { cellId: cellOf(input).id, dir: dir, xhr: null };
+    if (form.requestSubmit) { form.requestSubmit(); } else { htmx.trigger(form, "submit"); }
+  }
+
+  function commit(input, dir) {
+    if (input.value === savedValue(input)) {
+      go(input, dir);
+    } else {
+      send(input, dir);
+    }
+  }
+
+  function clearError(input) {
+    var td = cellOf(input);
+    var error = td && td.querySelector(".cell-error");
+    if (error) { error.remove(); }
+    if (td) { td.classList.remove("has-error"); }
+    input.removeAttribute("aria-invalid");
+    input.removeAttribute("aria-describedby");
+  }
+
+  document.addEventListener("keydown", function (event) {
+    var input = event.target;
+    if (!isCellInput(input) || event.isComposing) { return; }
+    if (event.key === "Enter") {
+      event.preventDefault();
+      commit(input, event.shiftKey ? "up" : "down");
+    } else if (event.key === "Tab") {
+      event.preventDefault();
+      commit(input, event.shiftKey ? "left" : "right");
+    } else if (event.key === "Escape") {
+      event.preventDefault();
+      input.value = savedValue(input);
+      input.defaultValue = input.value;
+      clearError(input);
+      input.select();
+    }
+  });
+
+  // A changed cell left by mouse or touch is saved where it is (focus is not moved).
+  document.addEventListener("focusout", function (event) {
+    var input = event.target;
+    if (!isCellInput(input) || !input.isConnected) { return; }
+    if (input.value === input.defaultValue || input.getAttribute("data-sent") === input.value) { return; }
+    if (pending && pending.cellId === (cellOf(input) || {}).id) { return; }
+    send(input, null);
+  });
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (pending && !pending.xhr && event.detail.elt && event.detail.elt.closest &&
+        event.detail.elt.closest("td.cell") && event.detail.elt.closest("td.cell").id === pending.cellId) {
+      pending.xhr = event.detail.xhr;
+    }
+  });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (!pending || !pending.xhr || event.detail.xhr !== pending.xhr) { return; }
+    var done = pending;
+    pending = null;
+    var td = document.getElementById(done.cellId);
+    var input = editable(td);
+    if (!input) { return; }
+    if (done.xhr.status >= 200 && done.xhr.status < 300) {
+      if (done.dir) { go(input, done.dir); }
+    } else if (done.dir) {
+      input.focus();
+      input.select();
+    }
+  });
+
+  document.addEventListener("htmx:sendError", function () { pending = null; });
+  document.addEventListener("htmx:responseError", function () { pending = null; });
+
+  // A save gives the period a new version: the period's other forms on the page take it, so
+  // saving the target and then the actual of one period is not taken for a conflict.
+  document.addEventListener("periodSaved", function (event) {
+    var detail = event.detail || {};
+    var forms = document.querySelectorAll('[data-period="' + detail.id + '"] input[name="version"], ' +
+                                          'form[data-period="' + detail.id + '"] input[name="version"]');
+    Array.prototype.forEach.call(forms, function (field) { field.value = String(detail.version); });
+  });
+})();

@@ -1,0 +1,163 @@
+"""The week page: what is due, periods without actuals, queried evidence, and the week's summary."""
+
+import re
+from contextlib import contextmanager
+from datetime import date, timedelta
+
+from sqlalchemy import event, insert, select
+
+from tracker.extensions import db
+from tracker.formatting import iso_week
+from tracker.models import Activity, EvidenceItem, Indicator, IndicatorPeriod, ProgressLog, ResultNode, User
+from tracker.progress import services
+
+HX = {"HX-Request": "true"}
+
+
+@contextmanager
+def count_queries(app):
+    counter = {"n": 0}
+
+    def before(*_args):
+        counter["n"] += 1
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield counter
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+def activity_id(app, code):
+    with app.app_context():
+        return db.session.execute(select(Activity.id).where(Activity.code == code)).scalar_one()
+
+
+def test_the_week_page_opens_on_this_week_clamped_into_the_project(client, auth, demo, app):
+    auth.login("officer")
+    with app.app_context():
+        from tracker.models import Project
+
+        expected = services.default_week(db.session.get(Project, demo))
+    page = client.get(f"/projects/{demo}/week").get_data(as_text=True)
+    assert f"<h1>Week {expected}" in page and expected == "2017-W52"
+    # The demo's last week has content: activities still in progress, periods without actuals.
+    assert "Activities due a log" in page and 'id="due-table"' in page
+    assert "Indicator periods ended without an actual" in page and 'id="missing-actuals"' in page
+    assert page.count("Enter the actual<span") == 12
+    assert 'rel="prev" href="/projects/1/week/2017-W51"' in page and 'rel="next"' not in page
+    assert 'aria-current="page"' in page and ">This week<" in page
+
+
+def test_a_week_shows_its_due_activities_and_links_to_log_them(client, auth, demo, app):
+    auth.login("officer")
+    page = client.get(f"/projects/{demo}/week/2016-W47").get_data(as_text=True)
+    assert "Week 2016-W47 <span class=\"muted\">2016-11-21 to 2016-11-27</span>" in page
+    due = page[page.index('id="due-table"'):page.index("</table>", page.index('id="due-table"'))]
+    assert "Raise awareness for policy makers" in due and "Situation analysis report" in due
+    assert "Policy dialogue on creative hubs" not in due  # completed
+    a1 = activity_id(app, "A1")
+    assert f'href="/projects/{demo}/activities/{a1}/log?week=2016-W47&amp;context=week"' in page
+    assert "Every indicator period that has ended has its actual." in page
+    assert "No evidence is queried." in page
+    assert "No activity was logged for week 2016-W47 yet." in page
+    assert 'rel="prev" href="/projects/1/week/2016-W46"' in page and 'rel="next" href="/projects/1/week/2016-W48"' in page
+
+
+def test_a_logged_week_leaves_the_due_list_and_fills_the_summary(client, auth, demo, app):
+    a1 = activity_id(app, "A1")
+    auth.login("officer")
+    data = {f"log-{a1}-{k}": v for k, v in {"week": "2016-W47", "status": "on_track", "percent_complete": "65",
+                                            "done": "Đối thoại chính sách ở Huế, 24/11", "problems": "",
+                                            "next_steps": "Báo cáo cho Bộ", "version": "", "context": "week"}.items()}
+    client.post(f"/projects/{demo}/activities/{a1}/log", data=data)
+    page = client.get(f"/projects/{demo}/week/2016-W47").get_data(as_text=True)
+    due = page[page.index('id="due-table"'):page.index("</table>", page.index('id="due-table"'))]
+    assert "Raise awareness" not in due and "Situation analysis report" in due
+    summary = page[page.index('id="week-summary"'):]
+    assert "Đối thoại chính sách ở Huế, 24/11" in summary and "Báo cáo cho Bộ" in summary
+    assert "logged by Trần Văn Hùng" in summary and "On track, 65% complete" in summary
+    printable = client.get(f"/projects/{demo}/week/2016-W47/summary").get_data(as_text=True)
+    assert "KFIT-VNM-CI: progress in week 2016-W47" in printable and "Đối thoại chính sách ở Huế" in printable
+    text = client.get(f"/projects/{demo}/week/2016-W47/summary.txt")
+    assert text.mimetype == "text/plain" and "charset=utf-8" in text.content_type
+    assert "Done: Đối thoại chính sách ở Huế, 24/11" in text.get_data(as_text=True)
+
+
+def test_the_week_page_lists_evidence_the_auditor_queried(client, auth, demo, app):
+    with app.app_context():
+        auditor = db.session.execute(select(User).where(User.email == "auditor@demo.test")).scalar_one()
+        item = db.session.execute(select(EvidenceItem).where(EvidenceItem.source == "UN Website")).scalar_one()
+        item.review_state, item.review_note, item.reviewed_by_id = "queried", "Liên kết không mở được.", auditor.id
+        db.session.commit()
+    auth.login("officer")
+    page = client.get(f"/projects/{demo}/week/2016-W47").get_data(as_text=True)
+    section = page[page.index("Evidence queried by the auditor"):page.index('id="week-summary"')]
+    assert "Creative hubs in Viet Nam receive spotlight" in section
+    assert "Query from Phạm Quốc Bảo" in section and "Liên kết không mở được." in section
+
+
+def test_weeks_outside_the_project_say_so_and_malformed_weeks_are_404(client, auth, demo):
+    auth.login("auditor")
+    page = client.get(f"/projects/{demo}/week/2019-W10").get_data(as_text=True)
+    assert "is outside the project period" in page and ">Log week<span" not in page
+    assert client.get(f"/projects/{demo}/week/next-week").status_code == 404
+    assert client.get(f"/projects/{demo}/week/2016-W60").status_code == 404
+    picked = client.get(f"/projects/{demo}/week?week=2016-w47")  # the week picker
+    assert picked.status_code == 302 and picked.location.endswith(f"/projects/{demo}/week/2016-W47")
+    assert client.get(f"/projects/{demo}/week?week=someday").status_code == 404
+
+
+def test_the_week_picker_and_readers(client, auth, demo):
+    for role in ("liaison", "auditor", "manager"):
+        auth.login(role)
+        response = client.get(f"/projects/{demo}/week/2016-W47")
+        assert response.status_code == 200
+        page = response.get_data(as_text=True)
+        assert ('>Log week<span' in page) == (role == "manager")
+        assert 'type="week" id="week-picker"' in page
+        auth.logout()
+
+
+def test_week_pages_need_a_membership(client, demo, app):
+    with app.app_context():
+        from tracker.accounts.services import create_user
+
+        create_user("stranger@example.test", "Người lạ", "a-long-password-1")
+        db.session.commit()
+    client.post("/login", data={"email": "stranger@example.test", "password": "a-long-password-1"})
+    assert client.get(f"/projects/{demo}/week").status_code == 404
+    assert client.get(f"/projects/{demo}/week/2016-W47/summary.txt").status_code == 404
+
+
+def test_query_count_of_the_week_page_does_not_grow_with_data(client, auth, demo, app):
+    auth.login("officer")
+    client.get(f"/projects/{demo}/week/2017-W27")
+    with count_queries(app) as small:
+        client.get(f"/projects/{demo}/week/2017-W27")
+    with app.app_context():
+        result = db.session.execute(select(ResultNode.id).where(ResultNode.code == "1.2.2")).scalar_one()
+        db.session.execute(insert(Activity), [
+            {"project_id": demo, "result_id": result, "code": f"B{i}", "title": f"Hoạt động {i}",
+             "status": "delayed", "percent_complete": 10, "position": 100 + i, "version": 1} for i in range(50)])
+        activity_ids = db.session.execute(select(Activity.id).where(Activity.code.like("B%"))).scalars().all()
+        monday = date(2017, 7, 3)
+        db.session.execute(insert(ProgressLog), [
+            {"project_id": demo, "activity_id": aid, "iso_week": iso_week(monday - timedelta(weeks=w)),
+             "week_start": monday - timedelta(weeks=w), "status": "delayed", "percent_complete": 10, "version": 1,
+             "done": f"Tuần {w}"} for aid in activity_ids for w in range(4)])
+        db.session.execute(insert(Indicator), [
+            {"project_id": demo, "result_id": result, "code": f"X{i}", "title": f"Chỉ số {i}", "unit": "number",
+             "ascending": True, "cumulative": True, "illustrative": False, "position": 50 + i} for i in range(40)])
+        indicator_ids = db.session.execute(select(Indicator.id).where(Indicator.code.like("X%"))).scalars().all()
+        db.session.execute(insert(IndicatorPeriod), [
+            {"project_id": demo, "indicator_id": iid, "start_date": date(2017, 1, 1), "end_date": date(2017, 6, 30),
+             "state": "draft", "version": 1} for iid in indicator_ids])
+        db.session.commit()
+    with count_queries(app) as large:
+        page = client.get(f"/projects/{demo}/week/2017-W27").get_data(as_text=True)
+    assert "Chỉ số 39" in page and page.count('id="log-summary-') == 50
+    assert re.search(r'id="due-count"[^>]*>2<', page)  # A1, A1.3; the new ones were all logged
+    assert large["n"] == small["n"]

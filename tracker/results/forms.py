@@ -1,0 +1,50 @@
+"""Forms of the indicator grid and the period page.
+
+Cell values are plain text parsed by ``services.parse_value`` for the indicator's unit, so
+what was typed comes back as typed with a message saying what the unit expects.
+"""
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, StringField, TextAreaField
+from wtforms.validators import Length
+
+from ..progress.forms import IsoDateField
+
+
+class CellForm(FlaskForm):
+    """One target or actual: the value as typed and the period's version when the grid was loaded."""
+
+    value = StringField("Value", validators=[Length(max=4000)])
+    version = HiddenField()
+
+
+class StepForm(FlaskForm):
+    """Submit, approve, unlock: a button with the period's version (and an optional note)."""
+
+    version = HiddenField()
+    note = TextAreaField("Note", validators=[Length(max=2000)])
+
+
+class ReturnForm(FlaskForm):
+    version = HiddenField()
+    note = TextAreaField("What needs changing", validators=[Length(max=2000)],
+                         description="The officer sees this note on the period.")
+
+
+class PeriodForm(FlaskForm):
+    """A reporting period's dates."""
+
+    start_date = IsoDateField("Starts")
+    end_date = IsoDateField("Ends")
+    version = HiddenField()
+
+
+class DimensionForm(FlaskForm):
+    name = StringField("Dimension", validators=[Length(max=100)], description="For example Sex or City.")
+    categories = StringField("Categories", validators=[Length(max=2000)],
+                             description="Separated by semicolons, for example Hà Nội; Huế; Hồ Chí Minh City.")
+
+
+class ThresholdsForm(FlaskForm):
+    on_track_pct = StringField("On track from (% of target)", render_kw={"inputmode": "decimal", "size": 6})
+    at_risk_pct = StringField("At risk from (% of target)", render_kw={"inputmode": "decimal", "size": 6})
