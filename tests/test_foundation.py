@@ -217,3 +217,11 @@ def test_an_id_too_large_for_the_database_is_a_404_not_a_500(client, auth):
     auth.login("admin")
     assert client.get("/projects/99999999999999999999999999/logframe").status_code == 404
     assert client.get("/projects/9223372036854775807/logframe").status_code == 404
+
+
+def test_logframe_lists_the_evidence_linked_to_each_result(client, auth, demo):
+    auth.login("auditor")
+    page = client.get(f"/projects/{demo}/logframe").get_data(as_text=True)
+    assert "Evidence on file" in page
+    assert "Workshop agenda: Policy Dialogue on Creative hubs and Creative industries" in page
+    assert "Decision No. 1755/QĐ-TTg on the National Strategy" in page

@@ -237,11 +237,10 @@ def evidence_choices(project: Project) -> list[tuple[int, str]]:
 
 
 def linked_evidence(activity: Activity) -> list[EvidenceItem]:
-    return db.session.execute(
-        select(EvidenceItem).join(EvidenceLink, EvidenceLink.evidence_id == EvidenceItem.id)
-        .where(EvidenceLink.activity_id == activity.id, EvidenceItem.deleted_at.is_(None))
-        .order_by(EvidenceItem.dated, EvidenceItem.id)
-    ).scalars().all()
+    """The activity's evidence, through the evidence area's one-query lookup."""
+    from ..evidence.services import evidence_for
+
+    return evidence_for(activity.project_id, activities=[activity.id]).activity(activity.id)
 
 
 def summary_text(project: Project, week: str, logs: list[ProgressLog]) -> str:

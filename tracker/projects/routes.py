@@ -4,6 +4,7 @@ from flask import Blueprint, g, render_template
 from flask_login import current_user
 
 from ..database import database_answers
+from ..evidence.services import evidence_for
 from ..extensions import db
 from ..models.progress import ACTIVITY_STATUSES, STATUS_LABELS
 from ..permissions import logged_in, public, requires
@@ -39,7 +40,9 @@ def overview(project_id):
 @requires("project.view")
 def logframe(project_id):
     """The logframe matrix: logic | indicators | means of verification | assumptions."""
-    return render_template("projects/logframe.html", framework=services.framework_rows(g.project))
+    framework = services.framework_rows(g.project)
+    evidence = evidence_for(g.project.id, results=[result.id for result, _ in framework])
+    return render_template("projects/logframe.html", framework=framework, evidence=evidence)
 
 
 @bp.route("/healthz")

@@ -13,10 +13,11 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 from flask_login import current_user
 
 from ..concurrency import ConflictError
+from ..evidence.services import evidence_for
 from ..extensions import db
 from ..formatting import InputError, number
 from ..htmx import is_htmx
-from ..models import Dimension, EvidenceItem, EvidenceLink, User
+from ..models import Dimension, User
 from ..permissions import requires
 from . import services
 from .forms import CellForm, DimensionForm, PeriodForm, ReturnForm, StepForm, ThresholdsForm
@@ -188,11 +189,7 @@ def _period_page(period, status=200, **forms):
     forms.setdefault("dates_form", _dates_form(period))
     forms.setdefault("breakdown_errors", {})
     forms.setdefault("breakdown_raw", None)
-    evidence = db.session.execute(
-        db.select(EvidenceItem).join(EvidenceLink, EvidenceLink.evidence_id == EvidenceItem.id)
-        .where(EvidenceLink.period_id == period.id, EvidenceItem.deleted_at.is_(None))
-        .order_by(EvidenceItem.dated, EvidenceItem.id)
-    ).scalars().all()
+    evidence = evidence_for(period.project_id, periods=[period.id]).period(period.id)
     people = _people(period)
     return render_template("results/period.html", period=period, indicator=period.indicator, evidence=evidence,
                            people=people, **forms), status
