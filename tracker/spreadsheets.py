@@ -54,3 +54,56 @@ def csv_text(header: list[str], rows) -> str:
     for row in rows:
         writer.writerow([csv_safe(v) for v in row])
     return buffer.getvalue()
+
+
+# --- Added for the donor's workbook (tracker/exports). The functions above are unchanged. ---
+
+# Excel refuses (with a repair prompt) a cell holding more than this many characters.
+EXCEL_MAX_TEXT = 32_767
+# Excel refuses hyperlinks longer than this (it repairs the file and drops them).
+EXCEL_MAX_URL = 2_000
+SAFE_URL_SCHEMES = ("http://", "https://", "mailto:")
+
+
+def clean_text(value: str) -> str:
+    """Text that every spreadsheet program accepts: no XML-illegal control characters
+    (openpyxl refuses them), cut at Excel's cell limit with a visible mark."""
+    value = strip_control(value)
+    if len(value) > EXCEL_MAX_TEXT:
+        value = value[: EXCEL_MAX_TEXT - 1] + "…"
+    return value
+
+
+def strip_control(value: str) -> str:
+    """Text without the control characters spreadsheet programs refuse (tab, CR, LF stay)."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if ILLEGAL_CHARACTERS_RE.search(value) else value
+
+
+def safe_hyperlink(url: str | None) -> str | None:
+    """``url`` when it may become a clickable link in a workbook (web or mail address of a
+    length Excel accepts), else None: no ``javascript:``, ``file:`` or local paths."""
+    if not url:
+        return None
+    url = url.strip()
+    if not url.lower().startswith(SAFE_URL_SCHEMES) or len(url) > EXCEL_MAX_URL:
+        return None
+    if any(ch.isspace() or ord(ch) < 32 for ch in url):
+        return None
+    return url
+
+
+def csv_stream(header: list[str], rows):
+    """Like ``csv_text`` but yields the text in chunks, for large sheets sent as a stream."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write(UTF8_BOM)
+    writer.writerow([csv_safe(h) for h in header])
+    for count, row in enumerate(rows, 1):
+        writer.writerow([csv_safe(v) for v in row])
+        if count % 500 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()

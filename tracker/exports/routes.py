@@ -1,5 +1,306 @@
-"""Exports pages."""
+"""Exports pages: the donor's workbook, CSV per sheet, IATI XML, the logframe template, and
+the workbook import (dry run, then apply).
 
-from flask import Blueprint
+Who: exports need ``export`` (managers, liaisons, auditors, admins); imports need ``import``
+(managers, admins); creating a new project from a workbook is for admins. Every export and
+every applied import is written to the audit trail.
+"""
+
+import io
+import tempfile
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user
+
+from ..audit import trail
+from ..extensions import db
+from ..formatting import InputError
+from ..htmx import is_htmx, render
+from ..models import Project
+from ..permissions import admin_only, logged_in, requires
+from . import importer, jobs
+from .csv_export import sheet_csv
+from .forms import ApplyImportForm, EmptyForm, ImportForm
+from .iati import build_activity_xml
+from .services import (
+    SHEET_SLUGS,
+    ExportContext,
+    export_filename,
+    illustrative_notice,
+    read_snapshot,
+    record_export,
+    row_estimate,
+    sheet_by_slug,
+    sheets,
+)
+from .workbook import write_template, write_workbook
 
 bp = Blueprint("exports", __name__)
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+BACKGROUND_ROWS = 5_000  # above this many rows the page prepares the workbook in the background
+
+
+def _who() -> str:
+    return f"{current_user.name} <{current_user.email}>"
+
+
+def _background_threshold() -> int:
+    return int(current_app.config.get("EXPORT_BACKGROUND_ROWS", BACKGROUND_ROWS))
+
+
+# --- The exports page -------------------------------------------------------------------------
+
+@bp.route("/projects/<int:project_id>/exports")
+@requires("export")
+def index(project_id):
+    """Downloads (workbook, CSV per sheet, IATI, template) and, for managers, the import."""
+    estimate = row_estimate(project_id)
+    ctx = ExportContext(g.project, _who())
+    return render_template(
+        "exports/index.html",
+        sheets=sheets(ctx), estimate=estimate, large=estimate > _background_threshold(),
+        notice=illustrative_notice(g.project), job_form=EmptyForm(), job=None,
+    )
+
+
+# --- Downloads --------------------------------------------------------------------------------
+
+@bp.route("/projects/<int:project_id>/export.xlsx")
+@requires("export")
+def workbook(project_id):
+    """The donor's workbook, written to a temporary file under instance/ and sent."""
+    directory = jobs.jobs_dir()
+    handle = tempfile.NamedTemporaryFile(dir=directory, prefix="direct-", suffix=".xlsx", delete=False)
+    handle.close()
+    path = Path(handle.name)
+    try:
+        with read_snapshot():
+            rows = write_workbook(ExportContext(g.project, _who()), path)
+        record_export(g.project, "xlsx", rows=rows)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        path.unlink(missing_ok=True)
+        raise
+    response = send_file(path, mimetype=XLSX_MIME, as_attachment=True,
+                         download_name=export_filename(g.project, "xlsx"), max_age=0)
+    response.call_on_close(lambda: path.unlink(missing_ok=True))
+    return response
+
+
+@bp.route("/projects/<int:project_id>/export/<slug>.csv")
+@requires("export")
+def sheet_as_csv(project_id, slug):
+    """One sheet as CSV (UTF-8 with BOM, formula-safe). Written to a spooled temporary file
+    (memory, then disk) inside one read snapshot, so the database is not held while the file
+    travels to the browser."""
+    if slug not in SHEET_SLUGS:
+        abort(404)
+    buffer = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024, dir=jobs.jobs_dir())
+    with read_snapshot():
+        for chunk in sheet_csv(sheet_by_slug(ExportContext(g.project, _who()), slug)):
+            buffer.write(chunk.encode("utf-8"))
+    record_export(g.project, "csv", sheet=slug)
+    db.session.commit()
+    buffer.seek(0)
+    return send_file(buffer, mimetype="text/csv", as_attachment=True,
+                     download_name=export_filename(g.project, "csv", slug), max_age=0)
+
+
+@bp.route("/projects/<int:project_id>/export.iati.xml")
+@requires("export")
+def iati(project_id):
+    """The project as an IATI 2.03 activity file."""
+    with read_snapshot():
+        xml = build_activity_xml(g.project)
+    record_export(g.project, "iati")
+    db.session.commit()
+    response = Response(xml, mimetype="application/xml")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{export_filename(g.project, "xml", "iati")}"')
+    return response
+
+
+@bp.route("/exports/logframe-template.xlsx")
+@logged_in
+def template():
+    """The blank logframe template (no project data in it)."""
+    buffer = io.BytesIO()
+    write_template(buffer, generated_by=_who())
+    buffer.seek(0)
+    return send_file(buffer, mimetype=XLSX_MIME, as_attachment=True, download_name="logframe-template.xlsx",
+                     max_age=0)
+
+
+# --- Large workbooks in the background --------------------------------------------------------
+
+def _job_or_404(job_id: str) -> jobs.Job:
+    """The job of this project (its id is random and unguessable; anyone who may export the
+    project may follow it), else 404."""
+    job = jobs.load(job_id)
+    if job is None or job.project_id != g.project.id:
+        abort(404)
+    return job
+
+
+@bp.route("/projects/<int:project_id>/export/jobs", methods=["POST"])
+@requires("export")
+def start_job(project_id):
+    """Start preparing the workbook; the page then polls its progress."""
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    job = jobs.start(g.project, current_user)
+    record_export(g.project, "xlsx", background=True)
+    db.session.commit()
+    if is_htmx():
+        return render("exports/job.html", "exports/_job.html", job=job)
+    return redirect(url_for("exports.job_status", project_id=project_id, job_id=job.id), 303)
+
+
+@bp.route("/projects/<int:project_id>/export/jobs/<job_id>")
+@requires("export")
+def job_status(project_id, job_id):
+    """How far the workbook is (htmx polls this fragment until it is ready)."""
+    return render("exports/job.html", "exports/_job.html", job=_job_or_404(job_id))
+
+
+@bp.route("/projects/<int:project_id>/export/jobs/<job_id>/file")
+@requires("export")
+def job_file(project_id, job_id):
+    """The prepared workbook."""
+    job = _job_or_404(job_id)
+    path = jobs.file_path(job)
+    if job.state != "done" or not path.exists():
+        abort(404)
+    return send_file(path, mimetype=XLSX_MIME, as_attachment=True,
+                     download_name=export_filename(g.project, "xlsx"), max_age=0)
+
+
+# --- Import -----------------------------------------------------------------------------------
+
+def _read_upload(form: ImportForm) -> tuple[bytes, str]:
+    upload = form.workbook.data
+    return upload.read(), (upload.filename or "")
+
+
+def _dry_run(project: Project | None, page: str, **context):
+    """Check the uploaded workbook and show what it would change (writes nothing)."""
+    form = ImportForm()
+    plan, token = None, None
+    if form.validate_on_submit():
+        data, filename = _read_upload(form)
+        try:
+            plan = importer.plan_import(data, filename, current_user, project)
+        except importer.ImportRefused as error:
+            form.workbook.errors.append(str(error))
+        finally:
+            db.session.rollback()  # a dry run never writes
+        if plan is not None and plan.ok and plan.changes:
+            token = importer.keep_upload(data, filename, project.id if project else None, current_user.id,
+                                         plan.fingerprint())
+    status = 200 if plan is not None and plan.ok else 422
+    apply_form = ApplyImportForm(formdata=None, token=token, fingerprint=plan.fingerprint() if plan else "")
+    return render(page, "exports/_import.html", status=status, form=form, plan=plan, apply_form=apply_form,
+                  **context)
+
+
+def _apply(project: Project | None, page: str, **context):
+    """Apply a dry run: re-read the stored upload, re-plan, and apply in one transaction."""
+    form = ApplyImportForm()
+    if not form.validate_on_submit():
+        abort(400)
+    stored = importer.load_upload(form.token.data)
+    expected_project = project.id if project else None
+    if stored is None or stored[1].get("project_id") != expected_project or stored[1].get("user_id") != current_user.id:
+        return _import_message(page, "This dry run is no longer available (it was applied or has expired). "
+                                     "Upload the workbook again.", 409, **context)
+    data, meta = stored
+    try:
+        plan = importer.plan_import(data, meta["filename"], current_user, project)
+        if plan.fingerprint() != form.fingerprint.data or not plan.ok:
+            db.session.rollback()
+            token = importer.keep_upload(data, meta["filename"], expected_project, current_user.id,
+                                         plan.fingerprint()) if plan.ok and plan.changes else None
+            importer.discard_upload(form.token.data)
+            return render(page, "exports/_import.html", status=409, form=ImportForm(formdata=None), plan=plan,
+                          apply_form=ApplyImportForm(formdata=None, token=token, fingerprint=plan.fingerprint()),
+                          moved_on=True, **context)
+        target = importer.apply_plan(plan)
+        trail.record(db.session, "import", table_name="project", row_id=target.id, project_id=target.id,
+                     changes={"mode": plan.mode, "file": meta["filename"], "sha256": meta["sha256"],
+                              "created": plan.creates, "changed": plan.updates})
+        db.session.commit()
+    except InputError as error:
+        db.session.rollback()
+        return _import_message(page, f"{error} Nothing was changed.", 422, **context)
+    except Exception:
+        db.session.rollback()
+        raise
+    importer.discard_upload(form.token.data)
+    summary = (f"Imported {meta['filename'] or 'the workbook'}: {plan.creates} created, {plan.updates} changed. "
+               "The changes are in the audit trail.")
+    flash(summary, "success")
+    destination = (url_for("exports.import_page", project_id=target.id) if project is not None
+                   else url_for("projects.overview", project_id=target.id))
+    if is_htmx():
+        response = Response(status=204)
+        response.headers["HX-Redirect"] = destination
+        return response
+    return redirect(destination, 303)
+
+
+def _import_message(page: str, message: str, status: int, **context):
+    form = ImportForm(formdata=None)
+    form.workbook.errors = [message]
+    return render(page, "exports/_import.html", status=status, form=form, plan=None,
+                  apply_form=ApplyImportForm(formdata=None), **context)
+
+
+@bp.route("/projects/<int:project_id>/import", methods=["GET", "POST"])
+@requires("import")
+def import_page(project_id):
+    """Upload a workbook to update the project's targets and actuals. POST is the dry run:
+    every create, change and problem is listed; nothing is written."""
+    if request.method == "POST":
+        return _dry_run(g.project, "exports/import.html", mode="update")
+    return render("exports/import.html", "exports/_import.html", form=ImportForm(formdata=None), plan=None,
+                  apply_form=ApplyImportForm(formdata=None), mode="update")
+
+
+@bp.route("/projects/<int:project_id>/import/apply", methods=["POST"])
+@requires("import")
+def import_apply(project_id):
+    """Apply the dry run in one transaction (all or nothing)."""
+    return _apply(g.project, "exports/import.html", mode="update")
+
+
+@bp.route("/imports/new-project", methods=["GET", "POST"])
+@admin_only
+def new_project_page():
+    """Create a project from a filled-in logframe template (admins). POST is the dry run."""
+    if request.method == "POST":
+        return _dry_run(None, "exports/import.html", mode="create")
+    return render("exports/import.html", "exports/_import.html", form=ImportForm(formdata=None), plan=None,
+                  apply_form=ApplyImportForm(formdata=None), mode="create")
+
+
+@bp.route("/imports/new-project/apply", methods=["POST"])
+@admin_only
+def new_project_apply():
+    """Create the project from the dry run, in one transaction."""
+    return _apply(None, "exports/import.html", mode="create")

@@ -1,0 +1,398 @@
+"""Importing a workbook: the dry run writes nothing, applying changes targets and actuals in
+one audited transaction, a new project can be created from the template, and every bad
+input gets a clear message and changes nothing."""
+
+import hashlib
+import io
+import os
+import re
+import zipfile
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from tracker.extensions import db
+from tracker.models import AuditEvent, Indicator, IndicatorPeriod, Project
+
+
+def digest() -> str:
+    """Everything in the database, hashed: equal digests mean nothing was written."""
+    value = hashlib.sha256()
+    for table in db.metadata.sorted_tables:
+        for row in db.session.execute(select(table).order_by(*table.primary_key.columns)):
+            value.update(repr(tuple(row)).encode())
+    db.session.rollback()
+    return value.hexdigest()
+
+
+def exported(client, project_id) -> bytes:
+    response = client.get(f"/projects/{project_id}/export.xlsx")
+    assert response.status_code == 200
+    return response.data
+
+
+def saved(book) -> bytes:
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def upload(client, url, data: bytes, name="workbook.xlsx", htmx=False):
+    headers = {"HX-Request": "true"} if htmx else {}
+    return client.post(url, data={"workbook": (io.BytesIO(data), name)}, content_type="multipart/form-data",
+                       headers=headers)
+
+
+def hidden(page: str, name: str) -> str:
+    match = re.search(rf'name="{name}" type="hidden" value="([^"]*)"', page)
+    assert match, f"no hidden {name} in the page"
+    return match.group(1)
+
+
+def row_of(ws, code, start):
+    for row in ws.iter_rows(min_row=2):
+        value = row[4].value
+        if row[0].value == code and value is not None and value.date() == start:
+            return row
+    raise AssertionError(f"no row for {code} {start}")
+
+
+@pytest.fixture
+def manager(client, auth, demo):
+    auth.login("manager")
+    return client
+
+
+@pytest.fixture
+def workbook_bytes(manager, demo):
+    return exported(manager, demo)
+
+
+def edited(workbook_bytes, edit) -> bytes:
+    book = load_workbook(io.BytesIO(workbook_bytes))
+    edit(book)
+    return saved(book)
+
+
+# --- Permissions ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("role", ["officer", "liaison", "auditor"])
+def test_only_managers_and_admins_import(client, auth, demo, role, app):
+    auth.login(role)
+    assert client.get(f"/projects/{demo}/import").status_code == 403
+    with app.app_context():
+        before = digest()
+    assert upload(client, f"/projects/{demo}/import", b"anything").status_code == 403
+    assert client.post(f"/projects/{demo}/import/apply", data={"token": "0" * 32, "fingerprint": "0" * 64}).status_code == 403
+    assert client.get("/imports/new-project").status_code == 403
+    with app.app_context():
+        assert digest() == before
+
+
+def test_import_page_as_page_and_fragment(manager, demo):
+    page = manager.get(f"/projects/{demo}/import")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "<html" in text and 'id="import"' in text and 'type="file"' in text
+    assert "/exports/logframe-template.xlsx" in text
+    fragment = manager.get(f"/projects/{demo}/import", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment and 'id="import"' in fragment
+
+
+# --- Round trip, dry run, apply ---------------------------------------------------------------
+
+def test_an_unchanged_export_imports_as_nothing_to_change(app, manager, demo, workbook_bytes):
+    with app.app_context():
+        before = digest()
+    response = upload(manager, f"/projects/{demo}/import", workbook_bytes)
+    assert response.status_code == 200
+    assert "Nothing to change" in response.get_data(as_text=True)
+    with app.app_context():
+        assert digest() == before
+
+
+def _edit_targets(book):
+    indicators = book["Indicators"]
+    row = row_of(indicators, "1.1.b", date(2017, 1, 1))
+    row[6].value = 5   # target 3 -> 5
+    row[7].value = 4   # actual (blank) -> 4
+    indicators.append(["1.1.a", None, None, None, datetime(2018, 1, 1), datetime(2018, 6, 30), 1, None])
+    logframe = book["Logframe"]
+    for line in logframe.iter_rows(min_row=2):
+        if line[1].value == "1.1.b":
+            line[6].value = 14  # end target 12 -> 14
+
+
+def test_dry_run_lists_every_change_and_writes_nothing(app, manager, demo, workbook_bytes):
+    data = edited(workbook_bytes, _edit_targets)
+    with app.app_context():
+        before = digest()
+    response = upload(manager, f"/projects/{demo}/import", data)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Indicator 1.1.b, period 2017-01-01 – 2017-06-30" in page
+    assert "target: 3 → 5" in page and "actual: (blank) → 4" in page
+    assert "end target: 12 → 14" in page
+    assert "Indicator 1.1.a, period 2018-01-01 – 2018-06-30" in page and "new period" in page
+    assert "Apply these 4 changes" in page
+    with app.app_context():
+        assert digest() == before
+
+
+def test_apply_changes_targets_and_actuals_in_one_audited_transaction(app, manager, demo, workbook_bytes):
+    data = edited(workbook_bytes, _edit_targets)
+    page = upload(manager, f"/projects/{demo}/import", data).get_data(as_text=True)
+    form = {"token": hidden(page, "token"), "fingerprint": hidden(page, "fingerprint")}
+    response = manager.post(f"/projects/{demo}/import/apply", data=form)
+    assert response.status_code == 303
+    assert "Imported" in manager.get(response.location).get_data(as_text=True)
+    with app.app_context():
+        press = db.session.execute(select(Indicator).where(Indicator.code == "1.1.b")).scalar_one()
+        assert press.target_value == 14
+        period = next(p for p in press.periods if p.start_date == date(2017, 1, 1))
+        assert (period.target, period.actual) == (5, 4)
+        assert period.updated_by_id is not None and period.version == 2
+        new = db.session.execute(select(IndicatorPeriod).where(IndicatorPeriod.start_date == date(2018, 1, 1))
+                                 ).scalar_one()
+        assert new.target == 1 and new.state == "draft"
+        events = db.session.execute(select(AuditEvent).where(AuditEvent.project_id == demo)
+                                    .order_by(AuditEvent.id.desc()).limit(4)).scalars().all()
+        actions = {(e.action, e.table_name) for e in events}
+        assert ("import", "project") in actions
+        assert ("update", "indicator_period") in actions and ("insert", "indicator_period") in actions
+        assert ("update", "indicator") in actions
+        assert all(e.actor_label == "manager@demo.test" for e in events), [(e.action, e.actor_label) for e in events]
+        assert not list((Path(app.instance_path) / "imports").glob("*.xlsx"))
+    # the same workbook again: nothing left to change
+    again = upload(manager, f"/projects/{demo}/import", data)
+    assert "Nothing to change" in again.get_data(as_text=True)
+
+
+def test_apply_with_htmx_redirects_and_a_used_token_is_refused(app, manager, demo, workbook_bytes):
+    data = edited(workbook_bytes, _edit_targets)
+    fragment = upload(manager, f"/projects/{demo}/import", data, htmx=True).get_data(as_text=True)
+    assert "<html" not in fragment and 'id="import"' in fragment
+    form = {"token": hidden(fragment, "token"), "fingerprint": hidden(fragment, "fingerprint")}
+    response = manager.post(f"/projects/{demo}/import/apply", data=form, headers={"HX-Request": "true"})
+    assert response.status_code == 204 and response.headers["HX-Redirect"].endswith(f"/projects/{demo}/import")
+    with app.app_context():
+        before = digest()
+    again = manager.post(f"/projects/{demo}/import/apply", data=form)
+    assert again.status_code == 409 and "no longer available" in again.get_data(as_text=True)
+    with app.app_context():
+        assert digest() == before
+
+
+def test_apply_refuses_a_dry_run_the_project_has_moved_past(app, manager, demo, workbook_bytes):
+    data = edited(workbook_bytes, _edit_targets)
+    page = upload(manager, f"/projects/{demo}/import", data).get_data(as_text=True)
+    form = {"token": hidden(page, "token"), "fingerprint": hidden(page, "fingerprint")}
+    with app.app_context():
+        press = db.session.execute(select(Indicator).where(Indicator.code == "1.1.b")).scalar_one()
+        next(p for p in press.periods if p.start_date == date(2017, 1, 1)).target = Decimal(99)
+        db.session.commit()
+        before = digest()
+    response = manager.post(f"/projects/{demo}/import/apply", data=form)
+    assert response.status_code == 409
+    text = response.get_data(as_text=True)
+    assert "changed since the dry run" in text and "target: 99 → 5" in text
+    with app.app_context():
+        assert digest() == before
+
+
+# --- Bad workbooks: a clear message, nothing written ------------------------------------------
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in entries.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+MINIMAL = {"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>"}
+
+
+def _zip_bomb() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in MINIMAL.items():
+            archive.writestr(name, content)
+        with archive.open("xl/worksheets/sheet1.xml", "w") as handle:
+            chunk = b"\0" * (1024 * 1024)
+            for _ in range(40):  # 40 MB of zeros, a few kB packed
+                handle.write(chunk)
+    return buffer.getvalue()
+
+
+def _without_sheet(workbook_bytes):
+    def edit(book):
+        del book["Indicators"]
+    return edited(workbook_bytes, edit)
+
+
+def _without_column(workbook_bytes):
+    def edit(book):
+        book["Indicators"]["H1"].value = "Achieved"
+    return edited(workbook_bytes, edit)
+
+
+def _cell(code, start, column, value):
+    def edit(book):
+        row_of(book["Indicators"], code, start)[column].value = value
+    return edit
+
+
+BAD_FILES = {
+    "ten megabytes of junk": (lambda wb: os.urandom(10 * 1024 * 1024), "junk.xlsx",
+                              ["not an Excel workbook (.xlsx)"]),
+    "a CSV file": (lambda wb: "Indicator code,Actual\n1.a,1\n".encode(), "figures.xlsx",
+                   ["not an Excel workbook (.xlsx)", "CSV"]),
+    "an old .xls file": (lambda wb: bytes.fromhex("d0cf11e0a1b11ae1") + b"\0" * 600, "old.xls",
+                         ["old-format Excel file (.xls)"]),
+    "a macro-enabled workbook by name": (lambda wb: wb, "figures.xlsm", ["macro-enabled workbook (.xlsm)"]),
+    "a workbook with a VBA project": (lambda wb: _zip({**MINIMAL, "xl/vbaProject.bin": b"macro"}), "figures.xlsx",
+                                      ["contains macros"]),
+    "an OpenDocument spreadsheet": (lambda wb: _zip({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet",
+                                                     "content.xml": b"<x/>"}), "figures.xlsx", ["OpenDocument"]),
+    "a zip bomb": (lambda wb: _zip_bomb(), "bomb.xlsx", ["zip bomb"]),
+    "a zip with thousands of entries": (lambda wb: _zip({**MINIMAL, **{f"xl/media/{i}.bin": b"x" for i in range(2100)}}),
+                                        "many.xlsx", ["zip bomb"]),
+    "XML with a DTD": (lambda wb: _zip({**MINIMAL, "xl/worksheets/sheet1.xml":
+                                        b'<?xml version="1.0"?><!DOCTYPE lol [<!ENTITY lol "lol">]><w>&lol;</w>'}),
+                       "dtd.xlsx", ["DTD"]),
+    "a damaged zip": (lambda wb: wb[:2000], "cut.xlsx", ["damaged or not an Excel workbook"]),
+    "a missing sheet": (_without_sheet, "figures.xlsx", ["Indicators", "the sheet “Indicators” is missing"]),
+    "a missing column": (_without_column, "figures.xlsx", ["Indicators", "column “Actual” is missing"]),
+    "a wrong type": (lambda wb: edited(wb, _cell("1.1.b", date(2017, 1, 1), 7, "lots")), "figures.xlsx",
+                     ["<td>Indicators</td>", "H (Actual)", "“lots” is not a number"]),
+    "a date that is no date": (lambda wb: edited(wb, _cell("1.1.b", date(2017, 1, 1), 4, "soon")), "figures.xlsx",
+                               ["E (Period start)", "“soon” is not a date"]),
+    "an unknown code": (lambda wb: edited(wb, _cell("1.1.b", date(2017, 1, 1), 0, "9.z")), "figures.xlsx",
+                        ["A (Indicator code)", "unknown indicator code “9.z”"]),
+    "a formula where a value belongs": (lambda wb: edited(wb, _cell("1.1.b", date(2017, 1, 1), 7, "=2+2")),
+                                        "figures.xlsx", ["H (Actual)", "holds a formula (=2+2)"]),
+    "a yes/no indicator given 3": (lambda wb: edited(wb, _cell("1.a", date(2017, 1, 1), 7, 3)), "figures.xlsx",
+                                   ["not a yes/no value"]),
+    "a change to an approved period": (lambda wb: edited(wb, _cell("1.1.b", date(2016, 1, 1), 7, 2)),
+                                       "figures.xlsx", ["approved and locked"]),
+    "another project's workbook": (lambda wb: edited(wb, lambda book: book["Summary"].cell(
+        [r[0].value for r in book["Summary"].iter_rows()].index("Project code") + 1, 2, "OTHER-1")),
+        "figures.xlsx", ["this workbook is for project “OTHER-1”"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES), ids=list(BAD_FILES))
+def test_bad_workbooks_get_a_clear_message_and_change_nothing(app, manager, demo, workbook_bytes, case):
+    make, name, messages = BAD_FILES[case]
+    data = make(workbook_bytes)
+    with app.app_context():
+        before = digest()
+    response = upload(manager, f"/projects/{demo}/import", data, name=name)
+    assert response.status_code == 422, case
+    page = response.get_data(as_text=True).replace("&#34;", '"').replace("&#39;", "'")
+    for message in messages:
+        assert message in page, f"{case}: {message!r} not in the answer"
+    assert "Apply these" not in page
+    with app.app_context():
+        assert digest() == before
+        imports = Path(app.instance_path) / "imports"
+        assert not imports.exists() or not list(imports.glob("*.xlsx"))
+
+
+def test_no_file_is_an_error_next_to_the_field(manager, demo):
+    response = manager.post(f"/projects/{demo}/import", data={}, headers={"HX-Request": "true"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Choose the workbook to upload." in page and 'aria-invalid="true"' in page and "<html" not in page
+
+
+def test_problems_name_sheet_row_and_column(app, manager, demo, workbook_bytes):
+    def edit(book):
+        row = row_of(book["Indicators"], "1.1.b", date(2017, 1, 1))
+        row[7].value = "many"
+        row_of(book["Indicators"], "1.1.a", date(2017, 1, 1))[6].value = "=1/0"
+    data = edited(workbook_bytes, edit)
+    book = load_workbook(io.BytesIO(data))
+    number = row_of(book["Indicators"], "1.1.b", date(2017, 1, 1))[0].row
+    response = upload(manager, f"/projects/{demo}/import", data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "2 problems found" in page
+    assert re.search(rf"<td>Indicators</td><td class=\"num\">{number}</td><td>H \(Actual\)</td>", page)
+
+
+# --- A new project from the template ---------------------------------------------------------
+
+def _filled_template(client, code="NEW-HUE-1") -> bytes:
+    response = client.get("/exports/logframe-template.xlsx")
+    book = load_workbook(io.BytesIO(response.data))
+    summary = book["Summary"]
+    values = {"Project": "Dự án thử nghiệm ở Huế", "Project code": code, "Donor": "Korean Funds-in-Trust",
+              "Grant": 50000, "Currency": "USD", "Start date": datetime(2020, 1, 1), "End date": datetime(2020, 12, 31),
+              "Country (ISO code)": "VN", "Overall objective": "Strengthen creative hubs in Huế"}
+    for row in summary.iter_rows(min_row=2):
+        if row[0].value in values:
+            row[1].value = values[row[0].value]
+    logframe = book["Logframe"]
+    logframe.append(["Overall objective", "1", "Creative industries grow in Huế", None, None, None, None, None,
+                     "Stable policy"])
+    logframe.append(["Expected result", "1.1", "Hubs are supported", None, None, None, None, None, ""])
+    logframe.append(["Indicator", "1.1.a", None, "Hubs supported", "Number", 0, 10, "Reports", None])
+    logframe.append(["Output", "1.1.1", "Training delivered", None, None, None, None, None, None])
+    logframe.append(["Activity", "A1", "Train hub managers in Hà Nội", None, None, None, None, None, None])
+    book["Indicators"].append(["1.1.a", "Hubs supported", datetime(2020, 1, 1), datetime(2020, 6, 30), 5, 3, None])
+    book["Budget"].append(["BL1", "Personnel", "5100", "Trainers", 30000, None, None])
+    return saved(book)
+
+
+def test_an_admin_creates_a_project_from_the_filled_template(app, client, auth):
+    auth.login("admin")
+    data = _filled_template(client)
+    with app.app_context():
+        before = digest()
+    page = upload(client, "/imports/new-project", data).get_data(as_text=True)
+    assert "Project NEW-HUE-1" in page and "Indicator 1.1.a" in page and "Budget line BL1" in page
+    assert "Activity A1" in page and "Apply these" in page
+    with app.app_context():
+        assert digest() == before
+    response = client.post("/imports/new-project/apply",
+                           data={"token": hidden(page, "token"), "fingerprint": hidden(page, "fingerprint")})
+    assert response.status_code == 303
+    with app.app_context():
+        project = db.session.execute(select(Project).where(Project.code == "NEW-HUE-1")).scalar_one()
+        assert response.location.endswith(f"/projects/{project.id}")
+        assert project.title == "Dự án thử nghiệm ở Huế" and project.grant_cents == 50_000_00
+        assert sorted(r.code for r in project.results) == ["1", "1.1", "1.1.1"]
+        indicator = project.indicators[0]
+        assert (indicator.code, indicator.target_value, indicator.result.code) == ("1.1.a", 10, "1.1")
+        assert [(p.target, p.actual) for p in indicator.periods] == [(5, 3)]
+        assert project.activities[0].result.code == "1.1.1"
+        assert db.session.execute(select(AuditEvent).where(AuditEvent.action == "import",
+                                                           AuditEvent.project_id == project.id)).scalar_one()
+    # the same code again is a problem, not a second project
+    again = upload(client, "/imports/new-project", data)
+    assert again.status_code == 422 and "exists already" in again.get_data(as_text=True)
+
+
+def test_a_template_with_broken_logframe_is_refused(app, client, auth):
+    auth.login("admin")
+
+    def broken(book):
+        book["Logframe"].append(["Output", "2.5.1", "An orphan output", None, None, None, None, None, None])
+        book["Logframe"].append(["Indicator", "1.1.b", None, "Odd unit", "Litres", None, None, None, None])
+        book["Indicators"].append(["7.q", None, datetime(2020, 1, 1), datetime(2020, 6, 30), 1, None, None])
+
+    data = edited(_filled_template(client), broken)
+    with app.app_context():
+        before = digest()
+    response = upload(client, "/imports/new-project", data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "needs its parent result 2.5" in page and "unknown unit “Litres”" in page
+    assert "unknown indicator code “7.q”" in page
+    with app.app_context():
+        assert digest() == before

@@ -1,0 +1,158 @@
+"""Large exports prepared in the background, with progress the page can poll.
+
+A job writes the workbook to ``instance/exports/<job id>.xlsx`` in a thread of the web
+process and keeps its state in ``instance/exports/<job id>.json`` (rows done, rows
+expected, state), so any worker can answer the htmx poll. Job ids are random and
+unguessable; a job belongs to one project (the routes check it) and remembers who started it. Files
+older than ``EXPORT_JOB_MAX_AGE_HOURS`` (default 6) are removed when a new job starts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import secrets
+import threading
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flask import Flask, current_app
+
+from ..extensions import db
+from ..models import Project
+from .services import ExportContext, read_snapshot, row_estimate
+from .workbook import write_workbook
+
+log = logging.getLogger(__name__)
+JOB_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+_threads: dict[str, threading.Thread] = {}
+
+
+@dataclass
+class Job:
+    id: str
+    project_id: int
+    user_id: int | None
+    state: str = "queued"  # queued, running, done, failed
+    done: int = 0
+    total: int = 0
+    message: str = ""
+    created: str = ""
+    finished: str = ""
+
+    @property
+    def percent(self) -> int:
+        if self.state == "done":
+            return 100
+        if not self.total:
+            return 0
+        return max(0, min(99, self.done * 100 // self.total))
+
+    @property
+    def running(self) -> bool:
+        return self.state in ("queued", "running")
+
+
+def jobs_dir(app: Flask | None = None) -> Path:
+    path = Path((app or current_app).instance_path) / "exports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _status_path(directory: Path, job_id: str) -> Path:
+    return directory / f"{job_id}.json"
+
+
+def file_path(job: Job, app: Flask | None = None) -> Path:
+    return jobs_dir(app) / f"{job.id}.xlsx"
+
+
+def save(directory: Path, job: Job) -> None:
+    """Write the state atomically (a poll never reads half a file)."""
+    target = _status_path(directory, job.id)
+    temporary = target.with_suffix(".json.tmp")
+    temporary.write_text(json.dumps(asdict(job)), encoding="utf-8")
+    os.replace(temporary, target)
+
+
+def load(job_id: str) -> Job | None:
+    """The job with this id, or None (also for an id that is not well formed)."""
+    if not JOB_ID.match(job_id or ""):
+        return None
+    path = _status_path(jobs_dir(), job_id)
+    try:
+        return Job(**json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def cleanup(app: Flask | None = None) -> None:
+    """Remove job files older than the configured age."""
+    app = app or current_app
+    max_age = float(app.config.get("EXPORT_JOB_MAX_AGE_HOURS", 6)) * 3600
+    now = time.time()
+    for path in jobs_dir(app).iterdir():
+        try:
+            if now - path.stat().st_mtime > max_age:
+                path.unlink()
+        except OSError:
+            pass
+
+
+def start(project: Project, user) -> Job:
+    """Start preparing the workbook of ``project`` in the background; returns the job."""
+    app = current_app._get_current_object()
+    cleanup(app)
+    job = Job(id=secrets.token_urlsafe(18), project_id=project.id, user_id=getattr(user, "id", None),
+              total=row_estimate(project.id), created=datetime.now(UTC).isoformat(timespec="seconds"))
+    directory = jobs_dir(app)
+    save(directory, job)
+    generated_by = f"{user.name} <{user.email}>" if getattr(user, "email", None) else "system"
+    thread = threading.Thread(target=_run, args=(app, job, generated_by), name=f"export-{job.id[:8]}", daemon=True)
+    _threads[job.id] = thread
+    thread.start()
+    return job
+
+
+def _run(app: Flask, job: Job, generated_by: str) -> None:
+    directory = jobs_dir(app)
+    part = directory / f"{job.id}.xlsx.part"
+    with app.app_context():
+        try:
+            job.state = "running"
+            save(directory, job)
+
+            def progress(done: int) -> None:
+                job.done = done
+                save(directory, job)
+
+            with read_snapshot():
+                project = db.session.get(Project, job.project_id)
+                job.done = write_workbook(ExportContext(project, generated_by), part, progress=progress)
+            os.replace(part, directory / f"{job.id}.xlsx")
+            job.state = "done"
+        except Exception:  # the page shows the failure; the log keeps the details
+            log.exception("export job %s failed", job.id)
+            job.state = "failed"
+            job.message = "The workbook could not be prepared. Nothing was changed; try again, or tell an admin."
+            part.unlink(missing_ok=True)
+        finally:
+            job.finished = datetime.now(UTC).isoformat(timespec="seconds")
+            try:
+                save(directory, job)
+            except OSError:  # the instance folder went away (a test's app closing)
+                log.warning("export job %s: its state could not be saved", job.id)
+            db.session.remove()
+            _threads.pop(job.id, None)
+
+
+def wait(job_id: str, timeout: float = 120) -> Job | None:
+    """Block until the job's thread ends (for tests and scripts); returns its final state."""
+    thread = _threads.get(job_id)
+    if thread is not None:
+        thread.join(timeout)
+    return load(job_id)
