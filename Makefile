@@ -6,7 +6,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app tracker
 PG_BIN ?= /usr/lib/postgresql/15/bin
 
-.PHONY: run test test-sqlite test-postgres browser-deps install install-test lint bench clean
+.PHONY: run test test-sqlite test-postgres browser-deps install install-test lint bench bench-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,11 +39,15 @@ browser-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 
-# SQLite always; PostgreSQL too when the server binaries are on the machine.
+# SQLite always (with the browser tests); PostgreSQL too when the server binaries are on the
+# machine (a throwaway cluster on 127.0.0.1, removed afterwards). The last line says which ran.
 test: install-test browser-deps
+	@echo "== the suite on SQLite, with the browser tests =="
 	$(BIN)/python -m pytest
 	@if [ -x $(PG_BIN)/initdb ]; then \
-		$(MAKE) --no-print-directory test-postgres; \
+		echo "== the suite on PostgreSQL 15 (browser tests ran on SQLite) =="; \
+		$(MAKE) --no-print-directory test-postgres && \
+		echo "PASSED on SQLite (with the browser tests) and on PostgreSQL 15."; \
 	else \
 		echo "PostgreSQL server binaries not found in $(PG_BIN): ONLY SQLite ran."; \
 	fi
@@ -57,8 +61,13 @@ test-postgres: install-test
 lint: install-test
 	$(BIN)/ruff check tracker tests bench scripts
 
+# Every bench script, with its figures (the load test runs 60 s, then 60 s with a SIGKILL).
 bench: install-test
 	$(BIN)/python bench/run_all.py
+
+# A short load with the server killed half-way: fails on any error or lost write (used by CI).
+bench-check: install-test
+	$(BIN)/python bench/load.py --seconds $(or $(BENCH_SECONDS),30) --kill
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

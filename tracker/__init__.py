@@ -92,11 +92,12 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 class DatabaseIdConverter(IntegerConverter):
-    """``<int:...>`` in URLs, capped at the largest id a database column holds: a larger number
-    is simply not a match (404) instead of an overflow inside the database driver (500)."""
+    """``<int:...>`` in URLs, capped at the largest id an INTEGER column holds on every database
+    we run on (PostgreSQL's is 32-bit): a larger number is simply not a match (404) instead
+    of an overflow inside the database driver (500)."""
 
     def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", 2**31 - 1)
         super().__init__(map, *args, **kwargs)
 
 

@@ -1,17 +1,31 @@
 """Engine set-up: SQLite pragmas and ``BEGIN IMMEDIATE`` writes; health check.
 
 SQLite allows one writer at a time. A deferred ``BEGIN`` that later writes fails with
-"database is locked" when another writer got there first, so every transaction is opened
-with ``BEGIN IMMEDIATE`` and waits up to ``busy_timeout`` for the lock instead. WAL lets
-readers go on while a writer works.
+"database is locked" when another writer got there first, so every transaction that may
+write is opened with ``BEGIN IMMEDIATE`` and waits up to ``busy_timeout`` for the lock
+instead. WAL lets readers go on while a writer works.
+
+Reading pages (GET, HEAD, OPTIONS requests) opens a deferred ``BEGIN``: it reads a snapshot
+and never takes the write lock, so readers neither wait for writers nor hold them up (with
+every transaction immediate, each page view queued behind every save, and under load the
+queue outgrew ``busy_timeout``). Should such a transaction write after all (an export that
+records itself in the audit trail), it is switched to a fresh ``BEGIN IMMEDIATE`` before its
+first write, while it has written nothing: see ``prepare_write``.
 """
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+
+# Execution option for a read-only transaction that must not take SQLite's write lock.
+DEFERRED_READ = "tracker_deferred_read"
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
-    "PRAGMA busy_timeout=5000",
+    # A writer waits this long for the lock before the request fails (503). Under a burst of
+    # saves on a busy machine 5 s was too short (bench/load.py); it stays below gunicorn's
+    # --timeout (docs/deployment.md) so a wait ends in a clear answer, not a killed worker.
+    "PRAGMA busy_timeout=20000",
     "PRAGMA synchronous=NORMAL",
     "PRAGMA foreign_keys=ON",
 )
@@ -34,7 +48,60 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A long read-only export (tracker.exports.services.read_snapshot) asks for a deferred
+        # BEGIN: in WAL mode it reads a snapshot without holding the write lock, so writers
+        # are not kept waiting while a large workbook is written. Page reads do the same.
+        deferred = bool(connection.get_execution_options().get(DEFERRED_READ)) or _reading_request()
+        connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+        connection.info[_DEFERRED] = deferred
+        connection.info[_WROTE] = False
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_execute(connection, _cursor, statement, _parameters, _context, _executemany):
+        if statement.lstrip()[:7].upper().startswith(WRITE_STATEMENTS):
+            if connection.info.get(_DEFERRED) and not connection.info.get(_WROTE):
+                prepare_write(connection)
+            connection.info[_WROTE] = True
+
+
+# Requests whose transactions begin deferred; statements that make a transaction a writer.
+READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+WRITE_STATEMENTS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+_DEFERRED = "tracker_deferred"
+_WROTE = "tracker_wrote"
+
+
+def _reading_request() -> bool:
+    from flask import has_request_context, request
+
+    return has_request_context() and request.method in READING_METHODS
+
+
+def prepare_write(connection) -> None:
+    """Make the connection's deferred (read) transaction a ``BEGIN IMMEDIATE`` one before it writes.
+
+    Upgrading a read snapshot in place fails at once ("database is locked") when anyone
+    committed since it began; so a transaction that has written nothing is ended and a
+    fresh immediate one begun, which waits for the lock and reads the latest data. Callers
+    that read before they write (the audit chain reads the last hash) call this first; the
+    engine calls it before any first write statement. No-op on other databases, on
+    transactions that began immediate or have written already.
+    """
+    if connection.dialect.name != "sqlite" or not connection.info.get(_DEFERRED) or connection.info.get(_WROTE):
+        return
+    if connection.in_nested_transaction():  # a SAVEPOINT would not survive the COMMIT
+        return
+    raw = connection.connection.dbapi_connection
+    try:
+        raw.execute("COMMIT")  # it only read: nothing is lost
+    except Exception:  # a statement still running: leave it; the write tries to upgrade
+        return
+    try:
+        raw.execute("BEGIN IMMEDIATE")  # waits up to busy_timeout for the write lock
+    except Exception as error:
+        raw.execute("BEGIN")  # never go on outside a transaction; the request fails, nothing written
+        raise OperationalError("BEGIN IMMEDIATE", None, error) from error
+    connection.info[_DEFERRED] = False
 
 
 def database_answers(session) -> bool:
