@@ -2,32 +2,14 @@
 
 import json
 import re
-from contextlib import contextmanager
 from datetime import date
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
+from tests.helpers import HX, count_queries
 from tracker.extensions import db
 from tracker.models import AuditEvent, EvidenceItem, EvidenceLink, Expenditure
-
-HX = {"HX-Request": "true"}
-
-
-@contextmanager
-def counting(app):
-    statements = []
-
-    def listener(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
 
 
 def clipping(app):
@@ -233,7 +215,7 @@ def test_review_requires_the_csrf_token(csrf_app):
 def test_workspace_query_count_does_not_grow_with_rows(app, client, auth, demo):
     auth.login("auditor")
     client.get(f"/projects/{demo}/auditor")
-    with counting(app) as few:
+    with count_queries(app) as few:
         client.get(f"/projects/{demo}/auditor")
     with app.app_context():
         line_id = db.session.execute(select(Expenditure.line_id)).scalars().first()
@@ -247,7 +229,7 @@ def test_workspace_query_count_does_not_grow_with_rows(app, client, auth, demo):
             if index % 2:
                 db.session.add(EvidenceLink(project_id=demo, evidence_id=item.id, expenditure_id=spend.id))
         db.session.commit()
-    with counting(app) as many:
+    with count_queries(app) as many:
         page = client.get(f"/projects/{demo}/auditor").get_data(as_text=True)
     assert "Receipt 24" in page and "N-24" in page
     assert len(many) == len(few), (len(few), len(many))
@@ -256,14 +238,14 @@ def test_workspace_query_count_does_not_grow_with_rows(app, client, auth, demo):
 def test_review_query_count_does_not_grow_with_links(app, client, auth, demo):
     item = clipping(app)
     auth.login("auditor")
-    with counting(app) as few:
+    with count_queries(app) as few:
         client.post(f"/projects/{demo}/evidence/{item}/review", headers=HX,
                     data={"decision": "verified", "context": "auditor"})
     with app.app_context():
         for spend in db.session.execute(select(Expenditure.id)).scalars():
             db.session.add(EvidenceLink(project_id=demo, evidence_id=item, expenditure_id=spend))
         db.session.commit()
-    with counting(app) as many:
+    with count_queries(app) as many:
         client.post(f"/projects/{demo}/evidence/{item}/review", headers=HX,
                     data={"decision": "queried", "note": "x", "context": "auditor"})
     assert len(many) == len(few), (len(few), len(many))

@@ -1,16 +1,14 @@
 """The budget pages over HTTP: full pages and htmx fragments, bad input, conflicts, permissions, query counts."""
 
 import re
-from contextlib import contextmanager
 from datetime import date
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
+from tests.helpers import HX, count_queries
 from tracker.extensions import db
 from tracker.models import AuditEvent, BudgetAllocation, BudgetLine, Expenditure
-
-HX = {"HX-Request": "true"}
 
 
 def ids(app):
@@ -23,22 +21,6 @@ def ids(app):
 def expenditure_count(app):
     with app.app_context():
         return db.session.execute(select(func.count()).select_from(Expenditure)).scalar()
-
-
-@contextmanager
-def counting(app):
-    statements = []
-
-    def listener(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
 
 
 def booking(app, **changes):
@@ -364,10 +346,10 @@ def _add_rows(app, demo, number):
 def test_budget_pages_query_count_does_not_grow_with_rows(app, client, auth, demo, path):
     auth.login("officer")
     client.get(f"/projects/{demo}/{path}")
-    with counting(app) as few:
+    with count_queries(app) as few:
         assert client.get(f"/projects/{demo}/{path}").status_code == 200
     _add_rows(app, demo, 30)
-    with counting(app) as many:
+    with count_queries(app) as many:
         page = client.get(f"/projects/{demo}/{path}")
         assert page.status_code == 200 and ("Z-29" if path == "expenditures" else "Line 29") in page.get_data(
             as_text=True)

@@ -1,32 +1,14 @@
 """The evidence register over HTTP: active search (page and fragment), items, links, soft delete, permissions."""
 
 import re
-from contextlib import contextmanager
 from datetime import date
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
+from tests.helpers import HX, count_queries
 from tracker.extensions import db
 from tracker.models import Activity, EvidenceItem, EvidenceLink, Expenditure
-
-HX = {"HX-Request": "true"}
-
-
-@contextmanager
-def counting(app):
-    statements = []
-
-    def listener(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
 
 
 def first_item(app, fragment="spotlight"):
@@ -240,10 +222,10 @@ def _add_items(app, demo, number):
 def test_register_query_count_does_not_grow_with_rows(app, client, auth, demo, headers):
     auth.login("auditor")
     client.get(f"/projects/{demo}/evidence", headers=headers)
-    with counting(app) as few:
+    with count_queries(app) as few:
         client.get(f"/projects/{demo}/evidence", headers=headers)
     _add_items(app, demo, 30)
-    with counting(app) as many:
+    with count_queries(app) as many:
         page = client.get(f"/projects/{demo}/evidence", headers=headers).get_data(as_text=True)
     assert "42 items" in page
     assert len(many) == len(few), (len(few), len(many))
@@ -253,13 +235,13 @@ def test_item_page_query_count_does_not_grow_with_links(app, client, auth, demo)
     auth.login("officer")
     item = first_item(app)
     client.get(f"/projects/{demo}/evidence/{item}")
-    with counting(app) as few:
+    with count_queries(app) as few:
         client.get(f"/projects/{demo}/evidence/{item}")
     with app.app_context():
         for spend in db.session.execute(select(Expenditure.id)).scalars():
             db.session.add(EvidenceLink(project_id=demo, evidence_id=item, expenditure_id=spend))
         db.session.commit()
-    with counting(app) as many:
+    with count_queries(app) as many:
         page = client.get(f"/projects/{demo}/evidence/{item}").get_data(as_text=True)
     assert "Expenditure V-2016-006" in page
     assert len(many) == len(few)
