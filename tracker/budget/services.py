@@ -100,19 +100,11 @@ def _raise_if(errors: dict[str, str]) -> None:
 # Line totals (used by the budget page and by the Excel export)
 
 
-@dataclass
-class LineTotals:
-    line: BudgetLine
-    committed_cents: int
-    disbursed_cents: int
+class Spending:
+    """Derived figures shared by a line, a roll-up row and the whole budget.
 
-    @property
-    def original_cents(self) -> int:
-        return self.line.original_cents
-
-    @property
-    def current_cents(self) -> int:
-        return self.line.current_cents
+    Needs ``current_cents``, ``committed_cents`` and ``disbursed_cents`` on the instance.
+    """
 
     @property
     def spent_cents(self) -> int:
@@ -129,14 +121,29 @@ class LineTotals:
         return Decimal(self.spent_cents) * 100 / Decimal(self.current_cents)
 
     @property
-    def overspent(self) -> bool:
-        return self.balance_cents < 0
-
-    @property
     def bar_pct(self) -> int:
         """% used clamped to 0..100, for progress bars."""
         pct = self.pct_used
         return 0 if pct is None else int(max(0, min(100, pct)))
+
+
+@dataclass
+class LineTotals(Spending):
+    line: BudgetLine
+    committed_cents: int
+    disbursed_cents: int
+
+    @property
+    def original_cents(self) -> int:
+        return self.line.original_cents
+
+    @property
+    def current_cents(self) -> int:
+        return self.line.current_cents
+
+    @property
+    def overspent(self) -> bool:
+        return self.balance_cents < 0
 
 
 def _spending_sums(project_id: int, line_id: int | None = None) -> dict[int, tuple[int, int]]:
@@ -165,7 +172,7 @@ def one_line_totals(line: BudgetLine) -> LineTotals:
 
 
 @dataclass
-class BudgetSummary:
+class BudgetSummary(Spending):
     """The project's figures that must reconcile to the grant."""
 
     grant_cents: int
@@ -174,14 +181,6 @@ class BudgetSummary:
     committed_cents: int
     disbursed_cents: int
     overspent_lines: int
-
-    @property
-    def spent_cents(self) -> int:
-        return self.committed_cents + self.disbursed_cents
-
-    @property
-    def balance_cents(self) -> int:
-        return self.current_cents - self.spent_cents
 
     @property
     def unbudgeted_cents(self) -> int:
@@ -193,21 +192,10 @@ class BudgetSummary:
         return self.grant_cents - self.spent_cents
 
     @property
-    def pct_used(self) -> Decimal | None:
-        if not self.current_cents:
-            return None
-        return Decimal(self.spent_cents) * 100 / Decimal(self.current_cents)
-
-    @property
     def pct_of_grant_spent(self) -> Decimal | None:
         if not self.grant_cents:
             return None
         return Decimal(self.spent_cents) * 100 / Decimal(self.grant_cents)
-
-    @property
-    def bar_pct(self) -> int:
-        pct = self.pct_used
-        return 0 if pct is None else int(max(0, min(100, pct)))
 
 
 def summarise(project: Project, totals: list[LineTotals]) -> BudgetSummary:
@@ -226,7 +214,7 @@ def summarise(project: Project, totals: list[LineTotals]) -> BudgetSummary:
 
 
 @dataclass
-class Figures:
+class Figures(Spending):
     """Budget, committed and disbursed cents of one roll-up row."""
 
     current_cents: int = 0
@@ -237,25 +225,6 @@ class Figures:
         self.current_cents += other.current_cents
         self.committed_cents += other.committed_cents
         self.disbursed_cents += other.disbursed_cents
-
-    @property
-    def spent_cents(self) -> int:
-        return self.committed_cents + self.disbursed_cents
-
-    @property
-    def balance_cents(self) -> int:
-        return self.current_cents - self.spent_cents
-
-    @property
-    def pct_used(self) -> Decimal | None:
-        if not self.current_cents:
-            return None
-        return Decimal(self.spent_cents) * 100 / Decimal(self.current_cents)
-
-    @property
-    def bar_pct(self) -> int:
-        pct = self.pct_used
-        return 0 if pct is None else int(max(0, min(100, pct)))
 
 
 def split_cents(total: int, weights: list[Decimal]) -> list[int]:
