@@ -626,3 +626,25 @@ def test_verify_with_an_anchor_finds_removed_newest_events(app, runner):
     assert runner.invoke(args=["audit", "verify"]).exit_code == 0
     result = runner.invoke(args=["audit", "verify", "--anchor", anchor])
     assert result.exit_code == 1 and "newest events were removed" in result.output
+
+
+@pytest.mark.parametrize("model_name, page, table", [
+    ("Activity", "/projects/{p}/activities/{row}", "activity"),
+    ("BudgetLine", "/projects/{p}/budget/lines/{row}", "budget_line"),
+])
+def test_record_pages_offer_their_history_to_those_who_may_read_the_trail(app, client, auth, model_name, page,
+                                                                          table):
+    import tracker.models as models
+
+    model = getattr(models, model_name)
+    with app.app_context():
+        row_id = db.session.execute(select(model.id)).scalars().first()
+        project_id = db.session.execute(select(models.Project.id)).scalar_one()
+    url = page.format(p=project_id, row=row_id)
+    history_url = f"/projects/{project_id}/history/{table}/{row_id}"
+    auth.login("auditor")
+    assert history_url in client.get(url).get_data(as_text=True)
+    assert client.get(history_url).status_code == 200
+    auth.logout()
+    auth.login("officer")  # officers do not read the audit trail
+    assert "/history/" not in client.get(url).get_data(as_text=True)
