@@ -225,3 +225,11 @@ def test_logframe_lists_the_evidence_linked_to_each_result(client, auth, demo):
     assert "Evidence on file" in page
     assert "Workshop agenda: Policy Dialogue on Creative hubs and Creative industries" in page
     assert "Decision No. 1755/QĐ-TTg on the National Strategy" in page
+
+
+def test_portfolio_offers_admins_a_new_project_from_a_workbook(client, auth):
+    auth.login("admin")
+    assert "/imports/new-project" in client.get("/").get_data(as_text=True)
+    auth.logout()
+    auth.login("manager")
+    assert "/imports/new-project" not in client.get("/").get_data(as_text=True)
