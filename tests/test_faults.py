@@ -265,3 +265,24 @@ def full_snapshot(app) -> dict:
                   for table in db.metadata.sorted_tables}
         db.session.remove()
         return counts
+
+
+def test_a_number_too_large_for_any_column_is_a_clear_400_and_changes_nothing(app, client, auth, demo):
+    """The last guard behind the forms' own checks: no 500 for an id of 2**31 or 2**63."""
+    from sqlalchemy import func, select
+
+    from tracker.extensions import db
+    from tracker.models import Activity, AuditEvent
+
+    auth.login("manager")  # (the login itself is an audit event)
+    with app.app_context():
+        before = (db.session.execute(select(func.count()).select_from(Activity)).scalar(),
+                  db.session.execute(select(func.max(AuditEvent.id))).scalar())
+    response = client.post(f"/projects/{demo}/activities/new",
+                           data={"result_id": str(2**63), "code": "A9", "title": "Too large"})
+    assert response.status_code in (400, 404, 422)
+    assert response.status_code != 500
+    with app.app_context():
+        after = (db.session.execute(select(func.count()).select_from(Activity)).scalar(),
+                 db.session.execute(select(func.max(AuditEvent.id))).scalar())
+    assert after == before

@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask, abort, g, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import InternalError, OperationalError
+from sqlalchemy.exc import DataError, InternalError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.routing import IntegerConverter
 
@@ -160,6 +160,16 @@ def _register_errors(app: Flask) -> None:
         limit = app.config["MAX_UPLOAD_MB"]
         return error_page(413, "File too large",
                           f"The upload is larger than the limit of {limit} MB. Nothing was saved.")
+
+    def out_of_range(_error):
+        # A number typed or sent that no database column can hold (an id of 2**31 or more on
+        # PostgreSQL, 2**63 on SQLite). Forms check their own fields; this is the last guard.
+        db.session.rollback()
+        return error_page(400, "Value out of range",
+                          "A number in the request is too large to be stored. Nothing was changed.")
+
+    app.register_error_handler(DataError, out_of_range)
+    app.register_error_handler(OverflowError, out_of_range)
 
     @app.errorhandler(StaleDataError)
     def saved_meanwhile(_error):

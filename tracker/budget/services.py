@@ -73,7 +73,7 @@ class FieldErrors(InputError):
 
 # C0 control characters but tab and line feed (a NUL cannot even be stored by PostgreSQL).
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
-MAX_ID = 2**63 - 1
+MAX_ID = 2**31 - 1  # the largest INTEGER id on PostgreSQL (and so on every database we run on)
 
 
 def clean_text(value) -> str:
