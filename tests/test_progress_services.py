@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from tracker.concurrency import ConflictError
 from tracker.extensions import db
-from tracker.formatting import InputError
+from tracker.validation import InputError
 from tracker.models import Activity, AuditEvent, EvidenceItem, EvidenceLink, ProgressLog, Project, User
 from tracker.progress import services
 from tracker.progress.services import ActivityInput, FieldError, LogInput

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from .audit import trail
 from .extensions import db
-from .formatting import InputError
+from .validation import InputError
 
 # Modules that expose ``commands``: a list of click commands or groups to add to the CLI.
 AREA_COMMANDS = ("tracker.evidence.cli", "tracker.maintenance")

@@ -5,33 +5,11 @@ passes through a float.
 """
 
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from markupsafe import Markup, escape
 
-
-class InputError(ValueError):
-    """Bad user input; the message is shown next to the field."""
-
-
-def parse_money_cents(raw: str, *, field: str = "Amount", allow_zero: bool = False) -> int:
-    """'1,234.5' -> 123450. Rejects negatives, zero (unless allowed), and more than two decimals."""
-    text = (raw or "").strip().replace(",", "").replace(" ", "")
-    if not text:
-        raise InputError(f"{field} is required.")
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise InputError(f"{field} must be a number, for example 1250.00.") from None
-    if not value.is_finite():
-        raise InputError(f"{field} must be a number, for example 1250.00.")
-    if value.as_tuple().exponent < -2:
-        raise InputError(f"{field} can have at most two decimals.")
-    if value < 0 or (value == 0 and not allow_zero):
-        raise InputError(f"{field} must be more than zero." if not allow_zero else f"{field} cannot be negative.")
-    if value >= Decimal("1e13"):
-        raise InputError(f"{field} is too large.")
-    return int(value * 100)
+from .validation import InputError
 
 
 def money(cents: int | None, currency: str = "USD") -> str:

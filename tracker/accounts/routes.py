@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from ..audit import trail
 from ..extensions import db, login_manager
-from ..formatting import InputError
+from ..validation import InputError
 from ..models import Membership, User
 from ..permissions import logged_in, public, requires
 from . import services

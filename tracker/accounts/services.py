@@ -9,7 +9,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..audit import trail
 from ..extensions import db
-from ..formatting import InputError
+from ..validation import InputError
 from ..models import ROLES, LoginAttempt, Membership, Project, User
 
 GENERIC_LOGIN_ERROR = "Email or password is not right."
@@ -114,9 +114,15 @@ class Throttled(Exception):
     pass
 
 
-@cache
 def _dummy_hash() -> str:
-    return generate_password_hash("not a password of anyone")
+    """A hash of nobody's password made with the configured method, so that checking it costs
+    what checking a real user's password costs (no telling unknown emails apart by timing)."""
+    return _dummy_hash_for(current_app.config.get("PASSWORD_HASH_METHOD") or "scrypt")
+
+
+@cache
+def _dummy_hash_for(method: str) -> str:
+    return generate_password_hash("not a password of anyone", method=method)
 
 
 def authenticate(email: str, password: str, address: str) -> User:

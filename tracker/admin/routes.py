@@ -12,7 +12,7 @@ from ..accounts.forms import EmptyForm
 from ..audit import routes as audit_routes
 from ..audit import services as audit_services
 from ..extensions import db
-from ..formatting import InputError
+from ..validation import InputError
 from ..htmx import is_htmx, render
 from ..models import Membership, Project, User
 from ..permissions import admin_only

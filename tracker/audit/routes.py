@@ -10,7 +10,7 @@ from flask import Blueprint, abort, current_app, g, make_response, request, url_
 from wtforms.fields.choices import SelectChoice
 
 from ..extensions import db
-from ..formatting import InputError
+from ..validation import InputError
 from ..htmx import render
 from ..permissions import requires
 from . import services

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..formatting import InputError
+from ..validation import InputError
 from ..models import AuditEvent
 from ..spreadsheets import csv_text, text_cell
 from . import trail

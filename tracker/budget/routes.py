@@ -14,7 +14,8 @@ from ..accounts.forms import EmptyForm
 from ..concurrency import ConflictError
 from ..evidence.services import evidence_for
 from ..extensions import db
-from ..formatting import InputError, money, number
+from ..formatting import money, number
+from ..validation import InputError
 from ..htmx import fragment_response, is_htmx
 from ..models import Activity, BudgetAllocation, BudgetLine, Expenditure
 from ..permissions import can, requires

@@ -46,7 +46,8 @@ from sqlalchemy.orm import joinedload
 
 from ..concurrency import check_version, stamp
 from ..extensions import db
-from ..formatting import InputError, money, parse_money_cents
+from ..formatting import money
+from ..validation import InputError, parse_money_cents
 from ..models import (
     BUDGET_CATEGORIES,
     EXPENDITURE_STATUSES,
@@ -67,8 +68,7 @@ class FieldErrors(InputError):
     """Bad input, with one message per form field (``""`` for the form as a whole)."""
 
     def __init__(self, errors: dict[str, str]):
-        self.errors = dict(errors)
-        super().__init__(" ".join(self.errors.values()))
+        super().__init__(errors=errors)
 
 
 # C0 control characters but tab and line feed (a NUL cannot even be stored by PostgreSQL).

@@ -22,7 +22,7 @@ from ..accounts.forms import EmptyForm
 from ..budget.forms import apply_errors
 from ..budget.services import justified_overspends
 from ..extensions import db
-from ..formatting import InputError
+from ..validation import InputError
 from ..htmx import fragment_response, is_htmx, render
 from ..models import EVIDENCE_KINDS
 from ..models.evidence import KIND_LABELS

@@ -37,7 +37,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
-from ..formatting import InputError
+from ..validation import InputError
 from ..models import StoredFile
 
 CHUNK = 1024 * 1024

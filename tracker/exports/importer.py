@@ -43,7 +43,7 @@ from sqlalchemy.orm import selectinload
 
 from ..concurrency import stamp
 from ..extensions import db
-from ..formatting import InputError
+from ..validation import InputError
 from ..models import (
     Activity,
     BudgetLine,

@@ -27,7 +27,7 @@ from flask_login import current_user
 
 from ..audit import trail
 from ..extensions import db
-from ..formatting import InputError
+from ..validation import InputError
 from ..htmx import is_htmx, render
 from ..models import Project
 from ..permissions import admin_only, logged_in, requires

@@ -22,7 +22,8 @@ from sqlalchemy.exc import IntegrityError
 
 from ..concurrency import ConflictError
 from ..extensions import db
-from ..formatting import InputError, week_range
+from ..formatting import week_range
+from ..validation import InputError
 from ..htmx import is_htmx
 from ..permissions import requires
 from . import services

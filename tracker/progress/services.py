@@ -33,7 +33,8 @@ from sqlalchemy.orm import joinedload
 
 from ..concurrency import ConflictError, check_version, stamp
 from ..extensions import db
-from ..formatting import InputError, iso_week, week_range, week_start
+from ..formatting import iso_week, week_range, week_start
+from ..validation import InputError
 from ..models import (
     Activity,
     EvidenceItem,

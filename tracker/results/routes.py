@@ -15,7 +15,8 @@ from flask_login import current_user
 from ..concurrency import ConflictError
 from ..evidence.services import evidence_for
 from ..extensions import db
-from ..formatting import InputError, number
+from ..formatting import number
+from ..validation import InputError
 from ..htmx import is_htmx
 from ..models import Dimension, User
 from ..permissions import requires

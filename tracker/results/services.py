@@ -24,7 +24,7 @@ from sqlalchemy.orm import selectinload
 
 from ..concurrency import check_version, stamp
 from ..extensions import db
-from ..formatting import InputError
+from ..validation import InputError
 from ..formatting import number as format_number
 from ..models import (
     Dimension,
@@ -164,8 +164,7 @@ class FieldError(InputError):
     """Bad input that belongs next to one form field."""
 
     def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field=field)
 
 
 class LockedError(InputError):
