@@ -12,6 +12,7 @@ import shutil
 import uuid
 from pathlib import Path
 
+import jinja2
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -28,7 +29,66 @@ DEMO_PASSWORDS = {
     "auditor": ("auditor@demo.test", "demo-auditor-pass"),
 }
 ROLES = ("manager", "officer", "liaison", "auditor")
+# One PBKDF2 round instead of scrypt: a login costs microseconds, not a tenth of a second.
+# The template databases' demo accounts are hashed with it too (see _build); production
+# keeps the strong default (tests/test_password_hash.py checks that).
+FAST_PASSWORD_HASH = "pbkdf2:sha256:1"
 _counter = itertools.count()
+
+
+class SharedTemplateBytecode(jinja2.BytecodeCache):
+    """Compiled templates kept in memory for the whole test process.
+
+    Each test builds its own app, and each app its own Jinja environment, which would compile
+    every template it renders again from source. Shared bytecode makes that a ``marshal.loads``.
+    Jinja checks each entry against the template source's checksum, so an edited template is
+    compiled afresh.
+    """
+
+    def __init__(self):
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket):
+        code = self.compiled.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket):
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_BYTECODE = SharedTemplateBytecode()
+
+
+def _share_url_builders() -> None:
+    """Compile each URL rule's builder once per test process instead of once per test app.
+
+    Werkzeug turns every rule into a small Python function (an AST, then ``compile()``) when
+    an app registers it: two per rule, about 30 ms per app, most of the cost of building one.
+    The function depends only on the rule's text, its static and dynamic parts and its
+    defaults, and reaches the rule's converters through the ``self`` it is bound to, so rules
+    that are alike (the same rule in the next test's app) can share it. Test-only: the app
+    itself is unchanged.
+    """
+    from werkzeug.routing.rules import Rule
+
+    original = Rule._compile_builder
+    builders = {}
+
+    def compile_builder(self, append_unknown=True):
+        defaults = self.defaults or {}
+        parts = tuple((False, self._converters[data].to_url(defaults[data]))
+                      if dynamic and data in defaults else (dynamic, data) for dynamic, data in self._trace)
+        key = (append_unknown, self.rule, parts, tuple(str(name) for name in defaults))
+        builder = builders.get(key)
+        if builder is None:
+            builder = builders[key] = original(self, append_unknown)
+        return builder
+
+    Rule._compile_builder = compile_builder
+
+
+_share_url_builders()
 
 
 def _build(url: str, instance: Path, with_demo: bool) -> None:
@@ -36,7 +96,8 @@ def _build(url: str, instance: Path, with_demo: bool) -> None:
 
     os.environ["TRACKER_INSTANCE_PATH"] = str(instance)
     try:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SECRET_KEY": "build"})
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SECRET_KEY": "build",
+                          "PASSWORD_HASH_METHOD": FAST_PASSWORD_HASH})
     finally:
         os.environ.pop("TRACKER_INSTANCE_PATH", None)
     with app.app_context():
@@ -126,6 +187,7 @@ def make_app(databases, tmp_path, kind="demo", **overrides):
         "SECRET_KEY": "test-secret",
         "UPLOAD_DIR": str(instance / "evidence"),
         "SERVER_NAME": None,
+        "PASSWORD_HASH_METHOD": FAST_PASSWORD_HASH,
     }
     config.update(overrides)
     os.environ["TRACKER_INSTANCE_PATH"] = str(instance)
@@ -133,6 +195,7 @@ def make_app(databases, tmp_path, kind="demo", **overrides):
         app = create_app(config)
     finally:
         os.environ.pop("TRACKER_INSTANCE_PATH", None)
+    app.jinja_env.bytecode_cache = TEMPLATE_BYTECODE
     app.test_database_url = url
     return app
 

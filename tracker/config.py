@@ -39,6 +39,10 @@ class Defaults:
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # How passwords are hashed (werkzeug's generate_password_hash method). Keep the strong
+    # default; the tests set a cheap one ("pbkdf2:sha256:1") so that logging in costs nothing.
+    # Stored hashes carry their method, so changing this never invalidates a password.
+    PASSWORD_HASH_METHOD = "scrypt"
     # Login throttling: this many failures per account or per address in the window.
     LOGIN_MAX_FAILURES = 10
     LOGIN_WINDOW_MINUTES = 15
