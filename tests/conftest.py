@@ -10,6 +10,8 @@ import itertools
 import os
 import shutil
 import uuid
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import jinja2
@@ -17,7 +19,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tracker import create_app
+from tracker import create_app, models
 from tracker.extensions import db
 
 PG_URL = os.environ.get("TRACKER_TEST_DATABASE_URL", "")
@@ -27,6 +29,11 @@ DEMO_PASSWORDS = {
     "officer": ("officer@demo.test", "demo-officer-pass"),
     "liaison": ("liaison@demo.test", "demo-liaison-pass"),
     "auditor": ("auditor@demo.test", "demo-auditor-pass"),
+}
+# The other_project fixture's own members (not members of the demo project).
+OTHER_PROJECT_ACCOUNTS = {
+    "other-manager": ("manager@other.test", "other-manager-pass"),
+    "other-officer": ("officer@other.test", "other-officer-pass"),
 }
 ROLES = ("manager", "officer", "liaison", "auditor")
 # One PBKDF2 round instead of scrypt: a login costs microseconds, not a tenth of a second.
@@ -246,7 +253,8 @@ class Auth:
         self.client = client
 
     def login(self, role: str = "manager"):
-        email, password = DEMO_PASSWORDS[role]
+        """Log in as a demo role, or as "other-manager"/"other-officer" (see other_project)."""
+        email, password = DEMO_PASSWORDS.get(role) or OTHER_PROJECT_ACCOUNTS[role]
         response = self.client.post("/login", data={"email": email, "password": password})
         assert response.status_code == 303, f"login as {role} failed: {response.status_code}"
         return response
@@ -267,3 +275,62 @@ def demo(app):
 
     with app.app_context():
         return demo_project().id
+
+
+@dataclass(frozen=True)
+class OtherProject:
+    """Ids of the other_project fixture's rows."""
+
+    id: int
+    manager_id: int
+    officer_id: int
+    result_id: int
+    indicator_id: int
+    period_id: int
+    activity_id: int
+    line_id: int
+
+
+@pytest.fixture
+def other_project(app) -> OtherProject:
+    """A second project beside the demo, for "another project's row" checks (404s).
+
+    None of the demo accounts is a member of it (admins see every project all the same). It
+    has its own manager and officer (``auth.login("other-manager")``), one result, an indicator
+    with one period, an activity and a budget line.
+    """
+    with app.app_context():
+        project = models.Project(code="OTHER", title="Another project", donor="Another donor",
+                                 grant_cents=10_000_00, currency="USD", start_date=date(2016, 1, 1),
+                                 end_date=date(2017, 12, 31))
+        db.session.add(project)
+        db.session.flush()
+        members = {}
+        for role in ("manager", "officer"):
+            email, password = OTHER_PROJECT_ACCOUNTS[f"other-{role}"]
+            user = models.User(email=email, name=f"The other project's {role}")
+            user.set_password(password)
+            db.session.add(user)
+            db.session.flush()
+            db.session.add(models.Membership(user_id=user.id, project_id=project.id, role=role))
+            members[role] = user.id
+        result = models.ResultNode(project_id=project.id, level="objective", code="1",
+                                   statement="Another objective")
+        db.session.add(result)
+        db.session.flush()
+        indicator = models.Indicator(project_id=project.id, result_id=result.id, code="Z",
+                                     title="Another indicator")
+        activity = models.Activity(project_id=project.id, result_id=result.id, code="X1",
+                                   title="Another activity", planned_start=date(2016, 1, 1),
+                                   planned_end=date(2016, 12, 31))
+        line = models.BudgetLine(project_id=project.id, code="OL1", description="Another budget line",
+                                 original_cents=5_000_00)
+        db.session.add_all([indicator, activity, line])
+        db.session.flush()
+        period = models.IndicatorPeriod(project_id=project.id, indicator_id=indicator.id,
+                                        start_date=date(2016, 1, 1), end_date=date(2016, 6, 30))
+        db.session.add(period)
+        db.session.commit()
+        return OtherProject(id=project.id, manager_id=members["manager"], officer_id=members["officer"],
+                            result_id=result.id, indicator_id=indicator.id, period_id=period.id,
+                            activity_id=activity.id, line_id=line.id)

@@ -11,7 +11,7 @@ from sqlalchemy import func, insert, select
 
 from tests.helpers import HX, count_queries
 from tracker.extensions import db
-from tracker.models import Activity, ProgressLog, Project, ResultNode
+from tracker.models import Activity, ProgressLog, ResultNode
 
 
 def ids(app):
@@ -188,21 +188,9 @@ def test_only_officers_and_managers_log(client, auth, demo, app, role, status):
     assert saved_logs(app) == []
 
 
-def test_unknown_or_foreign_activity_ids_are_404(client, auth, demo, app):
-    with app.app_context():
-        other = Project(code="OTHER", title="Another project", grant_cents=1, start_date=date(2016, 1, 1),
-                        end_date=date(2017, 12, 31))
-        db.session.add(other)
-        db.session.flush()
-        result = ResultNode(project_id=other.id, level="objective", code="1", statement="x")
-        db.session.add(result)
-        db.session.flush()
-        foreign = Activity(project_id=other.id, result_id=result.id, code="X1", title="Foreign")
-        db.session.add(foreign)
-        db.session.commit()
-        foreign_id = foreign.id
+def test_unknown_or_foreign_activity_ids_are_404(client, auth, demo, other_project):
     auth.login("manager")
-    for activity_id in (999_999, foreign_id):
+    for activity_id in (999_999, other_project.activity_id):
         assert client.get(f"/projects/{demo}/activities/{activity_id}/log").status_code == 404
         assert client.post(f"/projects/{demo}/activities/{activity_id}/log", headers=HX,
                            data=log_form(activity_id)).status_code == 404

@@ -322,18 +322,15 @@ def test_history_panel_full_page_and_fragment(client, auth, app, demo):
     assert text_.index("created") < text_.index("Hội thảo = đối thoại")
 
 
-def test_history_only_for_the_projects_own_records(client, auth, app, demo):
+def test_history_only_for_the_projects_own_records(client, auth, app, demo, other_project):
+    other_id = other_project.id
     with app.app_context():
-        demo_project = db.session.get(Project, demo)
-        other = Project(code="OTHER", title="Another project", donor="x", grant_cents=1, currency="USD",
-                        start_date=demo_project.start_date, end_date=demo_project.end_date)
-        db.session.add(other)
-        db.session.flush()
-        activity = db.session.execute(select(Activity).order_by(Activity.id)).scalars().first()
-        db.session.add(Membership(project_id=other.id, user_id=db.session.execute(
+        activity = db.session.execute(select(Activity).where(Activity.project_id == demo)
+                                      .order_by(Activity.id)).scalars().first()
+        db.session.add(Membership(project_id=other_id, user_id=db.session.execute(
             select(User.id).where(User.email == "auditor@demo.test")).scalar(), role="auditor"))
         db.session.commit()
-        other_id, activity_id = other.id, activity.id
+        activity_id = activity.id
     auth.login("auditor")
     # The demo's activity seen through another project's URL: nothing of it shows.
     response = client.get(f"/projects/{other_id}/history/activity/{activity_id}", headers={"HX-Request": "true"})

@@ -177,15 +177,9 @@ def test_only_auditors_review(app, client, auth, demo, role, page_status, review
                                                                  role == "admin")
 
 
-def test_an_item_of_another_project_cannot_be_reviewed(app, client, auth, demo):
-    from tracker.models import Project
-
+def test_an_item_of_another_project_cannot_be_reviewed(app, client, auth, demo, other_project):
     with app.app_context():
-        other = Project(code="OTHER", title="Other", grant_cents=1, start_date=date(2016, 1, 1),
-                        end_date=date(2016, 2, 1))
-        db.session.add(other)
-        db.session.flush()
-        foreign = EvidenceItem(project_id=other.id, kind="other", title="Elsewhere")
+        foreign = EvidenceItem(project_id=other_project.id, kind="other", title="Elsewhere")
         db.session.add(foreign)
         db.session.commit()
         foreign_id = foreign.id

@@ -8,7 +8,7 @@ from sqlalchemy import insert, select
 
 from tests.helpers import HX, count_queries
 from tracker.extensions import db
-from tracker.models import AuditEvent, Indicator, IndicatorPeriod, Project, ResultNode
+from tracker.models import AuditEvent, Indicator, IndicatorPeriod, ResultNode
 
 
 def period_of(app, code, index):
@@ -153,30 +153,14 @@ def test_cell_permissions(client, auth, demo, app, role, kind, status):
     assert response.status_code == status and stored(app, pid)[:2] == (1, None)
 
 
-def test_unknown_and_foreign_period_ids_are_404(client, auth, demo, app):
-    with app.app_context():
-        other = Project(code="OTHER", title="Dự án khác", grant_cents=1, start_date=date(2016, 1, 1),
-                        end_date=date(2016, 12, 31))
-        db.session.add(other)
-        db.session.flush()
-        result = ResultNode(project_id=other.id, level="objective", code="1", statement="x")
-        db.session.add(result)
-        db.session.flush()
-        indicator = Indicator(project_id=other.id, result_id=result.id, code="Z", title="Z")
-        db.session.add(indicator)
-        db.session.flush()
-        foreign = IndicatorPeriod(project_id=other.id, indicator_id=indicator.id, start_date=date(2016, 1, 1),
-                                  end_date=date(2016, 6, 30))
-        db.session.add(foreign)
-        db.session.commit()
-        foreign_id, indicator_id = foreign.id, indicator.id
+def test_unknown_and_foreign_period_ids_are_404(client, auth, demo, other_project):
     auth.login("manager")
-    for period_id in (999_999, foreign_id):
+    for period_id in (999_999, other_project.period_id):
         assert client.post(f"/projects/{demo}/indicators/periods/{period_id}/actual", headers=HX,
                            data={"value": "1", "version": "1"}).status_code == 404
         assert client.get(f"/projects/{demo}/indicators/periods/{period_id}").status_code == 404
         assert client.post(f"/projects/{demo}/indicators/periods/{period_id}/approve").status_code == 404
-    assert client.get(f"/projects/{demo}/indicators/{indicator_id}").status_code == 404
+    assert client.get(f"/projects/{demo}/indicators/{other_project.indicator_id}").status_code == 404
 
 
 def test_the_grid_filters_by_result_and_pages(client, auth, demo, app):
