@@ -4,6 +4,9 @@ demo                     load the demo project once (--reset reloads it)
 user create|grant|list|set-password|deactivate
 audit verify             walk the audit hash chain
 Areas add their own groups (evidence verify, backup, restore) through ``AREA_COMMANDS``.
+
+Commands change data through the same services as the pages (``tracker.accounts.services``),
+committed once by ``htmx.commit_once``; a refusal is the command's error message.
 """
 
 import importlib
@@ -16,6 +19,7 @@ from sqlalchemy import select
 
 from .audit import trail
 from .extensions import db
+from .htmx import commit_once
 from .validation import InputError
 
 # Modules that expose ``commands``: a list of click commands or groups to add to the CLI.
@@ -29,9 +33,21 @@ def _read_password_stdin() -> str:
     return password
 
 
-def _fail(error: Exception):
-    db.session.rollback()
-    raise click.ClickException(str(error))
+def _apply(change):
+    """Run ``change`` (service calls) as the CLI, committed once; an InputError is the command's error."""
+    trail.set_actor(None, "cli")
+    try:
+        return commit_once(change)
+    except InputError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _echo_demo_accounts(heading: str) -> None:
+    from .demo.data import DEMO_ACCOUNTS
+
+    click.echo(heading)
+    for email, _name, password, role in DEMO_ACCOUNTS:
+        click.echo(f"  {role or 'admin':8}  {email:22}  password: {password}")
 
 
 @click.command("demo")
@@ -39,7 +55,6 @@ def _fail(error: Exception):
 @click.option("--reset", is_flag=True, help="Delete the demo project and load it again.")
 def demo_command(reset: bool):
     """Load the demo project (a second run changes nothing)."""
-    from .demo.data import DEMO_ACCOUNTS
     from .demo.loader import load_demo
 
     project, loaded = load_demo(reset=reset)
@@ -49,9 +64,7 @@ def demo_command(reset: bool):
     else:
         click.echo(f"The demo project {project.code} is already loaded; nothing changed.")
     if current_app.config.get("DEMO_ACCOUNTS", True):
-        click.echo("Demo accounts (turn off with TRACKER_DEMO_ACCOUNTS=0):")
-        for email, _name, password, role in DEMO_ACCOUNTS:
-            click.echo(f"  {role or 'admin':8}  {email:22}  password: {password}")
+        _echo_demo_accounts("Demo accounts (turn off with TRACKER_DEMO_ACCOUNTS=0):")
 
 
 @click.command("load-demo-if-empty", hidden=True)
@@ -65,13 +78,10 @@ def load_demo_if_empty(ctx):
         ctx.invoke(demo_command, reset=False)
     else:
         click.echo("The database holds projects already; the demo was not loaded again.")
-        from .demo.data import DEMO_ACCOUNTS
         from .demo.loader import demo_project
 
         if demo_project() is not None and current_app.config.get("DEMO_ACCOUNTS", True):
-            click.echo("Demo accounts:")
-            for email, _name, password, role in DEMO_ACCOUNTS:
-                click.echo(f"  {role or 'admin':8}  {email:22}  password: {password}")
+            _echo_demo_accounts("Demo accounts:")
 
 
 user_cli = AppGroup("user", help="Manage users and their roles.")
@@ -84,14 +94,10 @@ user_cli = AppGroup("user", help="Manage users and their roles.")
 @click.option("--password-stdin", is_flag=True, required=True, help="Read the password from standard input.")
 def user_create(email, name, admin, password_stdin):
     """Create a user; the password is read from standard input, never an argument."""
-    trail.set_actor(None, "cli")
     from .accounts import services
 
-    try:
-        user = services.create_user(email, name, _read_password_stdin(), is_admin=admin)
-    except InputError as error:
-        _fail(error)
-    db.session.commit()
+    password = _read_password_stdin()
+    user = _apply(lambda: services.create_user(email, name, password, is_admin=admin))
     click.echo(f"Created {user.email}{' (admin)' if admin else ''}.")
 
 
@@ -101,32 +107,22 @@ def user_create(email, name, admin, password_stdin):
 @click.argument("role")
 def user_grant(email, project, role):
     """Give EMAIL the ROLE (manager, officer, liaison, auditor) on PROJECT (code or id)."""
-    trail.set_actor(None, "cli")
     from .accounts import services
 
-    try:
-        user = services.find_user(email)
-        target = services.find_project(project)
-        services.grant(user, target, role)
-    except InputError as error:
-        _fail(error)
-    db.session.commit()
-    click.echo(f"{user.email} is {role} on {target.code}.")
+    membership = _apply(lambda: services.grant(services.find_user(email), services.find_project(project), role))
+    click.echo(f"{membership.user.email} is {role} on {membership.project.code}.")
 
 
 @user_cli.command("list")
 def user_list():
     """List users with their roles."""
-    from .models import Membership, Project, User
+    from .accounts import services
 
-    users = db.session.execute(select(User).order_by(User.email)).scalars().all()
-    roles = db.session.execute(select(Membership.user_id, Project.code, Membership.role).join(Project)).all()
-    by_user: dict[int, list[str]] = {}
-    for user_id, code, role in roles:
-        by_user.setdefault(user_id, []).append(f"{role}@{code}")
-    for user in users:
+    roles = services.roles_by_user()
+    for user in services.all_users():
         flags = ("admin " if user.is_admin else "") + ("" if user.active else "deactivated ")
-        click.echo(f"{user.email:30} {user.name:35} {flags}{', '.join(by_user.get(user.id, []))}".rstrip())
+        held = ", ".join(f"{role}@{code}" for code, role in roles.get(user.id, []))
+        click.echo(f"{user.email:30} {user.name:35} {flags}{held}".rstrip())
 
 
 @user_cli.command("set-password")
@@ -134,15 +130,10 @@ def user_list():
 @click.option("--password-stdin", is_flag=True, required=True, help="Read the password from standard input.")
 def user_set_password(email, password_stdin):
     """Set a user's password, read from standard input."""
-    trail.set_actor(None, "cli")
     from .accounts import services
 
-    try:
-        user = services.find_user(email)
-        services.set_password(user, _read_password_stdin())
-    except InputError as error:
-        _fail(error)
-    db.session.commit()
+    password = _read_password_stdin()
+    user = _apply(lambda: services.set_password(services.find_user(email), password))
     click.echo(f"Password changed for {user.email}.")
 
 
@@ -150,15 +141,9 @@ def user_set_password(email, password_stdin):
 @click.argument("email")
 def user_deactivate(email):
     """Stop a user from logging in (their history stays)."""
-    trail.set_actor(None, "cli")
     from .accounts import services
 
-    try:
-        user = services.find_user(email)
-        services.set_active(user, False)
-    except InputError as error:
-        _fail(error)
-    db.session.commit()
+    user = _apply(lambda: services.set_active(services.find_user(email), False))
     click.echo(f"{user.email} is deactivated.")
 
 

@@ -72,28 +72,33 @@ def public(view):
     return _mark(view, ("public",))
 
 
-def logged_in(view):
-    """Any logged-in user (portfolio, logout)."""
+def _logged_in_first(view, check=None):
+    """Wrap ``view``: anonymous visitors go to the login page, then ``check(kwargs)`` may abort."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
+        if check is not None:
+            check(kwargs)
         return view(*args, **kwargs)
 
-    return _mark(wrapper, ("login",))
+    return wrapper
+
+
+def logged_in(view):
+    """Any logged-in user (portfolio, logout)."""
+    return _mark(_logged_in_first(view), ("login",))
+
+
+def _only_admins(_kwargs):
+    if not current_user.is_admin:
+        abort(403)
 
 
 def admin_only(view):
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        if not current_user.is_admin:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return _mark(wrapper, ("admin",))
+    """Administrators only (users, every project, the system trail); others get 403."""
+    return _mark(_logged_in_first(view, _only_admins), ("admin",))
 
 
 def requires(action: str):
@@ -105,25 +110,21 @@ def requires(action: str):
     if action not in PERMISSIONS:
         raise KeyError(f"unknown action {action!r}: add it to PERMISSIONS")
 
+    def load_and_check(kwargs):
+        from .models import Project
+
+        project = db.session.get(Project, kwargs.get("project_id"))
+        if project is None:
+            abort(404)
+        role = role_in(current_user, project.id)
+        if role is None and not current_user.is_admin:
+            abort(404)
+        if not role_may(role, action, is_admin=current_user.is_admin):
+            abort(403)
+        g.project, g.role = project, role
+
     def decorator(view):
-        @wraps(view)
-        def wrapper(*args, **kwargs):
-            from .models import Project
-
-            if not current_user.is_authenticated:
-                return login_manager.unauthorized()
-            project = db.session.get(Project, kwargs.get("project_id"))
-            if project is None:
-                abort(404)
-            role = role_in(current_user, project.id)
-            if role is None and not current_user.is_admin:
-                abort(404)
-            if not role_may(role, action, is_admin=current_user.is_admin):
-                abort(403)
-            g.project, g.role = project, role
-            return view(*args, **kwargs)
-
-        return _mark(wrapper, ("project", action))
+        return _mark(_logged_in_first(view, load_and_check), ("project", action))
 
     return decorator
 

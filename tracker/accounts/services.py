@@ -1,5 +1,11 @@
-"""Accounts: creating users, granting roles, and logging in with throttling."""
+"""Accounts: creating users, granting roles, and logging in with throttling.
 
+The pages (tracker/accounts/routes.py, tracker/admin/routes.py) and the CLI (tracker/cli.py)
+call these same functions, so a rule (password length, one role per project, no removing or
+deactivating yourself) holds whichever way a change comes in. Nothing here commits.
+"""
+
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
@@ -22,12 +28,12 @@ def normalise_email(email: str) -> str:
 def create_user(email: str, name: str, password: str, *, is_admin: bool = False) -> User:
     email = normalise_email(email)
     if "@" not in email or len(email) > 254:
-        raise InputError(f"{email!r} is not an email address.")
+        raise InputError(f"{email!r} is not an email address.", field="email")
     if not name.strip():
-        raise InputError("A name is required.")
+        raise InputError("A name is required.", field="name")
     check_password_rules(password)
     if db.session.execute(select(User.id).where(User.email == email)).first():
-        raise InputError(f"A user with the email {email} exists already.")
+        raise InputError(f"A user with the email {email} exists already.", field="email")
     user = User(email=email, name=name.strip(), is_admin=is_admin)
     user.set_password(password)
     db.session.add(user)
@@ -40,28 +46,30 @@ MIN_PASSWORD_LENGTH = 8
 
 def check_password_rules(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InputError(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+        raise InputError(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.", field="password")
 
 
-def set_password(user: User, password: str) -> None:
+def set_password(user: User, password: str) -> User:
     """Give ``user`` a new password (stored hashed; the trail notes only that it changed)."""
     check_password_rules(password)
     user.set_password(password)
     db.session.flush()
+    return user
 
 
-def set_active(user: User, active: bool, *, acting_user: User | None = None) -> None:
+def set_active(user: User, active: bool, *, acting_user: User | None = None) -> User:
     """Deactivate (no more logins, open sessions end) or reactivate a user; history stays."""
     if not active and acting_user is not None and acting_user.id == user.id:
         raise InputError("You cannot deactivate your own account.")
     user.active = active
     db.session.flush()
+    return user
 
 
 def find_user(email: str) -> User:
     user = db.session.execute(select(User).where(User.email == normalise_email(email))).scalar()
     if user is None:
-        raise InputError(f"No user with the email {email}.")
+        raise InputError(f"No user with the email {email}.", field="email")
     return user
 
 
@@ -77,7 +85,7 @@ def find_project(code_or_id: str) -> Project:
 def grant(user: User, project: Project, role: str) -> Membership:
     """Give ``user`` the ``role`` on ``project`` (replacing any role they had there)."""
     if role not in ROLES:
-        raise InputError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
+        raise InputError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.", field="role")
     membership = db.session.execute(
         select(Membership).where(Membership.user_id == user.id, Membership.project_id == project.id)
     ).scalar()
@@ -90,9 +98,39 @@ def grant(user: User, project: Project, role: str) -> Membership:
     return membership
 
 
-def revoke(membership: Membership) -> None:
+def revoke(membership: Membership, *, acting_user: User | None = None) -> None:
+    """Take a member off a project; nobody removes themselves (another manager does)."""
+    if acting_user is not None and membership.user_id == acting_user.id:
+        raise InputError("You cannot remove yourself; ask another manager.")
     db.session.delete(membership)
     db.session.flush()
+
+
+def members_of(project_id: int) -> list[tuple[Membership, User]]:
+    """A project's memberships with their users, by name (one query)."""
+    return db.session.execute(
+        select(Membership, User).join(User).where(Membership.project_id == project_id).order_by(User.name)
+    ).all()
+
+
+def all_users() -> list[User]:
+    return db.session.execute(select(User).order_by(User.email)).scalars().all()
+
+
+def roles_by_user() -> dict[int, list[tuple[str, str]]]:
+    """user id -> [(project code, role)], by project code (one query, whatever the number of users)."""
+    roles: dict[int, list[tuple[str, str]]] = {}
+    for user_id, code, role in db.session.execute(
+            select(Membership.user_id, Project.code, Membership.role).join(Project).order_by(Project.code)).all():
+        roles.setdefault(user_id, []).append((code, role))
+    return roles
+
+
+def projects_with_member_counts() -> list[tuple[Project, int]]:
+    """Every project with its number of members, by code (one query)."""
+    return db.session.execute(
+        select(Project, func.count(Membership.id)).outerjoin(Membership).group_by(Project.id).order_by(Project.code)
+    ).all()
 
 
 def _recent_failures(column, value, since) -> int:
@@ -111,7 +149,7 @@ def is_throttled(email: str, address: str) -> bool:
 
 
 class Throttled(Exception):
-    pass
+    """Too many failed logins for the account or the address."""
 
 
 def _dummy_hash() -> str:
@@ -151,3 +189,31 @@ def authenticate(email: str, password: str, address: str) -> User:
     trail.set_actor(user.id, user.email)
     trail.record(db.session, "login", table_name="user", row_id=user.id)
     return user
+
+
+@dataclass
+class LoginOutcome:
+    """The result of a login attempt: the user, or the refusal and its HTTP status."""
+
+    user: User | None
+    error: str = ""
+    status: int = 200
+
+
+def log_in(email: str, password: str, address: str) -> LoginOutcome:
+    """Check the credentials and record the attempt, whatever its result.
+
+    A refused attempt must be kept (throttling counts it, the trail shows it), so it is
+    returned rather than raised: the caller commits either way.
+    """
+    try:
+        return LoginOutcome(authenticate(email, password, address))
+    except Throttled as error:
+        return LoginOutcome(None, str(error), 429)
+    except InputError as error:
+        return LoginOutcome(None, str(error), 422)
+
+
+def record_logout(user: User) -> None:
+    """A logout is an event in the trail."""
+    trail.record(db.session, "logout", table_name="user", row_id=user.id)

@@ -1,35 +1,40 @@
 """Administrators manage users (create, deactivate, reactivate, set a password) and see
 every project with a way to its members. Roles per project are given on the project's
 Members page, which admins may open on every project.
+
+Saving goes through the one write path (``tracker.htmx.write``); the rules are in
+``tracker.accounts.services``, the same functions the CLI calls.
 """
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
 
+from .. import htmx
 from ..accounts import services as accounts
-from ..accounts.forms import EmptyForm
 from ..audit import routes as audit_routes
 from ..audit import services as audit_services
 from ..extensions import db
-from ..validation import InputError
-from ..htmx import is_htmx, render
-from ..models import Membership, Project, User
+from ..forms import EmptyForm
+from ..models import User
 from ..permissions import admin_only
 from .forms import PasswordForm, UserCreateForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-def _users_context(form: UserCreateForm, message: str = "") -> dict:
-    """Every user with their roles (two queries, whatever the number of users)."""
-    users = db.session.execute(select(User).order_by(User.email)).scalars().all()
-    roles: dict[int, list[tuple[str, str]]] = {}
-    for user_id, code, role in db.session.execute(
-            select(Membership.user_id, Project.code, Membership.role).join(Project)
-            .order_by(Project.code)).all():
-        roles.setdefault(user_id, []).append((code, role))
-    return {"users": users, "roles": roles, "form": form, "button_form": EmptyForm(), "message": message}
+def _users_page(form: UserCreateForm, message: str = "", status: int = 200):
+    """The user list and the create form: the page, or its fragment for htmx."""
+    return htmx.render("admin/users.html", "admin/_users.html", status=status, users=accounts.all_users(),
+                       roles=accounts.roles_by_user(), form=form, button_form=EmptyForm(), message=message)
+
+
+def _answer(message: str, status: int = 200, category: str = "info"):
+    """After a button on the user list: the list again for htmx, a message and a redirect otherwise."""
+    if htmx.is_htmx():
+        return _users_page(UserCreateForm(formdata=None), message, status)
+    if message:
+        flash(message, category)
+    return redirect(url_for("admin.users"), 303)
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -37,26 +42,15 @@ def _users_context(form: UserCreateForm, message: str = "") -> dict:
 def users():
     """Every user, and a form to create one (the admin sets the first password)."""
     form = UserCreateForm()
-    status = 200
-    message = ""
-    if form.validate_on_submit():
-        try:
-            user = accounts.create_user(form.email.data, form.name.data, form.password.data,
-                                        is_admin=form.is_admin.data)
-        except InputError as error:
-            db.session.rollback()
-            form.email.errors.append(str(error))
-            status = 422
-        else:
-            db.session.commit()
-            message = f"Created {user.email}. Give them a role on a project's Members page."
-            if not is_htmx():
-                flash(message, "success")
-                return redirect(url_for("admin.users"), 303)
-            form = UserCreateForm(formdata=None)
-    elif request.method == "POST":
-        status = 422
-    return render("admin/users.html", "admin/_users.html", status=status, **_users_context(form, message))
+    if request.method == "GET":
+        return _users_page(form)
+    return htmx.write(
+        lambda: accounts.create_user(form.email.data, form.name.data, form.password.data,
+                                     is_admin=form.is_admin.data),
+        form=form,
+        done=lambda user: _answer(f"Created {user.email}. Give them a role on a project's Members page.",
+                                  category="success"),
+        again=lambda status: _users_page(form, status=status))
 
 
 def _user_or_404(user_id: int) -> User:
@@ -68,20 +62,9 @@ def _user_or_404(user_id: int) -> User:
 
 def _set_active(user_id: int, active: bool):
     user = _user_or_404(user_id)
-    message = ""
-    if EmptyForm().validate_on_submit():
-        try:
-            accounts.set_active(user, active, acting_user=current_user)
-        except InputError as error:
-            db.session.rollback()
-            message = str(error)
-        else:
-            db.session.commit()
-            message = f"{user.email} is {'active again' if active else 'deactivated'}."
-    if is_htmx():
-        return render("admin/users.html", "admin/_users.html", **_users_context(UserCreateForm(formdata=None), message))
-    flash(message, "info")
-    return redirect(url_for("admin.users"), 303)
+    return htmx.write(lambda: accounts.set_active(user, active, acting_user=current_user), form=EmptyForm(),
+                      done=lambda _result: _answer(f"{user.email} is {'active again' if active else 'deactivated'}."),
+                      again=lambda status: _answer(" ".join(htmx.last_errors()), status))
 
 
 @bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
@@ -104,31 +87,24 @@ def password(user_id):
     """Set a user's password (for a forgotten one); stored hashed."""
     user = _user_or_404(user_id)
     form = PasswordForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            accounts.set_password(user, form.password.data)
-        except InputError as error:
-            db.session.rollback()
-            form.password.errors.append(str(error))
-            status = 422
-        else:
-            db.session.commit()
-            flash(f"Password changed for {user.email}.", "success")
-            return redirect(url_for("admin.users"), 303)
-    elif request.method == "POST":
-        status = 422
-    return render_template("admin/password.html", form=form, user=user), status
+
+    def page(status=200):
+        return render_template("admin/password.html", form=form, user=user), status
+
+    def done(_result):
+        flash(f"Password changed for {user.email}.", "success")
+        return redirect(url_for("admin.users"), 303)
+
+    if request.method == "GET":
+        return page()
+    return htmx.write(lambda: accounts.set_password(user, form.password.data), form=form, done=done, again=page)
 
 
 @bp.route("/projects")
 @admin_only
 def projects():
     """Every project with its number of members and a link to its Members page."""
-    rows = db.session.execute(
-        select(Project, func.count(Membership.id)).outerjoin(Membership).group_by(Project.id).order_by(Project.code)
-    ).all()
-    return render_template("admin/projects.html", rows=rows)
+    return render_template("admin/projects.html", rows=accounts.projects_with_member_counts())
 
 
 # ---------------------------------------------------------------------------------------

@@ -4,14 +4,10 @@ Every view here needs ``audit.view`` (managers, auditors, admins): the history p
 who changed what and from which address, the same facts as the trail page.
 """
 
-from datetime import UTC, datetime
-
 from flask import Blueprint, abort, current_app, g, make_response, request, url_for
-from wtforms.fields.choices import SelectChoice
 
-from ..extensions import db
-from ..validation import InputError
-from ..htmx import render
+from .. import htmx
+from ..forms import choice_list
 from ..permissions import requires
 from . import services
 from .forms import TrailFilterForm
@@ -23,11 +19,10 @@ bp = Blueprint("audit", __name__)
 @requires("audit.view")
 def history(project_id, table, row_id):
     """The changes of one record (a panel loaded lazily by htmx, or a page of its own)."""
-    try:
-        entries = services.record_history(project_id, table, row_id)
-    except InputError:
+    if table not in services.audited_tables():
         abort(404)
-    return render("audit/history.html", "audit/_history.html", entries=entries, table=table, row_id=row_id,
+    entries = services.record_history(project_id, table, row_id)
+    return htmx.render("audit/history.html", "audit/_history.html", entries=entries, table=table, row_id=row_id,
                   table_label=services.audited_tables()[table])
 
 
@@ -35,11 +30,9 @@ def _filter_from_request(project_id: int | None) -> tuple[TrailFilterForm, servi
     """The filter form bound to the query string, and the filter built from its valid fields."""
     choices = services.filter_choices(project_id)
     form = TrailFilterForm(request.args)
-    form.actor.choices = [SelectChoice("", "Anyone")] + [SelectChoice(a, a) for a in choices["actors"]]
-    form.action.choices = [SelectChoice("", "Any action")] + [
-        SelectChoice(a, services.action_label(a)) for a in choices["actions"]]
-    form.table.choices = [SelectChoice("", "Any record")] + [
-        SelectChoice(name, label) for name, label in services.audited_tables().items()]
+    form.actor.choices = choice_list([("", "Anyone"), *((a, a) for a in choices["actors"])])
+    form.action.choices = choice_list([("", "Any action"), *((a, services.action_label(a)) for a in choices["actions"])])
+    form.table.choices = choice_list([("", "Any record"), *services.audited_tables().items()])
     valid = form.validate()
     flt = services.TrailFilter()
     for name in ("actor", "action", "table", "row_id", "date_from", "date_to"):
@@ -60,27 +53,19 @@ def trail_response(project_id: int | None, page: str, links: dict):
     form, flt, valid = _filter_from_request(project_id)
     result = services.trail_page(project_id, flt, int(current_app.config["PAGE_SIZE"]))
     flt.page = result.page
-    return render(page, "audit/_trail.html", status=200 if valid else 422, form=form, flt=flt, result=result,
+    return htmx.render(page, "audit/_trail.html", status=200 if valid else 422, form=form, flt=flt, result=result,
                   links=links, history_project_id=project_id, history_tables=services.audited_tables())
 
 
 def export_response(project_id: int | None, file_format: str, scope_name: str):
-    """The filtered trail as a download; the export is itself recorded in the trail."""
+    """The filtered trail as a download; the export is itself recorded in the trail (one commit)."""
     _form, flt, _valid = _filter_from_request(project_id)
-    if file_format == "csv":
-        content = services.trail_csv(project_id, flt)
-        mimetype = "text/csv"
-    else:
-        content = services.trail_xlsx(project_id, flt, scope_name)
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    services.record_export(project_id, flt, file_format)
-    db.session.commit()
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
-    response = make_response(content)
-    response.mimetype = mimetype
-    if mimetype.startswith("text/"):
-        response.headers["Content-Type"] = f"{mimetype}; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="audit-trail-{scope_name}-{stamp}.{file_format}"'
+    download = htmx.commit_once(lambda: services.export_trail(project_id, flt, file_format, scope_name))
+    response = make_response(download.content)
+    response.mimetype = download.mimetype
+    if download.mimetype.startswith("text/"):
+        response.headers["Content-Type"] = f"{download.mimetype}; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{download.file_name}"'
     return response
 
 

@@ -297,6 +297,29 @@ def trail_xlsx(project_id: int | None, flt: TrailFilter, scope_name: str) -> byt
     return buffer.getvalue()
 
 
+@dataclass
+class Download:
+    content: bytes
+    mimetype: str
+    file_name: str
+
+
+EXPORT_FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def export_trail(project_id: int | None, flt: TrailFilter, file_format: str, scope_name: str) -> Download:
+    """The filtered trail as a CSV or Excel download, recorded in the trail itself (the caller commits)."""
+    if file_format not in EXPORT_FORMATS:
+        raise InputError(f"No export of the audit trail as {file_format!r}.")
+    if file_format == "csv":
+        content = trail_csv(project_id, flt)
+    else:
+        content = trail_xlsx(project_id, flt, scope_name)
+    record_export(project_id, flt, file_format)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
+    return Download(content, EXPORT_FORMATS[file_format], f"audit-trail-{scope_name}-{stamp}.{file_format}")
+
+
 def record_export(project_id: int | None, flt: TrailFilter, file_format: str) -> None:
     """An export of the trail is itself an audit event."""
     what = "audit trail" if project_id is not None else "system audit trail"
