@@ -74,7 +74,8 @@ def write(change: Callable[[], Any], *, done: Callable[[Any], Any], again: Calla
 
     - ``form`` (optional) is validated first (CSRF and field validators); invalid: ``again(422)``.
     - ``change()`` calls the services and returns what ``done`` needs.
-    - ``InputError``: its messages go next to the form's fields, ``again(422)``.
+    - ``InputError``: its messages go next to the form's fields, ``again(422)`` (or the
+      error's own ``status``, such as 413 for an upload above the size limit).
     - a record changed meanwhile (``ConflictError``, a stale version at flush, a unique key
       taken at the same moment): the message goes on top of the form, ``again(409)``.
     - success: one commit, then ``done(result)`` (a redirect or the fragments).
@@ -88,7 +89,7 @@ def write(change: Callable[[], Any], *, done: Callable[[Any], Any], again: Calla
         result = commit_once(change)
     except InputError as error:
         _keep(form, error, None)
-        return vary(again(422))
+        return vary(again(getattr(error, "status", 422)))  # an InputError may carry its own (413: too large)
     except ConflictError as error:
         _keep(form, None, str(error))
         return vary(again(409))
