@@ -2,9 +2,10 @@
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
+from ..forms import EmptyForm  # noqa: F401  (re-exported while other areas move to tracker.forms)
+from ..forms import choice_list
 from ..models import ROLES
 
 
@@ -13,10 +14,6 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired(), Length(max=500)])
 
 
-class EmptyForm(FlaskForm):
-    """A button-only POST (logout, remove) still carries a CSRF token."""
-
-
 class MemberForm(FlaskForm):
     email = EmailField("Email of an existing user", validators=[DataRequired(), Length(max=254)])
-    role = SelectField("Role", choices=[SelectChoice(r, r.capitalize()) for r in ROLES], validators=[DataRequired()])
+    role = SelectField("Role", choices=choice_list((role, role.capitalize()) for role in ROLES), validators=[DataRequired()])

@@ -1,30 +1,22 @@
-"""Login, logout and a project's members."""
+"""Login, logout and a project's members.
+
+Every view that saves goes through the one write path (``tracker.htmx.write``, or
+``commit_once`` for a login or logout event); the rules are in ``services``.
+"""
 
 import hashlib
 import hmac
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    g,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
 
-from ..audit import trail
+from .. import htmx
 from ..extensions import db, login_manager
-from ..validation import InputError
+from ..forms import EmptyForm
 from ..models import Membership, User
 from ..permissions import logged_in, public, requires
 from . import services
-from .forms import EmptyForm, LoginForm, MemberForm
+from .forms import LoginForm, MemberForm
 
 bp = Blueprint("accounts", __name__)
 
@@ -57,39 +49,37 @@ def _safe_next(target: str | None) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login():
-    """Log in with email and password; one generic error, throttled after repeated failures."""
+    """Log in with email and password; one generic error, throttled after repeated failures.
+
+    Every attempt is committed, refused ones too: throttling counts them and the trail shows them.
+    """
     if current_user.is_authenticated:
         return redirect(url_for("projects.portfolio"))
     form = LoginForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            user = services.authenticate(form.email.data, form.password.data, request.remote_addr or "")
-        except services.Throttled as error:
-            db.session.commit()
-            form.form_errors.append(str(error))
-            status = 429
-        except InputError as error:
-            db.session.commit()  # keep the failed attempt and its audit event
-            form.form_errors.append(str(error))
-            status = 422
-        else:
-            db.session.commit()
-            session.clear()  # a fresh session at login (no fixation)
-            login_user(user)
-            session[AUTH_HASH_KEY] = auth_hash(user)
-            return redirect(_safe_next(request.args.get("next")), 303)
-    elif request.method == "POST":
-        status = 422
-    return render_template("accounts/login.html", form=form), status
+
+    def page(status=200):
+        return render_template("accounts/login.html", form=form), status
+
+    def answer(outcome: services.LoginOutcome):
+        if outcome.user is None:
+            form.form_errors.append(outcome.error)
+            return page(outcome.status)
+        session.clear()  # a fresh session at login (no fixation)
+        login_user(outcome.user)
+        session[AUTH_HASH_KEY] = auth_hash(outcome.user)
+        return redirect(_safe_next(request.args.get("next")), 303)
+
+    if request.method == "GET":
+        return page()
+    return htmx.write(lambda: services.log_in(form.email.data, form.password.data, request.remote_addr or ""),
+                      form=form, done=answer, again=page)
 
 
 @bp.route("/logout", methods=["POST"])
 @logged_in
 def logout():
     """Log out (POST only, with CSRF); the trail notes it."""
-    trail.record(db.session, "logout", table_name="user", row_id=current_user.id)
-    db.session.commit()
+    htmx.commit_once(lambda: services.record_logout(current_user))
     logout_user()
     session.clear()
     flash("You are logged out.", "info")
@@ -101,42 +91,37 @@ def logout():
 def members(project_id):
     """List the project's members; a manager adds one or changes a role."""
     form = MemberForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            user = services.find_user(form.email.data)
-            services.grant(user, g.project, form.role.data)
-        except InputError as error:
-            form.email.errors.append(str(error))
-            status = 422
-        else:
-            db.session.commit()
-            flash(f"{user.name} is now {form.role.data} on this project.", "success")
-            return redirect(url_for("accounts.members", project_id=project_id), 303)
-    elif request.method == "POST":
-        status = 422
-    rows = db.session.execute(
-        select(Membership, User).join(User).where(Membership.project_id == project_id).order_by(User.name)
-    ).all()
-    return render_template("accounts/members.html", form=form, rows=rows, remove_form=EmptyForm()), status
+
+    def page(status=200):
+        return render_template("accounts/members.html", form=form, rows=services.members_of(project_id),
+                               remove_form=EmptyForm()), status
+
+    def done(membership):
+        flash(f"{membership.user.name} is now {form.role.data} on this project.", "success")
+        return redirect(url_for("accounts.members", project_id=project_id), 303)
+
+    if request.method == "GET":
+        return page()
+    return htmx.write(lambda: services.grant(services.find_user(form.email.data), g.project, form.role.data),
+                      form=form, done=done, again=page)
 
 
 @bp.route("/projects/<int:project_id>/members/<int:membership_id>/remove", methods=["POST"])
 @requires("members.manage")
 def remove_member(project_id, membership_id):
-    """Take a member off the project."""
-    form = EmptyForm()
+    """Take a member off the project (not yourself: ask another manager)."""
     membership = db.session.get(Membership, membership_id)
     if membership is None or membership.project_id != project_id:
         abort(404)
-    if form.validate_on_submit():
-        if membership.user_id == current_user.id:
-            flash("You cannot remove yourself; ask another manager.", "error")
-        else:
-            services.revoke(membership)
-            db.session.commit()
-            flash("Member removed.", "success")
-    return redirect(url_for("accounts.members", project_id=project_id), 303)
+
+    def back(message="Member removed.", category="success"):
+        if message:
+            flash(message, category)
+        return redirect(url_for("accounts.members", project_id=project_id), 303)
+
+    return htmx.write(lambda: services.revoke(membership, acting_user=current_user), form=EmptyForm(),
+                      done=lambda _result: back(),
+                      again=lambda _status: back(" ".join(htmx.last_errors()), "error"))
 
 
 @bp.app_context_processor
