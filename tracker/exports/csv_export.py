@@ -14,7 +14,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from ..spreadsheets import csv_stream, strip_control
-from .services import END_OF_TABLE, Column, Formula, Link, Money, Row, Sheet
+from .columns import END_OF_TABLE, Column, Formula, Link, Money, Row
+from .services import Sheet
 
 
 def cents_text(cents: int) -> Decimal:

@@ -48,7 +48,8 @@ from ..models import (
     ResultNode,
 )
 from ..spreadsheets import safe_hyperlink
-from .services import code_key, plain_number
+from ..validation import code_key
+from .columns import plain_number
 
 IATI_VERSION = "2.03"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"

@@ -32,17 +32,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from ..spreadsheets import EXCEL_MAX_TEXT, clean_text, safe_hyperlink
-from .services import (
-    END_OF_TABLE,
-    Column,
-    ExportContext,
-    Formula,
-    Link,
-    Money,
-    Row,
-    Sheet,
-    sheets,
-)
+from .columns import BUDGET, END_OF_TABLE, INDICATORS, LOGFRAME, SUMMARY_FIELDS, Column, Formula, Link, Money, Row
+from .services import ExportContext, Sheet, sheets
 
 PROGRESS_EVERY = 1000  # rows between two progress reports
 HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
@@ -290,12 +281,6 @@ def write_template(destination, generated_by: str = "") -> None:
     from datetime import UTC
 
     from ..models.results import LEVEL_LABELS, UNIT_LABELS
-    from .services import (
-        BUDGET_COLUMNS,
-        INDICATOR_COLUMNS,
-        LOGFRAME_COLUMNS,
-        SUMMARY_FIELDS,
-    )
 
     wb = Workbook(write_only=True)
     props = wb.properties
@@ -341,12 +326,9 @@ def write_template(destination, generated_by: str = "") -> None:
         return sheet_ws
 
     levels = [*LEVEL_LABELS.values(), "Indicator", "Activity"]
-    logframe = [c for c in LOGFRAME_COLUMNS if c.key not in ("latest", "latest_end", "illustrative")]
-    table("Logframe", logframe, [("level", levels), ("unit", list(UNIT_LABELS.values()))])
-    indicators = [c for c in INDICATOR_COLUMNS if c.key in ("code", "title", "start", "end", "target", "actual",
-                                                            "comment")]
-    table("Indicators", indicators)
-    budget = [c for c in BUDGET_COLUMNS if c.key in ("code", "category", "account", "description", "original",
-                                                     "revised", "notes")]
-    table("Budget", budget)
+    logframe = LOGFRAME.only("level", "code", "logic", "indicator", "unit", "baseline", "target", "verification",
+                             "assumptions")
+    table(LOGFRAME.title, logframe, [("level", levels), ("unit", list(UNIT_LABELS.values()))])
+    table(INDICATORS.title, INDICATORS.only("code", "title", "start", "end", "target", "actual", "comment"))
+    table(BUDGET.title, BUDGET.only("code", "category", "account", "description", "original", "revised", "notes"))
     wb.save(destination)

@@ -1,0 +1,457 @@
+"""The donor workbook's sheets and columns, declared once.
+
+A column says what it is (header, kind, width) and where its value comes from; a sheet is
+a list of columns. The workbook (``workbook.py``), the CSV per sheet (``csv_export.py``), the
+blank logframe template and the workbook import all read these definitions, so a new column
+is one line here and its header is the same everywhere::
+
+    Column("balance", "Balance", "money", 16, value="balance_cents", formula="={current}-{spent}")
+
+- ``value``: an attribute path on the row's record (``"line.code"``), a callable
+  ``record -> value``, or nothing (the attribute named like the key).
+- ``kind``: text, wrap (text that wraps), money (integer cents), date, datetime (UTC), int,
+  number (Decimal or text), percent (a figure 0-100; the workbook's formula gives the
+  fraction shown as %), link (a ``Link``), flag (True is written "Yes").
+- ``labels``: the one value -> label map of an enum (from the model modules); the stored
+  value is written as its label, the same words the pages show.
+- ``formula``: a spreadsheet formula with other columns of the same row as ``{key}``
+  (``"={committed}+{disbursed}"``), or a callable ``record -> such a formula or None``. The
+  workbook writes the live formula; CSV writes ``value``, the figure the app computed (a test
+  recomputes the formulas and compares them with the app's figures).
+
+``SHEETS["Indicators"].header("target")`` gives a header; ``SHEETS`` lists the sheets in the
+workbook's order. ``RowBuilder`` is the one row builder: record -> cell values, for every sheet.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from operator import attrgetter
+from typing import Any, NamedTuple
+
+from openpyxl.utils import get_column_letter
+
+from ..models.budget import CATEGORY_LABELS, EXPENDITURE_STATUS_LABELS
+from ..models.evidence import KIND_LABELS, REVIEW_STATE_LABELS
+from ..models.progress import STATUS_LABELS as ACTIVITY_STATUS_LABELS
+from ..models.results import PERIOD_STATE_LABELS, UNIT_LABELS
+from ..results.services import STATUS_LABELS as INDICATOR_STATUS_LABELS
+
+KINDS = ("text", "wrap", "money", "date", "datetime", "int", "number", "percent", "link", "flag")
+
+
+# --- What a cell can hold besides plain values -----------------------------------------------
+
+class Formula:
+    """A live formula in the workbook; ``value`` is what CSV shows (the app's own figure)."""
+
+    __slots__ = ("text", "value")
+
+    def __init__(self, text: str, value=None):
+        self.text = text
+        self.value = value
+
+
+class Money:
+    """An amount in cents in a column that is not a money column (the Summary's grant)."""
+
+    __slots__ = ("cents",)
+
+    def __init__(self, cents: int):
+        self.cents = cents
+
+
+class Link:
+    """Text that is also a hyperlink (when the address is safe to link)."""
+
+    __slots__ = ("label", "url")
+
+    def __init__(self, label: str, url: str | None):
+        self.label = label
+        self.url = url
+
+
+class Row:
+    """Cell values written as they are (totals, notes, headings), with an outline level
+    (grouping) or emphasis. Anything else a sheet yields is a record for its columns."""
+
+    __slots__ = ("values", "level", "bold", "note")
+
+    def __init__(self, values, level: int = 0, bold: bool = False, note: bool = False):
+        self.values = values
+        self.level = level
+        self.bold = bold
+        self.note = note
+
+
+# Rows after this marker are not part of the table (totals, checks): the autofilter stops
+# above them and CSV leaves them out.
+END_OF_TABLE = object()
+
+
+# --- Conversions of stored values -------------------------------------------------------------
+
+def plain_number(value):
+    """Decimal(3.0000) -> 3, Decimal(2.5000) -> Decimal(2.5); never an exponent form."""
+    if value is None:
+        return None
+    value = Decimal(value)
+    if value == value.to_integral_value():
+        return int(value)
+    return value.normalize()
+
+
+def naive_utc(moment: datetime | None) -> datetime | None:
+    """Spreadsheets have no time zones: times are written in UTC, without the zone."""
+    if moment is None:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.replace(microsecond=0)
+
+
+def rounded_pct(pct: Decimal | None) -> Decimal | None:
+    return None if pct is None else Decimal(pct).quantize(Decimal("0.01"))
+
+
+def evidence_ref(evidence_id: int) -> str:
+    """How an evidence item is referred to across sheets: E12."""
+    return f"E{evidence_id}"
+
+
+def _number(value):
+    return plain_number(value) if type(value) is Decimal else value
+
+
+def _percent(value):
+    return rounded_pct(value) if type(value) is Decimal else value
+
+
+def _flag(value):
+    return bool(value)
+
+
+_CONVERT: dict[str, Callable[[Any], Any]] = {"number": _number, "percent": _percent, "datetime": naive_utc,
+                                              "flag": _flag}
+
+
+# --- Columns and sheets -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Column:
+    """One column: header, kind, width, where its value comes from (see the module's doc)."""
+
+    key: str
+    header: str
+    kind: str = "text"
+    width: float = 14
+    value: str | Callable[[Any], Any] | None = None
+    formula: str | Callable[[Any], str | None] | None = None
+    labels: Mapping[str, str] | None = None
+    read: Callable[[Any], Any] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"column {self.key}: unknown kind {self.kind!r}")
+        source = self.value if self.value is not None else self.key
+        read = source if callable(source) else attrgetter(source)
+        convert, labels = _CONVERT.get(self.kind), self.labels
+        if labels is not None:
+            plain = read
+
+            def read(record, plain=plain, get=labels.get):
+                value = plain(record)
+                return get(value, value)
+        elif convert is not None:
+            plain = read
+
+            def read(record, plain=plain, convert=convert):
+                return convert(plain(record))
+        object.__setattr__(self, "read", read)
+
+
+@dataclass(frozen=True)
+class SheetColumns:
+    """A sheet of the workbook as the export, the template and the import know it."""
+
+    title: str
+    slug: str
+    columns: tuple[Column, ...]
+    description: str = ""
+    freeze: str = "A2"
+    autofilter: bool = True
+    landscape: bool = True
+    grouped: bool = False  # records carry ``outline`` (level) and ``bold``
+
+    def __post_init__(self):
+        keys = [c.key for c in self.columns]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"sheet {self.title}: a column key is used twice")
+
+    @property
+    def keys(self) -> list[str]:
+        return [c.key for c in self.columns]
+
+    @property
+    def headers(self) -> list[str]:
+        return [c.header for c in self.columns]
+
+    def column(self, key: str) -> Column:
+        for column in self.columns:
+            if column.key == key:
+                return column
+        raise KeyError(f"sheet {self.title} has no column {key!r}")
+
+    def header(self, key: str) -> str:
+        return self.column(key).header
+
+    def letter(self, key: str) -> str:
+        """The spreadsheet column of ``key``: "A", "B"..."""
+        return get_column_letter(self.keys.index(key) + 1)
+
+    def only(self, *keys: str) -> list[Column]:
+        """These columns, in the sheet's order (the template's narrower sheets)."""
+        return [c for c in self.columns if c.key in keys]
+
+
+# --- The row builder --------------------------------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+
+
+class RowBuilder:
+    """Records -> rows of cell values for one sheet: the same for the workbook and CSV."""
+
+    def __init__(self, sheet: SheetColumns):
+        self.sheet = sheet
+        self.readers = [c.read for c in sheet.columns]
+        self.letters = {c.key: get_column_letter(i) for i, c in enumerate(sheet.columns, 1)}
+        self.formulas = [(i, c.formula) for i, c in enumerate(sheet.columns) if c.formula is not None]
+        self._compiled: dict[str, list[str]] = {}
+
+    def compile(self, template: str) -> list[str]:
+        """'={a}+{b}' -> the parts around the row number: ['=E', '+F', ''] (joined by '7')."""
+        parts = self._compiled.get(template)
+        if parts is None:
+            marker = "\x00"
+            text = _PLACEHOLDER.sub(lambda m: self.letters[m.group(1)] + marker, template)
+            parts = self._compiled[template] = text.split(marker)
+        return parts
+
+    def __call__(self, record, number: int):
+        values = [read(record) for read in self.readers]
+        if self.formulas:
+            row = str(number)
+            for index, formula in self.formulas:
+                template = formula(record) if callable(formula) else formula
+                if template is not None:
+                    values[index] = Formula(row.join(self.compile(template)), values[index])
+        if self.sheet.grouped:
+            return Row(values, level=record.outline, bold=record.bold)
+        return values
+
+    def rows(self, items: Iterable) -> Iterator:
+        """Each record built into its row (row 1 is the header); ``Row``s and END_OF_TABLE pass."""
+        number = 1
+        for item in items:
+            if item is END_OF_TABLE:
+                yield item
+                continue
+            number += 1
+            yield item if type(item) is Row else self(item, number)
+
+
+# --- Formulas of the Indicators sheet: the rules of tracker.results.services ------------------
+
+def _pct_formula(target: str, actual: str) -> Callable[[Any], str | None]:
+    """% of target, the rule of ``percent_of_target``: actual / target when more is better,
+    target / actual when less is; none for qualitative indicators."""
+    t, a = "{" + target + "}", "{" + actual + "}"
+    ascending = f'=IF(AND(ISNUMBER({t}),ISNUMBER({a})),IF({t}=0,"",{a}/{t}),"")'
+    descending = f'=IF(AND(ISNUMBER({t}),ISNUMBER({a})),IF({a}=0,IF({t}>=0,1,""),{t}/{a}),"")'
+
+    def formula(record):
+        if record.qualitative:
+            return None
+        return ascending if record.ascending else descending
+
+    return formula
+
+
+def status_formula(on_track_pct, at_risk_pct) -> str:
+    """The rule of ``status_for`` with a project's thresholds, on the % to date of the row."""
+    on_track = plain_number(Decimal(on_track_pct) / 100)
+    at_risk = plain_number(Decimal(at_risk_pct) / 100)
+    labels, pct = INDICATOR_STATUS_LABELS, "{pct_to_date}"
+    return (f'=IF(ISNUMBER({pct}),IF({pct}>={on_track},"{labels["on_track"]}",'
+            f'IF({pct}>={at_risk},"{labels["at_risk"]}","{labels["off_track"]}")),"{labels["no_data"]}")')
+
+
+# --- The sheets -------------------------------------------------------------------------------
+
+class SummaryItem(NamedTuple):
+    item: str
+    value: Any
+
+
+# (label, attribute, kind): the project facts on the Summary sheet; the import reads the same labels.
+SUMMARY_FIELDS = [
+    ("Project", "title", "text"),
+    ("Project code", "code", "text"),
+    ("Donor", "donor", "text"),
+    ("Funding source", "funding_source", "text"),
+    ("Implementing agency", "implementing_agency", "text"),
+    ("Implementing partners", "implementing_partners", "text"),
+    ("Grant", "grant_cents", "money"),
+    ("Currency", "currency", "text"),
+    ("Start date", "start_date", "date"),
+    ("End date", "end_date", "date"),
+    ("Country (ISO code)", "country", "text"),
+    ("IATI identifier", "iati_identifier", "text"),
+    ("Overall objective", "objective", "text"),
+    ("Summary", "summary", "text"),
+    ("Status", "status_note", "text"),
+]
+
+SUMMARY = SheetColumns("Summary", "summary", (
+    Column("item", "Item", "text", 26),
+    Column("value", "Value", "wrap", 100),
+), "Project facts, when and by whom this workbook was made.", autofilter=False, landscape=False)
+
+# Records: ``tracker.exports.services.LogframeLine`` (a result, an indicator or an activity).
+LOGFRAME = SheetColumns("Logframe", "logframe", (
+    Column("level", "Level", "text", 16),
+    Column("code", "Code", "text", 9),
+    Column("logic", "Intervention logic", "wrap", 48),
+    Column("indicator", "Indicator", "wrap", 40),
+    Column("unit", "Unit", "text", 11, labels=UNIT_LABELS),
+    Column("baseline", "Baseline", "number", 12),
+    Column("target", "Target", "number", 12),
+    Column("latest", "Latest actual", "number", 12),
+    Column("latest_end", "Latest period end", "date", 12),
+    Column("verification", "Means of verification", "wrap", 32),
+    Column("assumptions", "Assumptions and risks", "wrap", 36),
+    Column("illustrative", "Illustrative", "flag", 10),
+), "The results framework: intervention logic, indicators (baseline, target, latest actual), means of "
+   "verification, assumptions. Rows are grouped by level (use the outline buttons).", freeze="C2", grouped=True)
+
+# Records: ``tracker.exports.services.IndicatorLine`` (an indicator's period and its figures).
+INDICATORS = SheetColumns("Indicators", "indicators", (
+    Column("code", "Indicator code", "text", 10, value="indicator.code"),
+    Column("title", "Indicator", "text", 40, value="indicator.title"),
+    Column("result", "Result", "text", 8, value="result_code"),
+    Column("unit", "Unit", "text", 11, value="indicator.unit", labels=UNIT_LABELS),
+    Column("start", "Period start", "date", 12, value="period.start_date"),
+    Column("end", "Period end", "date", 12, value="period.end_date"),
+    Column("target", "Target", "number", 11),
+    Column("actual", "Actual", "number", 11),
+    Column("pct", "% of target", "percent", 11, formula=_pct_formula("target", "actual")),
+    Column("target_to_date", "Target to date", "number", 11),
+    Column("actual_to_date", "Actual to date", "number", 11),
+    Column("pct_to_date", "% of target to date", "percent", 12,
+           formula=_pct_formula("target_to_date", "actual_to_date")),
+    Column("status", "Status", "text", 12, labels=INDICATOR_STATUS_LABELS, formula=attrgetter("status_formula")),
+    Column("state", "Approval", "text", 11, value="period.state", labels=PERIOD_STATE_LABELS),
+    Column("comment", "Comment", "text", 36, value="period.comment"),
+    Column("disaggregated", "Disaggregated values", "text", 32),
+    Column("illustrative", "Illustrative", "flag", 10, value="indicator.illustrative"),
+), "One row per indicator and reporting period: target, actual, % of target (live formulas), status, "
+   "approval, disaggregated values.", freeze="C2")
+
+# Records: query rows labelled like the keys (``tracker.exports.services.activity_records``).
+ACTIVITIES = SheetColumns("Activities", "activities", (
+    Column("code", "Code", "text", 9),
+    Column("title", "Activity", "text", 44),
+    Column("result", "Result", "text", 8),
+    Column("planned_start", "Planned start", "date", 12),
+    Column("planned_end", "Planned end", "date", 12),
+    Column("actual_start", "Actual start", "date", 12),
+    Column("actual_end", "Actual end", "date", 12),
+    Column("status", "Status", "text", 12, labels=ACTIVITY_STATUS_LABELS),
+    Column("percent", "% complete", "int", 10),
+    Column("responsible", "Responsible", "text", 28),
+    Column("locations", "Locations", "text", 24),
+    Column("latest_week", "Latest week", "text", 10),
+    Column("latest_note", "Latest weekly note", "text", 48),
+), "Dates, status, % complete and the latest weekly note of each activity.", freeze="C2")
+
+PROGRESS_LOG = SheetColumns("Progress log", "progress-log", (
+    Column("activity", "Activity code", "text", 10),
+    Column("title", "Activity", "text", 36),
+    Column("week", "ISO week", "text", 10),
+    Column("week_start", "Week start", "date", 12),
+    Column("status", "Status", "text", 12, labels=ACTIVITY_STATUS_LABELS),
+    Column("percent", "% complete", "int", 10),
+    Column("done", "What was done", "text", 48),
+    Column("problems", "Problems", "text", 32),
+    Column("next_steps", "Next steps", "text", 32),
+    Column("author", "Logged by", "text", 24),
+    Column("updated_at", "Last saved (UTC)", "datetime", 17),
+), "Every weekly progress log.", freeze="D2")
+
+# Records: ``tracker.budget.services.LineTotals`` (the app's own figures of each line).
+BUDGET = SheetColumns("Budget", "budget", (
+    Column("code", "Code", "text", 8, value="line.code"),
+    Column("category", "Category", "text", 22, value="line.category", labels=CATEGORY_LABELS),
+    Column("account", "Account", "text", 9, value="line.account_code"),
+    Column("description", "Description", "text", 44, value="line.description"),
+    Column("original", "Original budget", "money", 16, value="original_cents"),
+    Column("revised", "Revised budget", "money", 16, value="line.revised_cents"),
+    Column("current", "Current budget", "money", 16, value="current_cents",
+           formula="=IF(ISNUMBER({revised}),{revised},{original})"),
+    Column("committed", "Committed", "money", 16, value="committed_cents"),
+    Column("disbursed", "Disbursed", "money", 16, value="disbursed_cents"),
+    Column("spent", "Spent", "money", 16, value="spent_cents", formula="={committed}+{disbursed}"),
+    Column("balance", "Balance", "money", 16, value="balance_cents", formula="={current}-{spent}"),
+    Column("pct_used", "% used", "percent", 9, value="pct_used", formula='=IF({current}=0,"",{spent}/{current})'),
+    Column("illustrative", "Illustrative", "flag", 10, value="line.illustrative"),
+    Column("notes", "Notes", "text", 40, value="line.notes"),
+), "Budget lines: current budget, committed, disbursed, balance and % used as formulas, totals, and a check "
+   "of the total against the grant.", freeze="B2")
+
+EXPENDITURES = SheetColumns("Expenditures", "expenditures", (
+    Column("voucher", "Voucher", "text", 13),
+    Column("date", "Date", "date", 12),
+    Column("line", "Budget line", "text", 10),
+    Column("line_description", "Budget line description", "text", 32),
+    Column("payee", "Payee", "text", 28),
+    Column("description", "Description", "text", 40),
+    Column("status", "Status", "text", 11, labels=EXPENDITURE_STATUS_LABELS),
+    Column("amount", "Amount", "money", 16),
+    Column("original_amount", "Original amount", "number", 15),
+    Column("original_currency", "Original currency", "text", 9),
+    Column("rate", "Exchange rate", "number", 11),
+    Column("evidence", "Evidence", "text", 18),
+    Column("justification", "Overspend justification", "text", 30),
+), "Each expenditure with its budget line and the references of its evidence (see the Evidence sheet).",
+    freeze="B2")
+
+EVIDENCE = SheetColumns("Evidence", "evidence", (
+    Column("ref", "Ref", "text", 7, value=lambda r: evidence_ref(r.id)),
+    Column("kind", "Kind", "text", 15, labels=KIND_LABELS),
+    Column("title", "Title", "link", 48, value=lambda r: Link(r.title, r.url)),
+    Column("dated", "Date", "date", 12),
+    Column("source", "Source", "text", 26),
+    Column("language", "Language", "text", 9),
+    Column("url", "Link", "link", 40, value=lambda r: Link(r.url, r.url) if r.url else None),
+    Column("file", "File", "text", 22),
+    Column("review", "Review state", "text", 11, labels=REVIEW_STATE_LABELS),
+    Column("review_note", "Review note", "text", 30),
+    Column("reviewed_at", "Reviewed at (UTC)", "datetime", 17),
+    Column("reviewed_by", "Reviewed by", "text", 22),
+    Column("backs", "Backs up", "text", 48),
+), "The evidence register, with links, review state and what each item backs up.", freeze="B2")
+
+# Every sheet of the workbook, in order, by title.
+SHEETS: dict[str, SheetColumns] = {s.title: s for s in (
+    SUMMARY, LOGFRAME, INDICATORS, ACTIVITIES, PROGRESS_LOG, BUDGET, EXPENDITURES, EVIDENCE)}
+SHEET_SLUGS = tuple(s.slug for s in SHEETS.values())
+
+# The column lists by their former names (read by the import).
+LOGFRAME_COLUMNS = list(LOGFRAME.columns)
+INDICATOR_COLUMNS = list(INDICATORS.columns)
+BUDGET_COLUMNS = list(BUDGET.columns)
