@@ -52,6 +52,7 @@ from ..validation import code_key
 from .columns import (  # noqa: F401  (the column lists are read by the import under these names)
     BUDGET_COLUMNS,
     END_OF_TABLE,
+    Column,
     INDICATOR_COLUMNS,
     LOGFRAME_COLUMNS,
     SHEET_SLUGS,
