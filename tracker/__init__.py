@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import sys
 from pathlib import Path
 
 from flask import Flask, abort, g, render_template, request
@@ -46,13 +47,25 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     app.config.from_object(config_module.Defaults)
-    app.config.from_pyfile("config.py", silent=True)
-    config_module.load_environment(app.config)
-    if test_config:
-        app.config.update(test_config)
+    try:
+        app.config.from_pyfile("config.py", silent=True)
+        config_module.load_environment(app.config)
+        if test_config:
+            app.config.update(test_config)
+        config_module.validate(app.config)
+    except config_module.ConfigError as error:
+        # Stop here, before any worker serves a request, with the variable and the problem.
+        print(f"Results tracker: configuration error: {error}", file=sys.stderr, flush=True)
+        raise
 
+    # Everything the app writes (secret key, SQLite database and its -wal, evidence, exports,
+    # imports, outbox) is for its own user only, whatever umask the shell or service manager
+    # gave the process (docs/deployment.md also sets UMask=0027 in the systemd unit).
+    from .deploy import make_private_folder, restrict_umask
+
+    restrict_umask()
     instance_path = Path(app.instance_path)
-    instance_path.mkdir(parents=True, exist_ok=True)
+    make_private_folder(instance_path)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance_path / 'tracker.sqlite3'}"
     if not app.config.get("SECRET_KEY"):
@@ -64,8 +77,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     if int(app.config.get("PROXY_COUNT") or 0) > 0:  # behind nginx (docs/deployment.md)
         from werkzeug.middleware.proxy_fix import ProxyFix
 
+        # x_host and x_port: the host the browser used, with its port (nginx on :8443), so
+        # the HTTPS referrer check of every form compares like with like.
         hops = int(app.config["PROXY_COUNT"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
+
+    from .database import engine_options
+
+    config_module.check_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
+    if not app.testing:  # the server and every CLI command say where the data goes
+        line, warning = config_module.database_notice(app.config["SQLALCHEMY_DATABASE_URI"])
+        print(line if warning is None else f"{line}\n{warning}", file=sys.stderr, flush=True)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
@@ -74,7 +97,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Please log in to see that page."
     login_manager.login_message_category = "info"
-    login_manager.session_protection = "strong"
+    # "basic" by default: a new address (Wi-Fi to 4G) must not log field staff out.
+    protection = str(app.config.get("SESSION_PROTECTION") or "none").lower()
+    login_manager.session_protection = None if protection == "none" else protection
 
     from .database import configure_engine
 
@@ -139,6 +164,19 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(_error):
+        if app.config.get("SESSION_COOKIE_SECURE") and not request.is_secure:
+            # The browser keeps Secure cookies for HTTPS only, so the form's session never came
+            # back: say so instead of "Form expired", which no reload would fix.
+            if request.headers.get("X-Forwarded-Proto") and not app.config.get("PROXY_COUNT"):
+                cause = ("A proxy in front of the app says the page was opened over HTTPS, but the app "
+                         "does not trust proxies: set TRACKER_PROXY_COUNT=1.")
+            else:
+                cause = ("Open the site with https://, or, while HTTPS is not set up yet, set "
+                         "TRACKER_SECURE_COOKIES=0.")
+            return error_page(400, "HTTPS needed",
+                              "This site sends its login cookie over HTTPS only (TRACKER_SECURE_COOKIES is on), "
+                              f"and this page came over plain HTTP, so you cannot log in here. {cause} "
+                              "Nothing was changed.")
         return error_page(400, "Form expired",
                           "The form's security token is missing or out of date. Reload the page and "
                           "try again. Nothing was changed.")

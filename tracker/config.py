@@ -2,9 +2,16 @@
 
 Order of precedence (last wins): these defaults, ``instance/config.py``, ``TRACKER_*``
 environment variables, then the ``test_config`` mapping given to ``create_app``.
+
+Values are checked when the app starts (``validate``): one that cannot be read stops the app
+with a ``ConfigError`` naming the variable and what is wrong with it, instead of a worker that
+crashes on the first request or, worse, a setting silently read as something else (an inline
+``# comment`` kept in the value by systemd's ``EnvironmentFile``, ``TRACKER_SECURE_COOKIES=ture``
+read as false, a placeholder secret key).
 """
 
 import os
+import re
 
 # Environment variables read by ``load_environment``; each maps TRACKER_<NAME> -> <NAME>.
 ENV_KEYS = {
@@ -16,10 +23,20 @@ ENV_KEYS = {
     "TRACKER_SECURE_COOKIES": "SESSION_COOKIE_SECURE",
     "TRACKER_LOGIN_MAX_FAILURES": "LOGIN_MAX_FAILURES",
     "TRACKER_PROXY_COUNT": "PROXY_COUNT",
+    "TRACKER_SESSION_PROTECTION": "SESSION_PROTECTION",
+    "TRACKER_DB_CONNECT_TIMEOUT": "DB_CONNECT_TIMEOUT",
+    "TRACKER_DB_STATEMENT_TIMEOUT_MS": "DB_STATEMENT_TIMEOUT_MS",
 }
 
 BOOLEAN_KEYS = {"DEMO_ACCOUNTS", "SESSION_COOKIE_SECURE"}
-INTEGER_KEYS = {"MAX_UPLOAD_MB", "LOGIN_MAX_FAILURES", "PROXY_COUNT"}
+INTEGER_KEYS = {"MAX_UPLOAD_MB", "LOGIN_MAX_FAILURES", "PROXY_COUNT", "DB_CONNECT_TIMEOUT",
+                "DB_STATEMENT_TIMEOUT_MS"}
+# The smallest value each integer setting may take (0 turns a timeout off).
+INTEGER_MINIMUM = {"MAX_UPLOAD_MB": 0, "LOGIN_MAX_FAILURES": 1, "PROXY_COUNT": 0, "DB_CONNECT_TIMEOUT": 0,
+                   "DB_STATEMENT_TIMEOUT_MS": 0}
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off"}
+SESSION_PROTECTION_CHOICES = {"basic", "strong", "none"}
 
 
 class Defaults:
@@ -54,18 +71,186 @@ class Defaults:
     PROXY_COUNT = 0
     # Paging of long lists.
     PAGE_SIZE = 50
+    # Flask-Login's session protection. "basic" (the default) keeps a person logged in when
+    # their address changes (mobile data, Wi-Fi to 4G, a proxy in between): the session is
+    # only marked as not fresh. "strong" logs them out on any change of address or browser;
+    # "none" turns the check off.
+    SESSION_PROTECTION = "basic"
+    # Database timeouts, so a database that hangs costs a quick 503, not a hung worker.
+    # Seconds to wait for a PostgreSQL connection (libpq's connect_timeout; 0: wait forever)
+    # and milliseconds a PostgreSQL statement may run (statement_timeout; 0: no limit).
+    # SQLite waits for its write lock per tracker/database.py's busy_timeout instead.
+    DB_CONNECT_TIMEOUT = 5
+    DB_STATEMENT_TIMEOUT_MS = 30000
 
 
-def parse_env_value(key: str, raw: str):
+class ConfigError(ValueError):
+    """A setting that cannot be used; the message names it and says what is wrong."""
+
+
+# An inline comment: systemd's EnvironmentFile, docker's --env-file and most .env loaders keep
+# "  # ..." after a value as part of the value.
+INLINE_COMMENT = re.compile(r"(^|\s)#")
+# Secret keys copied from an example and never replaced.
+PLACEHOLDER_KEYS = {"changeme", "change-me", "change_me", "change-this", "changethis", "secret", "secret-key",
+                    "secret_key", "secretkey", "your-secret-key", "your_secret_key", "mysecret", "replace-me",
+                    "replaceme", "todo", "xxx", "none", "null", "default", "dev", "development", "example"}
+MIN_SECRET_KEY_LENGTH = 32
+
+
+def _name_of(key: str) -> str:
+    """The environment variable that sets ``key`` (for messages), or the key itself."""
+    for env_name, config_key in ENV_KEYS.items():
+        if config_key == key:
+            return env_name
+    return key
+
+
+def parse_env_value(key: str, raw: str, env_name: str | None = None):
+    """The value of one TRACKER_* variable, or ConfigError naming it and the problem."""
+    name = env_name or _name_of(key)
+    if INLINE_COMMENT.search(raw):
+        raise ConfigError(f"{name}={raw!r} holds an inline comment. The environment file keeps everything "
+                          "after '=' as the value; put comments on their own line (starting with #).")
+    if raw != raw.strip():
+        raise ConfigError(f"{name}={raw!r} has spaces around the value; remove them.")
     if key in BOOLEAN_KEYS:
-        return raw.strip().lower() in {"1", "true", "yes", "on"}
+        word = raw.lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        raise ConfigError(f"{name}={raw!r} is not a yes/no value; use one of 1/0, true/false, yes/no, on/off.")
     if key in INTEGER_KEYS:
-        return int(raw)
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{name}={raw!r} is not a whole number.") from None
     return raw
 
 
-def load_environment(config) -> None:
+def load_environment(config, environ=None) -> None:
+    environ = os.environ if environ is None else environ
     for env_name, key in ENV_KEYS.items():
-        raw = os.environ.get(env_name)
+        raw = environ.get(env_name)
         if raw is not None and raw != "":
-            config[key] = parse_env_value(key, raw)
+            config[key] = parse_env_value(key, raw, env_name)
+
+
+def looks_like_placeholder(key: str) -> bool:
+    """True for a secret key that was obviously never chosen: "...", "changeme", "<secret>"..."""
+    text = key.strip().lower()
+    if not text or set(text) <= set(".…*-_ ") or re.fullmatch(r"x{2,}", text) or text in PLACEHOLDER_KEYS:
+        return True
+    if re.search(r"change[-_ ]?(it|me|this)", text):
+        return True
+    return (text.startswith("<") and text.endswith(">")) or text.startswith("${")
+
+
+def is_production(config) -> bool:
+    """Configured as a real server: secure cookies on or demo accounts off, and neither
+    testing nor debugging. Only then is a short secret key refused (tests use short ones)."""
+    if config.get("TESTING") or config.get("DEBUG"):
+        return False
+    return bool(config.get("SESSION_COOKIE_SECURE")) or not config.get("DEMO_ACCOUNTS", True)
+
+
+def validate(config) -> None:
+    """Check the settings after every source was applied; raise ConfigError on the first problem.
+
+    Catches what the environment parser cannot (values from instance/config.py or the test
+    configuration) and what makes no sense together.
+    """
+    for key in sorted(BOOLEAN_KEYS):
+        if not isinstance(config.get(key), bool):
+            raise ConfigError(f"{_name_of(key)} must be true or false, not {config.get(key)!r}.")
+    for key in sorted(INTEGER_KEYS):
+        value = config.get(key)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{_name_of(key)} must be a whole number, not {value!r}.")
+        if value < INTEGER_MINIMUM[key]:
+            raise ConfigError(f"{_name_of(key)}={value} is too small: the smallest allowed is {INTEGER_MINIMUM[key]}.")
+    protection = config.get("SESSION_PROTECTION")
+    if protection is not None and str(protection).lower() not in SESSION_PROTECTION_CHOICES:
+        raise ConfigError(f"TRACKER_SESSION_PROTECTION={protection!r} is not one of basic, strong, none.")
+    key = config.get("SECRET_KEY")
+    if key is not None:
+        if not isinstance(key, (str, bytes)):
+            raise ConfigError("TRACKER_SECRET_KEY must be text.")
+        text = key.decode("utf-8", "replace") if isinstance(key, bytes) else key
+        if looks_like_placeholder(text):
+            raise ConfigError(f"TRACKER_SECRET_KEY={text!r} is a placeholder, not a secret. Make one with: "
+                              "python3 -c 'import secrets; print(secrets.token_hex(32))'")
+        if is_production(config) and len(text) < MIN_SECRET_KEY_LENGTH:
+            raise ConfigError(f"TRACKER_SECRET_KEY is {len(text)} characters long; a real server needs at least "
+                              f"{MIN_SECRET_KEY_LENGTH}. Make one with: "
+                              "python3 -c 'import secrets; print(secrets.token_hex(32))'")
+    url = config.get("SQLALCHEMY_DATABASE_URI")
+    if url:
+        check_database_url(url)
+
+
+def check_database_url(url: str) -> None:
+    """Refuse a database URL that cannot mean what was intended (most often a password with
+    an unencoded ``@``, ``/``, ``:`` or ``#``)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    name = "TRACKER_DATABASE_URL"
+    hint = ("If the password holds @ / : # ? or %, percent-encode it: "
+            "python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=\"\"))' 'the password'")
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError) as error:
+        raise ConfigError(f"{name} cannot be read as a database URL ({error}). {hint}") from None
+    if parsed.get_backend_name() == "sqlite":
+        return
+    if parsed.get_backend_name() != "postgresql":
+        raise ConfigError(f"{name} names a {parsed.get_backend_name()!r} database; the tracker runs on "
+                          "SQLite or PostgreSQL (postgresql+psycopg://...).")
+    host = parsed.host or ""
+    if "@" in host or "/" in host or "#" in host or "@" in (parsed.database or "") or "#" in (parsed.database or ""):
+        raise ConfigError(f"{name} does not parse into a host and a database name (host {host!r}, "
+                          f"database {parsed.database!r}). {hint}")
+    try:
+        parsed.port  # noqa: B018  (a non-numeric port raises here)
+    except ValueError:
+        raise ConfigError(f"{name} has a port that is not a number. {hint}") from None
+
+
+# Environment variables that show a PostgreSQL set-up was meant (libpq's own, and the
+# DATABASE_URL many hosts set).
+POSTGRES_HINTS = ("PGHOST", "PGDATABASE", "PGUSER", "PGPASSWORD", "PGPORT", "PGSERVICE")
+
+
+def database_notice(url: str, environ=None) -> tuple[str, str | None]:
+    """(what to print about the database in use, a loud warning or None).
+
+    The URL is shown without its password. The warning appears when the environment looks
+    meant for PostgreSQL yet the app is about to use SQLite: the usual cause is a CLI run
+    without the environment file loaded, which would quietly write to a stray SQLite file.
+    """
+    from sqlalchemy.engine import make_url
+
+    environ = os.environ if environ is None else environ
+    parsed = make_url(url)
+    line = f"Results tracker: database {parsed.render_as_string(hide_password=True)}"
+    if parsed.get_backend_name() != "sqlite":
+        return line, None
+    reasons = []
+    raw = environ.get("TRACKER_DATABASE_URL")
+    if raw is not None and not raw.strip():
+        reasons.append("TRACKER_DATABASE_URL is set but empty")
+    hints = [name for name in POSTGRES_HINTS if environ.get(name)]
+    if hints:
+        reasons.append(f"{', '.join(hints)} {'is' if len(hints) == 1 else 'are'} set")
+    if str(environ.get("DATABASE_URL", "")).startswith("postgres"):
+        reasons.append("DATABASE_URL names a PostgreSQL database")
+    if not reasons:
+        return line, None
+    banner = "!" * 78
+    warning = (f"{banner}\nWARNING: this environment looks meant for PostgreSQL ({'; '.join(reasons)}),\n"
+               f"but the tracker is using SQLite: {parsed.render_as_string(hide_password=True)}\n"
+               "Set TRACKER_DATABASE_URL=postgresql+psycopg://... (load the environment file first,\n"
+               f"see docs/deployment.md) or unset those variables to mean SQLite.\n{banner}")
+    return line, warning

@@ -11,10 +11,14 @@ every transaction immediate, each page view queued behind every save, and under 
 queue outgrew ``busy_timeout``). Should such a transaction write after all (an export that
 records itself in the audit trail), it is switched to a fresh ``BEGIN IMMEDIATE`` before its
 first write, while it has written nothing: see ``prepare_write``.
+
+PostgreSQL connections get a connect timeout and a statement timeout (``engine_options``), so
+a database that accepts connections and never answers costs a request a few seconds and a
+clear 503, not a worker hung until gunicorn kills it.
 """
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 
 # Execution option for a read-only transaction that must not take SQLite's write lock.
@@ -29,6 +33,33 @@ SQLITE_PRAGMAS = (
     "PRAGMA synchronous=NORMAL",
     "PRAGMA foreign_keys=ON",
 )
+
+
+def engine_options(config) -> dict:
+    """SQLAlchemy engine options for the configured database, with the timeouts.
+
+    PostgreSQL: ``connect_timeout`` (seconds, ``DB_CONNECT_TIMEOUT``) bounds the whole
+    connection set-up, including a server that accepts the TCP connection and never answers;
+    ``statement_timeout`` (``DB_STATEMENT_TIMEOUT_MS``) is sent as a connection option, so
+    the server cancels a statement that runs longer. Either is left out when 0, and a value
+    given in the URL's query (``?connect_timeout=10``) wins. SQLite keeps its busy_timeout.
+    """
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    url = make_url(config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "postgresql":
+        return options
+    connect_args = dict(options.get("connect_args") or {})
+    connect_timeout = int(config.get("DB_CONNECT_TIMEOUT") or 0)
+    if connect_timeout and "connect_timeout" not in url.query:
+        connect_args.setdefault("connect_timeout", connect_timeout)
+    statement_timeout = int(config.get("DB_STATEMENT_TIMEOUT_MS") or 0)
+    if statement_timeout:
+        setting = f"-c statement_timeout={statement_timeout}"
+        given = connect_args.get("options") or url.query.get("options") or ""
+        if "statement_timeout" not in given:
+            connect_args["options"] = f"{given} {setting}".strip()
+    options["connect_args"] = connect_args
+    return options
 
 
 def configure_engine(engine: Engine) -> None:
