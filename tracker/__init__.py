@@ -152,11 +152,12 @@ def _register_cli(app: Flask) -> None:
 
 
 def _register_errors(app: Flask) -> None:
-    from .htmx import is_htmx
+    from .htmx import is_htmx, vary
 
     def error_page(status: int, title: str, message: str):
+        """The error as a page, or as a fragment for htmx (one URL, two shapes: ``Vary: HX-Request``)."""
         template = "errors/_error.html" if is_htmx() else "errors/error.html"
-        return render_template(template, status=status, title=title, message=message), status
+        return vary((render_template(template, status=status, title=title, message=message), status))
 
     @app.errorhandler(400)
     def bad_request(_error):
@@ -225,10 +226,11 @@ def _register_errors(app: Flask) -> None:
         g.project = g.role = None
         if request.endpoint == "projects.healthz":  # probes read JSON, whatever failed first
             return {"status": "unavailable", "database": "not answering"}, 503
-        body, status = error_page(503, "Database unavailable",
-                                  "The database cannot be reached or written just now. Nothing was saved; "
-                                  "try again in a moment.")
-        return body, status, {"Retry-After": "30"}
+        response = error_page(503, "Database unavailable",
+                              "The database cannot be reached or written just now. Nothing was saved; "
+                              "try again in a moment.")
+        response.headers["Retry-After"] = "30"
+        return response
 
     @app.errorhandler(InternalError)
     def database_internal_error(error):
