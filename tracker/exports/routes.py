@@ -1,9 +1,8 @@
-"""Exports pages: the donor's workbook, CSV per sheet, IATI XML, the logframe template, and
-the workbook import (dry run, then apply).
+"""Exports pages: the donor's workbook, CSV per sheet, IATI XML and the logframe template.
+(The workbook import has its own area: ``tracker.imports``.)
 
-Who: exports need ``export`` (managers, liaisons, auditors, admins); imports need ``import``
-(managers, admins); creating a new project from a workbook is for admins. Every export and
-every applied import is written to the audit trail.
+Who: exports need ``export`` (managers, liaisons, auditors, admins). Every export is written
+to the audit trail.
 """
 
 import io
@@ -15,25 +14,20 @@ from flask import (
     Response,
     abort,
     current_app,
-    flash,
     g,
     redirect,
     render_template,
-    request,
     send_file,
     url_for,
 )
 from flask_login import current_user
 
-from ..audit import trail
 from ..extensions import db
-from ..validation import InputError
 from ..htmx import is_htmx, render
-from ..models import Project
-from ..permissions import admin_only, logged_in, requires
-from . import importer, jobs
+from ..permissions import logged_in, requires
+from . import jobs
 from .csv_export import sheet_csv
-from .forms import ApplyImportForm, EmptyForm, ImportForm
+from .forms import EmptyForm
 from .iati import build_activity_xml
 from .services import (
     SHEET_SLUGS,
@@ -189,118 +183,3 @@ def job_file(project_id, job_id):
         abort(404)
     return send_file(path, mimetype=XLSX_MIME, as_attachment=True,
                      download_name=export_filename(g.project, "xlsx"), max_age=0)
-
-
-# --- Import -----------------------------------------------------------------------------------
-
-def _read_upload(form: ImportForm) -> tuple[bytes, str]:
-    upload = form.workbook.data
-    return upload.read(), (upload.filename or "")
-
-
-def _dry_run(project: Project | None, page: str, **context):
-    """Check the uploaded workbook and show what it would change (writes nothing)."""
-    form = ImportForm()
-    plan, token = None, None
-    if form.validate_on_submit():
-        data, filename = _read_upload(form)
-        try:
-            plan = importer.plan_import(data, filename, current_user, project)
-        except importer.ImportRefused as error:
-            form.workbook.errors.append(str(error))
-        finally:
-            db.session.rollback()  # a dry run never writes
-        if plan is not None and plan.ok and plan.changes:
-            token = importer.keep_upload(data, filename, project.id if project else None, current_user.id,
-                                         plan.fingerprint())
-    status = 200 if plan is not None and plan.ok else 422
-    apply_form = ApplyImportForm(formdata=None, token=token, fingerprint=plan.fingerprint() if plan else "")
-    return render(page, "exports/_import.html", status=status, form=form, plan=plan, apply_form=apply_form,
-                  **context)
-
-
-def _apply(project: Project | None, page: str, **context):
-    """Apply a dry run: re-read the stored upload, re-plan, and apply in one transaction."""
-    form = ApplyImportForm()
-    if not form.validate_on_submit():
-        abort(400)
-    stored = importer.load_upload(form.token.data)
-    expected_project = project.id if project else None
-    if stored is None or stored[1].get("project_id") != expected_project or stored[1].get("user_id") != current_user.id:
-        return _import_message(page, "This dry run is no longer available (it was applied or has expired). "
-                                     "Upload the workbook again.", 409, **context)
-    data, meta = stored
-    try:
-        plan = importer.plan_import(data, meta["filename"], current_user, project)
-        if plan.fingerprint() != form.fingerprint.data or not plan.ok:
-            db.session.rollback()
-            token = importer.keep_upload(data, meta["filename"], expected_project, current_user.id,
-                                         plan.fingerprint()) if plan.ok and plan.changes else None
-            importer.discard_upload(form.token.data)
-            return render(page, "exports/_import.html", status=409, form=ImportForm(formdata=None), plan=plan,
-                          apply_form=ApplyImportForm(formdata=None, token=token, fingerprint=plan.fingerprint()),
-                          moved_on=True, **context)
-        target = importer.apply_plan(plan)
-        trail.record(db.session, "import", table_name="project", row_id=target.id, project_id=target.id,
-                     changes={"mode": plan.mode, "file": meta["filename"], "sha256": meta["sha256"],
-                              "created": plan.creates, "changed": plan.updates})
-        db.session.commit()
-    except InputError as error:
-        db.session.rollback()
-        return _import_message(page, f"{error} Nothing was changed.", 422, **context)
-    except Exception:
-        db.session.rollback()
-        raise
-    importer.discard_upload(form.token.data)
-    summary = (f"Imported {meta['filename'] or 'the workbook'}: {plan.creates} created, {plan.updates} changed. "
-               "The changes are in the audit trail.")
-    flash(summary, "success")
-    destination = (url_for("exports.import_page", project_id=target.id) if project is not None
-                   else url_for("projects.overview", project_id=target.id))
-    if is_htmx():
-        response = Response(status=204)
-        response.headers["HX-Redirect"] = destination
-        return response
-    return redirect(destination, 303)
-
-
-def _import_message(page: str, message: str, status: int, **context):
-    form = ImportForm(formdata=None)
-    form.workbook.errors = [message]
-    return render(page, "exports/_import.html", status=status, form=form, plan=None,
-                  apply_form=ApplyImportForm(formdata=None), **context)
-
-
-@bp.route("/projects/<int:project_id>/import", methods=["GET", "POST"])
-@requires("import")
-def import_page(project_id):
-    """Upload a workbook to update the project's targets and actuals. POST is the dry run:
-    every create, change and problem is listed; nothing is written."""
-    if request.method == "POST":
-        return _dry_run(g.project, "exports/import.html", mode="update")
-    return render("exports/import.html", "exports/_import.html", form=ImportForm(formdata=None), plan=None,
-                  apply_form=ApplyImportForm(formdata=None), mode="update")
-
-
-@bp.route("/projects/<int:project_id>/import/apply", methods=["POST"])
-@requires("import")
-def import_apply(project_id):
-    """Apply the dry run in one transaction (all or nothing)."""
-    return _apply(g.project, "exports/import.html", mode="update")
-
-
-@bp.route("/imports/new-project", methods=["GET", "POST"])
-@admin_only
-def new_project_page():
-    """Create a project from a filled-in logframe template (admins). POST is the dry run."""
-    if request.method == "POST":
-        return _dry_run(None, "exports/import.html", mode="create")
-    return render("exports/import.html", "exports/_import.html", form=ImportForm(formdata=None), plan=None,
-                  apply_form=ApplyImportForm(formdata=None), mode="create")
-
-
-@bp.route("/imports/new-project/apply", methods=["POST"])
-@admin_only
-def new_project_apply():
-    """Create the project from the dry run, in one transaction."""
-    return _apply(None, "exports/import.html", mode="create")
