@@ -133,12 +133,13 @@ def _register_blueprints(app: Flask) -> None:
     from .budget.routes import bp as budget_bp
     from .evidence.routes import bp as evidence_bp
     from .exports.routes import bp as exports_bp
+    from .imports.routes import bp as imports_bp
     from .progress.routes import bp as progress_bp
     from .projects.routes import bp as projects_bp
     from .results.routes import bp as results_bp
 
     for blueprint in (projects_bp, accounts_bp, results_bp, progress_bp, budget_bp, evidence_bp,
-                      exports_bp, audit_bp):
+                      exports_bp, imports_bp, audit_bp):
         app.register_blueprint(blueprint)
     from .admin.routes import bp as admin_bp
 

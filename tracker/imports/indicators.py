@@ -1,0 +1,216 @@
+"""Indicator rows, in both modes: the Indicators sheet's periods (targets, actuals, comments)
+and the Logframe sheet's end targets, each through the results services.
+
+* A period is found by its indicator code and its two dates (read by ``validation.parse_date``,
+  the rule of the period form). A period the indicator does not have yet is created by
+  ``add_period`` (inside the project period, no overlap), then its values are set.
+* A target or actual goes through ``save_target`` / ``save_actual`` (the grid's own saves:
+  ``parse_value`` for the unit, the lock of an approved period, the breakdown an actual must
+  equal), with the period's current version. A blank cell leaves the value as it is; a value
+  equal to the stored one changes nothing (so an unchanged export imports as nothing to do,
+  approved periods included).
+* An end target is read by ``parse_value`` for the indicator's unit, the rule of every value.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from ..models import Indicator, IndicatorPeriod
+from ..results import services as results
+from ..validation import InputError, code_key, parse_date
+from .plan import FAILED, Change, Plan
+from .sheets import MISSING, Table, find_sheet, shown
+
+
+def show(indicator: Indicator, number, text: str = "") -> str:
+    """A value in the plan's list: the text a person would type back, or (blank)."""
+    if indicator.unit == "qualitative":
+        return f"“{shown(text)}”" if text else "(blank)"
+    if number is None:
+        return "(blank)"
+    value = Decimal(number)
+    return str(int(value)) if value == value.to_integral_value() else format(value.normalize(), "f")
+
+
+def located(column: str, call):
+    """Run a service call; its refusal is put on ``column`` (unless it names a field of its own)."""
+    try:
+        return call()
+    except InputError as error:
+        raise InputError(errors={(name if name in ("start_date", "end_date") else column): message
+                                 for name, message in error.errors.items()}) from None
+
+
+def period_label(start: date, end: date) -> str:
+    return f"{start.isoformat()} – {end.isoformat()}"
+
+
+def read_periods(plan: Plan, wb, indicators: dict[str, Indicator], user, required: bool) -> None:
+    """Apply the Indicators sheet to ``indicators`` (code -> Indicator, periods loaded)."""
+    ws = find_sheet(plan.problems, wb, "Indicators", required)
+    if ws is None:
+        return
+    table = Table.read(plan.problems, ws, "Indicators", ("code", "start", "end", "target", "actual"))
+    if not table.ok:
+        return
+    seen: dict[tuple[str, date, date], int] = {}
+    for number, cells in table.rows:
+        code = table.text(number, cells, "code", required=True, limit=20)
+        start = _date(table, number, cells, "start")
+        end = _date(table, number, cells, "end")
+        if MISSING in (code, start, end):
+            continue
+        indicator = indicators.get(code)
+        if indicator is None:
+            codes = sorted(indicators, key=code_key)
+            table.problem(number, "code", f"unknown indicator code “{shown(code)}”"
+                          + (f" (the project has {', '.join(codes[:8])}{'…' if len(codes) > 8 else ''})."
+                             if codes else "."))
+            continue
+        key = (code, start, end)
+        if key in seen:
+            table.problem(number, "code", f"indicator {code} period {period_label(start, end)} appears twice "
+                                          f"(also row {seen[key]}).")
+            continue
+        seen[key] = number
+        target = table.raw(number, cells, "target")
+        actual = table.raw(number, cells, "actual")
+        comment = table.text(number, cells, "comment") if table.has("comment") else ""
+        if MISSING in (target, actual, comment):
+            continue
+        period = next((p for p in indicator.periods if (p.start_date, p.end_date) == (start, end)), None)
+        label = f"Indicator {code}, period {period_label(start, end)}"
+        if period is None:
+            _new_period(plan, table, number, indicator, start, end, target, actual, comment, user, label)
+        else:
+            _update_period(plan, table, number, period, target, actual, comment, user, label)
+
+
+def _date(table: Table, number: int, cells: dict, key: str):
+    raw = table.raw(number, cells, key)
+    if raw is MISSING:
+        return MISSING
+    try:
+        value = parse_date(raw, label=table.headers[key])
+    except InputError as error:
+        table.problem(number, key, str(error))
+        return MISSING
+    if value is None:
+        table.problem(number, key, "is empty; a date is required (for example 2016-01-31).")
+        return MISSING
+    return value
+
+
+def _parsed(table: Table, number: int, indicator: Indicator, raw, key: str):
+    """The value as the grid would read it, to compare with the stored one (None: blank cell)."""
+    if raw is None:
+        return None
+    try:
+        return results.parse_value(indicator, raw, f"The {key}")
+    except InputError as error:
+        table.problem(number, key, str(error))
+        return MISSING
+
+
+def _new_period(plan, table, number, indicator, start, end, target, actual, comment, user, label):
+    def create():
+        period = results.add_period(indicator, start, end, user)
+        if target is not None:
+            located("target", lambda: results.save_target(period, target, period.version, user))
+        if actual is not None:
+            located("actual", lambda: results.save_actual(period, actual, period.version, user))
+        if comment:
+            period.comment = comment
+        return period
+
+    period = plan.attempt(table, number, {"start_date": "start", "end_date": "end", "target": "target",
+                                          "actual": "actual", "*": "start"}, create)
+    if period is FAILED:
+        return
+    values = [f"{kind} {show(indicator, number_, text)}" for kind, number_, text in
+              (("target", period.target, period.target_text), ("actual", period.actual, period.actual_text))
+              if number_ is not None or text]
+    plan.changes.append(Change("create", label, "new period" + (": " + ", ".join(values) if values else ""),
+                               "Indicators", number))
+
+
+def _update_period(plan, table, number, period: IndicatorPeriod, target, actual, comment, user, label):
+    indicator = period.indicator
+    updates = []
+    for kind, raw in (("target", target), ("actual", actual)):
+        new = _parsed(table, number, indicator, raw, kind)
+        if new is MISSING:
+            return
+        old = (getattr(period, kind), getattr(period, f"{kind}_text"))
+        if new is None or _same(old, new):
+            continue
+        updates.append((kind, raw, old))
+    comment_changes = bool(comment) and comment != period.comment
+    if not updates and not comment_changes:
+        return
+
+    def change():
+        for kind, raw, _old in updates:
+            save = results.save_target if kind == "target" else results.save_actual
+            located(kind, lambda save=save, raw=raw: save(period, raw, period.version, user))
+        if comment_changes:
+            if period.locked:
+                raise InputError(errors={"comment": f"{label} is approved and locked, so its comment cannot "
+                                                    "change. Unlock the period in the app first, or leave it as it is."})
+            period.comment = comment
+        return period
+
+    if plan.attempt(table, number, {"target": "target", "actual": "actual", "comment": "comment", "*": "target"},
+                    change) is FAILED:
+        return
+    for kind, _raw, (old_number, old_text) in updates:
+        plan.changes.append(Change("change", label, f"{kind}: {show(indicator, old_number, old_text)} → "
+                                   f"{show(indicator, getattr(period, kind), getattr(period, f'{kind}_text'))}",
+                                   "Indicators", number))
+    if comment_changes:
+        plan.changes.append(Change("change", label, f"comment: → “{shown(comment)}”", "Indicators", number))
+
+
+def _same(old: tuple, new: tuple) -> bool:
+    old_number, old_text = old
+    new_number, new_text = new
+    if old_number is None or new_number is None:
+        return old_number is None and new_number is None and (old_text or "") == (new_text or "")
+    return Decimal(old_number) == Decimal(new_number)
+
+
+def update_end_targets(plan: Plan, ws, indicators: dict[str, Indicator]) -> None:
+    """The Logframe sheet's Target column of indicator rows: their end targets."""
+    table = Table.read(plan.problems, ws, "Logframe", ("level", "code", "target"))
+    if not table.ok:
+        return
+    for number, cells in table.rows:
+        level = table.text(number, cells, "level")
+        if level is MISSING or level.casefold() != "indicator":
+            continue
+        code = table.text(number, cells, "code", required=True, limit=20)
+        if code is MISSING:
+            continue
+        indicator = indicators.get(code)
+        if indicator is None:
+            table.problem(number, "code", f"unknown indicator code “{shown(code)}”.")
+            continue
+        raw = table.raw(number, cells, "target")
+        new = _parsed(table, number, indicator, raw, "target")
+        if new in (None, MISSING):
+            continue
+        old = (indicator.target_value, indicator.target_text)
+        if _same(old, new):
+            continue
+
+        def change(indicator=indicator, new=new):
+            indicator.target_value, indicator.target_text = new
+            return indicator
+
+        if plan.attempt(table, number, {"*": "target"}, change) is FAILED:
+            continue
+        plan.changes.append(Change("change", f"Indicator {code}", f"end target: {show(indicator, *old)} → "
+                                   f"{show(indicator, *new)}", "Logframe", number))
+

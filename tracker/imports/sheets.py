@@ -1,0 +1,223 @@
+"""Reading a workbook's tables: which sheets and headers the import knows, and each cell as
+the text a person would have typed.
+
+The sheets and their headers are the export's own column definitions (``COLUMNS`` below is
+the one place that names them), so a workbook exported from the app, the blank template and
+the import agree on every header; a new column is one line there.
+
+Cells are handed to the services as typed text: a number cell becomes the text a person
+would type for it (``12``, ``3.5``), a date cell an ISO date, a text cell stays as it is, so
+a number typed as text is read by exactly the rule of the pages ("1,5" is refused, never read
+as 15). A formula where a value belongs is refused (type the value). Sheets are read whole:
+openpyxl's read-only mode trusts a sheet's declared ``<dimension>``, which a hand-edited or
+third-party file may state too small, so the dimension is reset before reading. Malformed
+sheet XML is refused as a damaged workbook, never a server error.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from openpyxl.utils import get_column_letter
+
+from ..exports.services import BUDGET_COLUMNS, INDICATOR_COLUMNS, LOGFRAME_COLUMNS, SUMMARY_FIELDS, Column
+from ..validation import clean_text
+from .package import ImportRefused, limit
+
+# The import's sheets and headers: the export's definitions (one edit moves them to
+# tracker/exports/columns.py). Allocations are the import's own optional sheet.
+ALLOCATION_COLUMNS = [
+    Column("line", "Budget line", "text", 10),
+    Column("activity", "Activity", "text", 10),
+    Column("share", "Share (%)", "percent", 10),
+]
+COLUMNS = {
+    "Logframe": LOGFRAME_COLUMNS,
+    "Indicators": INDICATOR_COLUMNS,
+    "Budget": BUDGET_COLUMNS,
+    "Allocations": ALLOCATION_COLUMNS,
+}
+SUMMARY = SUMMARY_FIELDS  # (label in column A, Project attribute, kind)
+
+MISSING = object()  # a cell whose value was refused (the problem is recorded)
+
+
+@dataclass
+class Problem:
+    sheet: str
+    row: int | None
+    column: str | None  # letter
+    header: str
+    message: str
+
+    def __str__(self) -> str:
+        where = [self.sheet]
+        if self.row:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(f"column {self.column}")
+        return ", ".join(where) + ": " + self.message
+
+
+def norm(header) -> str:
+    return re.sub(r"\s+", " ", str(header or "")).strip().lower()
+
+
+def shown(value) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
+def find_sheet(problems: list[Problem], wb, name: str, required: bool):
+    """The sheet called ``name`` (forgiving case and spaces); a problem when required and absent."""
+    for existing in wb.sheetnames:
+        if existing == name or norm(existing) == norm(name):
+            return wb[existing]
+    if required:
+        problems.append(Problem(name, None, None, "", f"the sheet “{name}” is missing (the workbook has: "
+                                f"{', '.join(wb.sheetnames) or 'no sheets'})."))
+    return None
+
+
+def read_rows(ws, name: str, max_col: int | None = None):
+    """Every row of a sheet (its declared dimension ignored); a damaged sheet is refused whole."""
+    if hasattr(ws, "reset_dimensions"):
+        ws.reset_dimensions()
+    rows = []
+    maximum = limit("IMPORT_MAX_ROWS") + 1
+    try:
+        for number, row in enumerate(ws.iter_rows(max_col=max_col), 1):
+            if number > maximum:
+                rows.append(None)  # the marker of "more rows than the limit"
+                break
+            rows.append(row)
+    except ImportRefused:
+        raise
+    except Exception:  # malformed XML, impossible cell references or numbers: openpyxl raises many kinds
+        raise ImportRefused(f"The sheet “{name}” could not be read: its contents are damaged or not in the Excel "
+                            ".xlsx format. Open the workbook in Excel or LibreOffice and save it again as .xlsx."
+                            ) from None
+    return rows
+
+
+def typed(value):
+    """A cell's value as a person would have typed it: text, or None when the cell is empty.
+
+    Numbers in their plain decimal form (a float's shortest form, so 0.1 stays 0.1), dates in
+    ISO form, Excel's TRUE/FALSE as ``TRUE``/``FALSE``. A number too large for a float (such as
+    ``1e999999999``, which reads as infinity) is returned as that text so the rule refuses it as
+    too large.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        if value != value:
+            return "NaN"
+        if value in (float("inf"), float("-inf")):
+            return ("-" if value < 0 else "") + "1e999999999"
+        number = Decimal(repr(value))
+        return format(number.normalize() if number == number.to_integral_value() else number, "f")
+    if isinstance(value, (int, Decimal)):
+        return format(Decimal(value), "f")
+    return str(value)
+
+
+class Table:
+    """The rows of one sheet, addressed by column key, with problems recorded in place."""
+
+    def __init__(self, problems: list[Problem], sheet: str):
+        self.problems, self.sheet = problems, sheet
+        self.letters: dict[str, str] = {}
+        self.headers: dict[str, str] = {}
+        self.rows: list[tuple[int, dict]] = []
+        self.ok = True
+
+    @classmethod
+    def read(cls, problems: list[Problem], ws, sheet: str, required: tuple[str, ...]) -> Table:
+        """Find the sheet's columns by their headers in row 1 and collect the non-empty rows below."""
+        table = cls(problems, sheet)
+        columns = COLUMNS[sheet]
+        table.headers = {c.key: c.header for c in columns}
+        rows = read_rows(ws, sheet)
+        header_row = rows[0] if rows and rows[0] is not None else ()
+        by_text = {norm(cell.value): index for index, cell in enumerate(header_row) if cell.value is not None}
+        positions = {}
+        for column in columns:
+            if norm(column.header) in by_text:
+                positions[column.key] = by_text[norm(column.header)]
+                table.letters[column.key] = get_column_letter(positions[column.key] + 1)
+        missing = [table.headers[key] for key in required if key not in positions]
+        if missing:
+            table.ok = False
+            names = ", ".join(f"“{m}”" for m in missing)
+            problems.append(Problem(sheet, 1, None, "", f"column{'s' if len(missing) > 1 else ''} {names} "
+                                    f"{'are' if len(missing) > 1 else 'is'} missing: row 1 must hold the column "
+                                    "headers as in the template."))
+            return table
+        for number, row in enumerate(rows[1:], 2):
+            if row is None:
+                problems.append(Problem(sheet, number, None, "", f"more than {limit('IMPORT_MAX_ROWS'):,} rows; "
+                                                                 "split the workbook."))
+                table.ok = False
+                break
+            cells = {key: row[index] for key, index in positions.items() if index < len(row)}
+            if all(cell.value is None or (isinstance(cell.value, str) and not cell.value.strip())
+                   for cell in cells.values()):
+                continue
+            table.rows.append((number, cells))
+        return table
+
+    def has(self, key: str) -> bool:
+        return key in self.letters
+
+    def problem(self, row: int | None, key: str | None, message: str) -> None:
+        self.problems.append(Problem(self.sheet, row, self.letters.get(key) if key else None,
+                                     self.headers.get(key, "") if key else "", message))
+
+    def raw(self, row: int, cells: dict, key: str):
+        """The cell's value as typed (text or None), or MISSING (with a problem) for a formula."""
+        cell = cells.get(key)
+        if cell is None or cell.value is None:
+            return None
+        if cell.data_type == "f":
+            formula = str(cell.value)
+            self.problem(row, key, f"holds a formula ({shown(formula)}) where a value belongs: type the value "
+                                   "itself (or copy the cells and paste them as values).")
+            return MISSING
+        return typed(cell.value)
+
+    def text(self, row: int, cells: dict, key: str, required: bool = False, limit: int = 10_000):
+        """Plain text (codes, titles, labels) with the import's own checks: required, length."""
+        value = self.raw(row, cells, key)
+        if value is MISSING:
+            return MISSING
+        text = clean_text(value)
+        if required and not text:
+            self.problem(row, key, "is empty; it is required.")
+            return MISSING
+        if len(text) > limit:
+            self.problem(row, key, f"is {len(text):,} characters long; at most {limit:,} are allowed.")
+            return MISSING
+        return text
+
+
+def summary_cells(ws) -> tuple[dict, dict]:
+    """The Summary sheet's label (column A) -> value cell (column B), and label -> row number."""
+    cells: dict = {}
+    numbers: dict = {}
+    for number, row in enumerate(read_rows(ws, "Summary", max_col=2), 1):
+        if row is None or number > 200:
+            break
+        label = norm(row[0].value) if row else ""
+        if label and label not in cells and len(row) > 1:
+            cells[label], numbers[label] = row[1], number
+    return cells, numbers
