@@ -10,7 +10,7 @@ from tracker.extensions import db
 from tracker.validation import InputError
 from tracker.models import Activity, AuditEvent, EvidenceItem, EvidenceLink, ProgressLog, Project, User
 from tracker.progress import services
-from tracker.progress.services import ActivityInput, FieldError, LogInput
+from tracker.progress.services import ActivityInput, LogInput
 
 TODAY = date(2026, 11, 27)
 
@@ -93,7 +93,7 @@ def test_a_bad_log_is_refused_with_a_message_for_its_field(ctx, log, field, mess
     project, officer, _ = ctx
     a1 = activity(project, "A1")
     before = (a1.status, a1.percent_complete)
-    with pytest.raises(FieldError) as error:
+    with pytest.raises(InputError) as error:
         services.log_week(a1, log, officer, "")
     assert error.value.field == field and message in str(error.value)
     db.session.rollback()
@@ -102,7 +102,7 @@ def test_a_bad_log_is_refused_with_a_message_for_its_field(ctx, log, field, mess
 
 def test_a_week_that_has_not_started_cannot_be_logged(ctx):
     project, officer, _ = ctx
-    with pytest.raises(FieldError, match="has not started yet"):
+    with pytest.raises(InputError, match="has not started yet"):
         services.log_week(activity(project, "A1"), entry(week="2017-W30"), officer, "", today=date(2017, 7, 1))
 
 
@@ -143,7 +143,7 @@ def test_a_log_links_chosen_evidence_to_its_activity_once(ctx):
     links = db.session.execute(select(EvidenceLink).where(EvidenceLink.activity_id == a13.id,
                                                           EvidenceLink.evidence_id == report.id)).scalars().all()
     assert len(links) == 1 and log.percent_complete == 86
-    with pytest.raises(FieldError, match="evidence items of this project"):
+    with pytest.raises(InputError, match="evidence items of this project"):
         services.log_week(a13, entry(pct=87, evidence_ids=(999_999,)), officer, str(log.version))
 
 
@@ -222,7 +222,7 @@ def test_a_manager_adds_an_activity_at_the_end(ctx):
 ])
 def test_a_bad_activity_is_refused_with_a_message_for_its_field(ctx, changes, field, message):
     project, _, manager = ctx
-    with pytest.raises(FieldError) as error:
+    with pytest.raises(InputError) as error:
         services.create_activity(project, activity_input(project, **changes), manager)
     assert error.value.field == field and message in str(error.value)
 

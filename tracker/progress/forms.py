@@ -1,86 +1,36 @@
 """Forms for weekly logs and activities.
 
-Numbers and dates are text fields parsed here, so a bad value comes back exactly as typed
-with a message that says what is expected (WTForms' own numeric fields say only "Not a
-valid integer value").
+Numbers and dates are text fields read by the progress services' rules (``parse_percent_complete``,
+``validation.parse_date``), so a bad value comes back exactly as typed with a message that says
+what is expected (WTForms' own numeric fields say only "Not a valid integer value").
 """
-
-from datetime import date
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, ValidationError
 
-from ..models.progress import ACTIVITY_STATUSES, STATUS_LABELS
+from ..forms import IsoDateField, label_choices
+from ..models.progress import STATUS_LABELS
+from ..validation import InputError
+from .services import ActivityInput, LogInput, parse_percent_complete
 
-try:  # WTForms 3.3 wants SelectChoice objects; older versions take (value, label) pairs
-    from wtforms import SelectChoice
-except ImportError:  # pragma: no cover - older WTForms
-    SelectChoice = None
-
-
-def choice_list(pairs) -> list:
-    """(value, label) pairs as the installed WTForms wants its choices."""
-    pairs = list(pairs)
-    if SelectChoice is None:
-        return pairs
-    return [SelectChoice(value=value, label=label) for value, label in pairs]
-
-
-STATUS_CHOICES = choice_list((s, STATUS_LABELS[s]) for s in ACTIVITY_STATUSES)
-
-
-def parse_percent(raw) -> int | None:
-    """'45' or '45%' -> 45; None when empty; ValueError when not a whole number 0-100."""
-    text = (raw or "").strip().rstrip("%").strip()
-    if not text:
-        return None
-    if not text.isdigit() or not 0 <= int(text) <= 100:
-        raise ValueError("% complete must be a whole number from 0 to 100.")
-    return int(text)
-
-
-def parse_date(raw, label: str) -> date | None:
-    text = (raw or "").strip()
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{label} must be a date such as 2016-11-24.") from None
+STATUS_CHOICES = label_choices(STATUS_LABELS)
 
 
 class PercentField(StringField):
-    """A whole percentage 0-100, kept as typed when it is not one."""
+    """A whole percentage 0-100, kept as typed when it is not one (``.number`` after validation)."""
 
     def post_validate(self, form, validation_stopped):
+        self.number = None
         if validation_stopped:
             return
         try:
-            self.number = parse_percent(self.data)
-        except ValueError as error:
+            self.number = parse_percent_complete(self.data)
+        except InputError as error:
             self.errors.append(str(error))
-            self.number = None
             return
         if self.number is None and self.flags.required:
             self.errors.append("Enter % complete, a whole number from 0 to 100.")
-
-
-class IsoDateField(StringField):
-    """An ISO date typed or picked (``<input type=date>``); kept as typed when it is not one."""
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        render_kw = {"type": "date", **kwargs.pop("render_kw", {})}
-        super().__init__(label, validators or [Optional()], render_kw=render_kw, **kwargs)
-
-    def post_validate(self, form, validation_stopped):
-        self.date = None
-        if validation_stopped:
-            return
-        try:
-            self.date = parse_date(self.data, str(self.label.text))
-        except ValueError as error:
-            self.errors.append(str(error))
 
 
 class LogForm(FlaskForm):
@@ -105,6 +55,27 @@ class LogForm(FlaskForm):
         if any(value not in known for value in field.data or ()):
             raise ValidationError("Choose evidence items of this project from the list.")
 
+    @classmethod
+    def for_week(cls, activity, week: str, context: str, existing=None, **kwargs) -> "LogForm":
+        """An unsubmitted form for ``week``, filled from that week's log when there is one."""
+        form = cls(formdata=None, **kwargs)
+        form.week.data, form.context.data, form.evidence.data = week, context, []
+        if existing is not None:
+            form.status.data, form.percent_complete.data = existing.status, str(existing.percent_complete)
+            form.done.data, form.problems.data = existing.done, existing.problems
+            form.next_steps.data, form.version.data = existing.next_steps, str(existing.version)
+        else:
+            form.status.data = "on_track" if activity.status == "not_started" else activity.status
+            form.percent_complete.data = str(activity.percent_complete)
+            form.version.data = ""
+        return form
+
+    def log_input(self) -> LogInput:
+        """What the service needs, as typed."""
+        return LogInput(week=self.week.data, status=self.status.data, percent_complete=self.percent_complete.data,
+                        done=self.done.data or "", problems=self.problems.data or "",
+                        next_steps=self.next_steps.data or "", evidence_ids=tuple(self.evidence.data or ()))
+
 
 class ActivityForm(FlaskForm):
     """An activity's plan and state (managers)."""
@@ -125,6 +96,26 @@ class ActivityForm(FlaskForm):
     locations = StringField("Locations", validators=[Length(max=300)],
                             description="Separate places with semicolons, for example Hà Nội; Huế.")
     version = HiddenField()
+
+    def activity_input(self) -> ActivityInput:
+        """What the service needs, as typed (the service parses and checks every field)."""
+        return ActivityInput(
+            result_id=self.result_id.data, code=self.code.data or "", title=self.title.data or "",
+            description=self.description.data or "", planned_start=self.planned_start.data,
+            planned_end=self.planned_end.data, actual_start=self.actual_start.data, actual_end=self.actual_end.data,
+            status=self.status.data, percent_complete=self.percent_complete.data or 0,
+            responsible=self.responsible.data or "", locations=self.locations.data or "")
+
+    @classmethod
+    def for_activity(cls, activity, **kwargs) -> "ActivityForm":
+        """An unsubmitted form filled from the activity (dates as ISO text)."""
+        form = cls(obj=activity, formdata=None, **kwargs)
+        for name in ("planned_start", "planned_end", "actual_start", "actual_end"):
+            value = getattr(activity, name)
+            form[name].data = value.isoformat() if value else ""
+        form.percent_complete.data = str(activity.percent_complete)
+        form.version.data = str(activity.version)
+        return form
 
 
 class MoveForm(FlaskForm):

@@ -2,32 +2,20 @@
 
 Each view answers a plain request with a full page (POST then 303) and an htmx request with
 the activity's row fragment (``progress/_activity_row.html``), plus the counters and, on the
-week page, the week's summary, swapped out of band from the same response.
+week page, the week's summary, swapped out of band from the same response. Every save goes
+through ``htmx.write``: load or 404, permission, form, one service call.
 """
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    current_app,
-    flash,
-    g,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 
-from ..concurrency import ConflictError
-from ..extensions import db
 from ..formatting import week_range
-from ..validation import InputError
-from ..htmx import is_htmx
+from ..forms import choice_list
+from ..htmx import commit_once, fragment_response, is_htmx, vary, write
 from ..permissions import requires
+from ..validation import InputError
 from . import services
-from .forms import ActivityForm, LogForm, MoveForm, choice_list
+from .forms import ActivityForm, LogForm, MoveForm
 
 bp = Blueprint("progress", __name__)
 
@@ -66,19 +54,6 @@ def _page_url(context: str, week: str) -> str:
     return url_for("progress.activities", project_id=g.project.id, week=week)
 
 
-def _apply_error(form, error: Exception) -> int:
-    """Put a service error next to its field (or above the form); return the status code."""
-    if isinstance(error, ConflictError):
-        form.form_errors.append(str(error))
-        return 409
-    field = getattr(error, "field", None)
-    if field and field in form:
-        form[field].errors = list(form[field].errors) + [str(error)]
-    else:
-        form.form_errors.append(str(error))
-    return 422
-
-
 def _row_response(row, *, mode="view", form=None, status=200, context="activities", conflict=False,
                   saved=False):
     """The activity's row for htmx; after a save also the counters (and week summary) out of band."""
@@ -87,11 +62,13 @@ def _row_response(row, *, mode="view", form=None, status=200, context="activitie
         extra["counters"] = services.counters(g.project, row.week)
         if context == "week":
             extra["logs"] = services.week_logs(g.project, row.week)
-    html = render_template("progress/_row_response.html", row=row, mode=mode, form=form, context=context,
-                           conflict=conflict, columns=ROW_COLUMNS, **extra)
-    response = Response(html, status=status, mimetype="text/html")
-    response.headers["Vary"] = "HX-Request"
-    return response
+    return fragment_response("progress/_row_response.html", status, row=row, mode=mode, form=form, context=context,
+                             conflict=conflict, columns=ROW_COLUMNS, **extra)
+
+
+def _saved(message: str, url: str):
+    flash(message, "success")
+    return redirect(url, 303)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -167,73 +144,12 @@ def activity(project_id, activity_id):
     if is_htmx():
         return _row_response(services.activity_row(item, week), context=context)
     logs = sorted(item.logs, key=lambda log: log.week_start, reverse=True)
-    return render_template("progress/activity.html", activity=item, logs=logs, week=week,
-                           evidence=services.linked_evidence(item))
+    return vary(render_template("progress/activity.html", activity=item, logs=logs, week=week,
+                                evidence=services.linked_evidence(item)))
 
 
 # ---------------------------------------------------------------------------------------------
 # Weekly log
-
-
-def _log_form_for(item, week: str, context: str) -> LogForm:
-    """A log form for ``week``, filled from that week's log when there is one."""
-    existing = services.activity_row(item, week).log
-    form = LogForm(formdata=None, prefix=_log_prefix(item))
-    form.week.data = week
-    form.context.data = context
-    if existing is not None:
-        form.status.data, form.percent_complete.data = existing.status, str(existing.percent_complete)
-        form.done.data, form.problems.data = existing.done, existing.problems
-        form.next_steps.data, form.version.data = existing.next_steps, str(existing.version)
-    else:
-        form.status.data = "on_track" if item.status == "not_started" else item.status
-        form.percent_complete.data = str(item.percent_complete)
-        form.version.data = ""
-    form.evidence.data = []
-    return form
-
-
-@bp.route("/projects/<int:project_id>/activities/<int:activity_id>/log", methods=["GET", "POST"])
-@requires("progress.log")
-def log(project_id, activity_id):
-    """Log a week of an activity (saving a week again updates its log)."""
-    item = _activity_or_404(activity_id)
-    if request.method == "GET":
-        week = _week_arg(request.args.get("week"))
-        context = _context_arg(request.args.get("context"))
-        page_week = _week_arg(request.args.get("page_week")) if request.args.get("page_week") else week
-        form = _log_form_for(item, week, context)
-        form.evidence.choices = choice_list(services.evidence_choices(g.project))
-        status = 200
-    else:
-        form = LogForm(prefix=_log_prefix(item))
-        form.evidence.choices = choice_list(services.evidence_choices(g.project))
-        context = _context_arg(form.context.data)
-        page_week = _week_arg(request.form.get("page_week")) if request.form.get("page_week") else None
-        status = 422
-        if form.validate():
-            data = services.LogInput(
-                week=form.week.data, status=form.status.data, percent_complete=form.percent_complete.number,
-                done=form.done.data or "", problems=form.problems.data or "",
-                next_steps=form.next_steps.data or "", evidence_ids=tuple(form.evidence.data or ()))
-            try:
-                saved = _save_log(item, data, form.version.data)
-            except (InputError, ConflictError) as error:
-                db.session.rollback()
-                status = _apply_error(form, error)
-            else:
-                page_week = page_week or saved.iso_week
-                if is_htmx():
-                    return _row_response(services.activity_row(item, page_week), context=context, saved=True)
-                flash(f"Saved the log of {item.code} for week {saved.iso_week}.", "success")
-                return redirect(_page_url(context, page_week), 303)
-        page_week = page_week or _fallback_week(form)
-    row = services.activity_row(item, page_week)
-    if is_htmx():
-        return _row_response(row, mode="log", form=form, status=status, context=context,
-                             conflict=status == 409)
-    return render_template("progress/log.html", row=row, activity=item, form=form, context=context,
-                           conflict=status == 409, back_url=_page_url(context, page_week)), status
 
 
 def _log_prefix(item) -> str:
@@ -248,33 +164,50 @@ def _fallback_week(form) -> str:
         return services.default_week(g.project)
 
 
-def _save_log(item, data, version):
-    """Save and commit; a log inserted by a parallel request (unique week) is retried as an update."""
-    for attempt in range(2):
-        try:
-            saved = services.log_week(item, data, current_user, version)
-            db.session.commit()
-            return saved
-        except IntegrityError:
-            db.session.rollback()
-            if attempt:
-                raise ConflictError("Another log for this week was saved at the same moment. Yours was not "
-                                    "saved; reload to see it, then make your changes again.") from None
-    raise AssertionError("unreachable")
+def _log_page(item, form, context: str, page_week: str, status: int = 200):
+    """The log form: in the activity's row (htmx) or on its own page."""
+    row = services.activity_row(item, page_week)
+    if is_htmx():
+        return _row_response(row, mode="log", form=form, status=status, context=context, conflict=status == 409)
+    return vary((render_template("progress/log.html", row=row, activity=item, form=form, context=context,
+                                 conflict=status == 409, back_url=_page_url(context, page_week)), status))
+
+
+def _log_saved(item, saved, context: str, page_week: str | None):
+    page_week = page_week or saved.iso_week
+    if is_htmx():
+        return _row_response(services.activity_row(item, page_week), context=context, saved=True)
+    return _saved(f"Saved the log of {item.code} for week {saved.iso_week}.", _page_url(context, page_week))
+
+
+@bp.route("/projects/<int:project_id>/activities/<int:activity_id>/log", methods=["GET", "POST"])
+@requires("progress.log")
+def log(project_id, activity_id):
+    """Log a week of an activity (saving a week again updates its log)."""
+    item = _activity_or_404(activity_id)
+    evidence = choice_list(services.evidence_choices(g.project))
+    if request.method == "GET":
+        week = _week_arg(request.args.get("week"))
+        form = LogForm.for_week(item, week, _context_arg(request.args.get("context")),
+                                services.activity_row(item, week).log, prefix=_log_prefix(item))
+        form.evidence.choices = evidence
+        page_week = _week_arg(request.args.get("page_week")) if request.args.get("page_week") else week
+        return _log_page(item, form, form.context.data, page_week)
+    form = LogForm(prefix=_log_prefix(item))
+    form.evidence.choices = evidence
+    context = _context_arg(form.context.data)
+    page_week = _week_arg(request.form.get("page_week")) if request.form.get("page_week") else None
+    return write(lambda: services.log_week(item, form.log_input(), current_user, form.version.data), form=form,
+                 done=lambda saved: _log_saved(item, saved, context, page_week),
+                 again=lambda status: _log_page(item, form, context, page_week or _fallback_week(form), status))
 
 
 # ---------------------------------------------------------------------------------------------
 # Activities (managers)
 
 
-def _activity_input(form: ActivityForm) -> services.ActivityInput:
-    return services.ActivityInput(
-        result_id=form.result_id.data, code=form.code.data or "", title=form.title.data or "",
-        description=form.description.data or "", planned_start=form.planned_start.date,
-        planned_end=form.planned_end.date, actual_start=form.actual_start.date,
-        actual_end=form.actual_end.date, status=form.status.data,
-        percent_complete=form.percent_complete.number if form.percent_complete.number is not None else 0,
-        responsible=form.responsible.data or "", locations=form.locations.data or "")
+def _result_choices():
+    return choice_list(services.activity_result_choices(g.project))
 
 
 @bp.route("/projects/<int:project_id>/activities/new", methods=["GET", "POST"])
@@ -282,25 +215,17 @@ def _activity_input(form: ActivityForm) -> services.ActivityInput:
 def new_activity(project_id):
     """Add an activity under a result."""
     form = ActivityForm()
-    form.result_id.choices = choice_list(services.activity_result_choices(g.project))
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.validate():
-            try:
-                created = services.create_activity(g.project, _activity_input(form), current_user)
-                db.session.commit()
-            except IntegrityError:
-                db.session.rollback()
-                form.code.errors = list(form.code.errors) + ["Another activity already has this code."]
-            except InputError as error:
-                db.session.rollback()
-                status = _apply_error(form, error)
-            else:
-                flash(f"Added activity {created.code}.", "success")
-                return redirect(url_for("progress.activities", project_id=project_id) + f"#activity-{created.id}",
-                                303)
-    return render_template("progress/activity_form.html", form=form, activity=None, conflict=False), status
+    form.result_id.choices = _result_choices()
+
+    def again(status=200):
+        return render_template("progress/activity_form.html", form=form, activity=None, conflict=False), status
+
+    if request.method == "GET":
+        return again()
+    return write(lambda: services.create_activity(g.project, form.activity_input(), current_user), form=form,
+                 again=again, done=lambda created: _saved(
+                     f"Added activity {created.code}.",
+                     url_for("progress.activities", project_id=project_id) + f"#activity-{created.id}"))
 
 
 @bp.route("/projects/<int:project_id>/activities/<int:activity_id>/edit", methods=["GET", "POST"])
@@ -311,38 +236,26 @@ def edit_activity(project_id, activity_id):
     source = request.form if request.method == "POST" else request.args
     context = _context_arg(source.get("context"))
     page_week = _week_arg(source.get("page_week"))
+    prefix = f"activity-{item.id}"
+    form = ActivityForm(prefix=prefix) if request.method == "POST" else ActivityForm.for_activity(item, prefix=prefix)
+    form.result_id.choices = _result_choices()
+
+    def again(status=200):
+        if is_htmx():
+            return _row_response(services.activity_row(item, page_week), mode="edit", form=form, status=status,
+                                 context=context, conflict=status == 409)
+        return vary((render_template("progress/activity_form.html", form=form, activity=item,
+                                     conflict=status == 409, context=context, page_week=page_week), status))
+
+    def done(_):
+        if is_htmx():
+            return _row_response(services.activity_row(item, page_week), context=context, saved=True)
+        return _saved(f"Saved activity {item.code}.", _page_url(context, page_week) + f"#activity-{item.id}")
+
     if request.method == "GET":
-        form = ActivityForm(obj=item, formdata=None, prefix=f"activity-{item.id}")
-        for name in ("planned_start", "planned_end", "actual_start", "actual_end"):
-            value = getattr(item, name)
-            form[name].data = value.isoformat() if value else ""
-        form.percent_complete.data = str(item.percent_complete)
-        form.version.data = str(item.version)
-        status = 200
-    else:
-        form = ActivityForm(prefix=f"activity-{item.id}")
-        status = 422
-    form.result_id.choices = choice_list(services.activity_result_choices(g.project))
-    if request.method == "POST" and form.validate():
-        try:
-            services.update_activity(item, _activity_input(form), form.version.data, current_user)
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            form.code.errors = list(form.code.errors) + ["Another activity already has this code."]
-        except (InputError, ConflictError) as error:
-            db.session.rollback()
-            status = _apply_error(form, error)
-        else:
-            if is_htmx():
-                return _row_response(services.activity_row(item, page_week), context=context, saved=True)
-            flash(f"Saved activity {item.code}.", "success")
-            return redirect(_page_url(context, page_week) + f"#activity-{item.id}", 303)
-    if is_htmx():
-        return _row_response(services.activity_row(item, page_week), mode="edit", form=form, status=status,
-                             context=context, conflict=status == 409)
-    return render_template("progress/activity_form.html", form=form, activity=item, conflict=status == 409,
-                           context=context, page_week=page_week), status
+        return again()
+    return write(lambda: services.update_activity(item, form.activity_input(), form.version.data, current_user),
+                 form=form, done=done, again=again)
 
 
 @bp.route("/projects/<int:project_id>/activities/<int:activity_id>/move", methods=["POST"])
@@ -354,14 +267,10 @@ def move_activity(project_id, activity_id):
     week = _week_arg(request.form.get("page_week"))
     if not form.validate() or form.direction.data not in ("up", "down"):
         abort(400)
-    services.move_activity(item, form.direction.data, current_user)
-    db.session.commit()
+    commit_once(lambda: services.move_activity(item, form.direction.data, current_user))
     if is_htmx():
         rows = services.activity_rows(g.project, week)
-        html = render_template("progress/_activity_table.html", groups=services.grouped_rows(rows), week=week,
-                               context="activities", columns=ROW_COLUMNS, move_form=MoveForm())
-        response = Response(html, mimetype="text/html")
-        response.headers["Vary"] = "HX-Request"
-        return response
-    return redirect(url_for("progress.activities", project_id=project_id, week=week) + f"#activity-{item.id}",
-                    303)
+        return fragment_response("progress/_activity_table.html", groups=services.grouped_rows(rows), week=week,
+                                 context="activities", columns=ROW_COLUMNS, move_form=MoveForm())
+    return vary(redirect(url_for("progress.activities", project_id=project_id, week=week)
+                         + f"#activity-{item.id}", 303))

@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import Length
 
-from ..progress.forms import IsoDateField
+from ..forms import IsoDateField
 
 
 class CellForm(FlaskForm):
@@ -29,6 +29,16 @@ class ReturnForm(FlaskForm):
     version = HiddenField()
     note = TextAreaField("What needs changing", validators=[Length(max=2000)],
                          description="The officer sees this note on the period.")
+
+
+def breakdown_form(indicator) -> FlaskForm:
+    """The period's breakdown: one field per category (``category-<id>``) and the ``total``."""
+    fields = {f"category-{category.id}": StringField(category.label, validators=[Length(max=100)])
+              for dimension in indicator.dimensions for category in dimension.categories}
+    form_class = type("BreakdownForm", (FlaskForm,), {"version": HiddenField(),
+                                                      "total": StringField("Total", validators=[Length(max=100)]),
+                                                      **fields})
+    return form_class()
 
 
 class PeriodForm(FlaskForm):

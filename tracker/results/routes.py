@@ -4,31 +4,31 @@ Grid cells are saved one at a time: htmx swaps the cell (``results/_cell.html``)
 indicator's "to date" summary out of band, and tells the page the period's new version
 (``HX-Trigger: periodSaved``) so the period's other cell stays current. Without JavaScript
 each cell is a small form: POST, then 303 back to the grid (or a page with the error).
+
+Every save goes through ``htmx.write``: load or 404, permission, form, one service call.
 """
 
-import json
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..concurrency import ConflictError
 from ..evidence.services import evidence_for
 from ..extensions import db
 from ..formatting import number
-from ..validation import InputError
-from ..htmx import is_htmx
+from ..htmx import fragment_response, is_htmx, last_errors, write
 from ..models import Dimension, User
 from ..permissions import requires
+from ..validation import parse_id
 from . import services
-from .forms import CellForm, DimensionForm, PeriodForm, ReturnForm, StepForm, ThresholdsForm
+from .forms import CellForm, DimensionForm, PeriodForm, ReturnForm, StepForm, ThresholdsForm, breakdown_form
 
 bp = Blueprint("results", __name__)
 
 
 @bp.app_context_processor
 def indicator_helpers():
-    """``ind`` in templates: value display, period labels and the overview's chart."""
+    """``ind`` in templates: value display, period labels, state labels and the overview's chart."""
     return {"ind": services}
 
 
@@ -51,12 +51,7 @@ def _indicator_or_404(indicator_id: int):
 
 
 def _int_arg(name: str, default=None):
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else default
-
-
-def _grid_url(**values) -> str:
-    return url_for("results.grid", project_id=g.project.id, **{k: v for k, v in values.items() if v})
+    return parse_id(request.args.get(name, "")) or default
 
 
 def _back_to_grid(anchor: str = "") -> str:
@@ -69,12 +64,20 @@ def _back_to_grid(anchor: str = "") -> str:
     return f"{grid}#{anchor}"
 
 
-def _html(html: str, status: int = 200, trigger: dict | None = None) -> Response:
-    response = Response(html, status=status, mimetype="text/html")
-    response.headers["Vary"] = "HX-Request"
-    if trigger:
-        response.headers["HX-Trigger"] = json.dumps(trigger)
-    return response
+def _saved(message: str, url: str):
+    flash(message, "success")
+    return redirect(url, 303)
+
+
+def _refused(form, url: str):
+    """A button-only POST that failed: its messages as a flash, back to the page."""
+    for message in last_errors() or [m for errors in form.errors.values() for m in errors]:
+        flash(message, "error")
+    return redirect(url, 303)
+
+
+def _messages(form) -> str:
+    return " ".join(m for errors in form.errors.values() for m in errors)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -105,63 +108,37 @@ def grid(project_id):
 def thresholds(project_id):
     """A manager sets the % of target at which indicators count as on track / at risk."""
     form = ThresholdsForm()
-    if form.validate():
-        try:
-            services.set_thresholds(g.project, form.on_track_pct.data, form.at_risk_pct.data)
-        except InputError as error:
-            db.session.rollback()
-            _field_error(form, error)
-        else:
-            db.session.commit()
-            flash("Saved the status thresholds.", "success")
-            return redirect(url_for("results.grid", project_id=project_id) + "#thresholds", 303)
-    return _grid_page(422, form)
-
-
-def _field_error(form, error: Exception) -> int:
-    if isinstance(error, ConflictError):
-        form.form_errors.append(str(error))
-        return 409
-    field = getattr(error, "field", None)
-    if field and field in form:
-        form[field].errors = list(form[field].errors) + [str(error)]
-    else:
-        form.form_errors.append(str(error))
-    return 422
+    return write(lambda: services.set_thresholds(g.project, form.on_track_pct.data, form.at_risk_pct.data),
+                 form=form, again=lambda status: _grid_page(status, form),
+                 done=lambda _: _saved("Saved the status thresholds.",
+                                       url_for("results.grid", project_id=project_id) + "#thresholds"))
 
 
 def _save_cell(period_id: int, kind: str):
     period = _period_or_404(period_id)
     form = CellForm()
     save = services.save_target if kind == "target" else services.save_actual
-    error, status = None, 422
-    if form.validate():
-        try:
-            save(period, form.value.data, form.version.data, current_user)
-        except ConflictError as conflict:
-            db.session.rollback()
-            error, status = str(conflict), 409
-        except InputError as bad:
-            db.session.rollback()
-            error = str(bad)
-        else:
-            db.session.commit()
-            anchor = f"cell-{period.id}-{kind}"
-            if not is_htmx():
-                return redirect(_back_to_grid(anchor), 303)
-            period = _period_or_404(period_id)
-            indicator = services.load_indicator(g.project, period.indicator_id)
-            html = render_template("results/_cell_response.html", period=period, indicator=indicator, kind=kind,
-                                   progress=services.indicator_progress(indicator, g.project))
-            return _html(html, trigger={"periodSaved": {"id": period.id, "version": period.version}})
-    else:
-        error = " ".join(e for errors in form.errors.values() for e in errors)
-    db.session.rollback()
+    return write(lambda: save(period, form.value.data, form.version.data, current_user), form=form,
+                 done=lambda _: _cell_saved(period_id, kind),
+                 again=lambda status: _cell_again(period_id, kind, form, status))
+
+
+def _cell_saved(period_id: int, kind: str):
+    if not is_htmx():
+        return redirect(_back_to_grid(f"cell-{period_id}-{kind}"), 303)
+    period = _period_or_404(period_id)
+    indicator = services.load_indicator(g.project, period.indicator_id)
+    return fragment_response("results/_cell_response.html", period=period, indicator=indicator, kind=kind,
+                             progress=services.indicator_progress(indicator, g.project),
+                             trigger={"periodSaved": {"id": period.id, "version": period.version}})
+
+
+def _cell_again(period_id: int, kind: str, form, status: int):
     period = _period_or_404(period_id)
     context = dict(period=period, cells=[period], indicator=period.indicator, kind=kind, raw=form.value.data or "",
-                   error=error, conflict=status == 409)
+                   error=_messages(form), conflict=status == 409)
     if is_htmx():
-        return _html(render_template("results/_cell.html", **context), status)
+        return fragment_response("results/_cell.html", status, **context)
     return render_template("results/cell_page.html", back_url=_back_to_grid(f"cell-{period.id}-{kind}"),
                            **context), status
 
@@ -184,16 +161,20 @@ def save_actual(project_id, period_id):
 # A period: breakdown and approval steps
 
 
-def _period_page(period, status=200, **forms):
+def _period_page(period, status=200, breakdown=None, **forms):
     forms.setdefault("step_form", StepForm(formdata=None))
     forms.setdefault("return_form", ReturnForm(formdata=None))
     forms.setdefault("dates_form", _dates_form(period))
-    forms.setdefault("breakdown_errors", {})
-    forms.setdefault("breakdown_raw", None)
+    errors, raw = {}, None
+    if breakdown is not None:  # a refused breakdown: what was typed, with the messages by field
+        raw = {name: field.data or "" for name, field in breakdown._fields.items()
+               if name == "total" or name.startswith("category-")}
+        errors = {name: " ".join(field.errors) for name, field in breakdown._fields.items() if field.errors}
+        if breakdown.form_errors:
+            errors["_form"] = " ".join(breakdown.form_errors)
     evidence = evidence_for(period.project_id, periods=[period.id]).period(period.id)
-    people = _people(period)
     return render_template("results/period.html", period=period, indicator=period.indicator, evidence=evidence,
-                           people=people, **forms), status
+                           people=_people(period), breakdown_errors=errors, breakdown_raw=raw, **forms), status
 
 
 def _people(period) -> dict:
@@ -224,70 +205,49 @@ def period(project_id, period_id):
 def breakdown(project_id, period_id):
     """Save the actual per category with its total (checked against the sum)."""
     period = _period_or_404(period_id)
-    form = StepForm()
-    raw = {key: value for key, value in request.form.items() if key.startswith("category-") or key == "total"}
-    values = {}
-    for key, value in raw.items():
-        if key.startswith("category-") and key[9:].isdigit():
-            values[int(key[9:])] = value
-    errors = {}
-    status = 422
-    if form.validate():
-        try:
-            services.save_breakdown(period, raw.get("total"), values, form.version.data, current_user)
-        except ConflictError as conflict:
-            errors["_form"], status = str(conflict), 409
-        except InputError as error:
-            errors[getattr(error, "field", "_form")] = str(error)
-        else:
-            db.session.commit()
-            flash("Saved the breakdown and the total.", "success")
-            return redirect(url_for("results.period", project_id=project_id, period_id=period_id) + "#breakdown",
-                            303)
-    db.session.rollback()
-    return _period_page(_period_or_404(period_id), status, breakdown_errors=errors, breakdown_raw=raw)
+    form = breakdown_form(period.indicator)
+    values = {category.id: form[f"category-{category.id}"].data
+              for dimension in period.indicator.dimensions for category in dimension.categories}
+    return write(lambda: services.save_breakdown(period, form.total.data, values, form.version.data, current_user),
+                 form=form, again=lambda status: _period_page(_period_or_404(period_id), status, breakdown=form),
+                 done=lambda _: _saved("Saved the breakdown and the total.",
+                                       url_for("results.period", project_id=project_id, period_id=period_id)
+                                       + "#breakdown"))
+
+
+STEP_DONE = {"submit": "Submitted for approval.", "approve": "Approved: the period is locked.",
+             "return": "Returned to the officer with your note.", "unlock": "Unlocked: the period can change again."}
 
 
 def _step(period_id: int, action: str):
     period = _period_or_404(period_id)
     form = ReturnForm() if action == "return" else StepForm()
-    status = 422
-    if form.validate():
-        try:
-            if action == "submit":
-                services.submit_period(period, form.version.data, current_user)
-            elif action == "approve":
-                services.approve_period(period, form.version.data, current_user)
-            elif action == "return":
-                services.return_period(period, form.note.data, form.version.data, current_user)
-            else:
-                services.unlock_period(period, form.version.data, current_user, form.note.data)
-        except (InputError, ConflictError) as error:
-            db.session.rollback()
-            status = _field_error(form, error)
-        else:
-            db.session.commit()
-            done = {"submit": "Submitted for approval.", "approve": "Approved: the period is locked.",
-                    "return": "Returned to the officer with your note.",
-                    "unlock": "Unlocked: the period can change again."}[action]
-            if is_htmx():
-                period = _period_or_404(period_id)
-                html = render_template("results/_workflow.html", period=period, indicator=period.indicator,
-                                       step_form=StepForm(formdata=None), return_form=ReturnForm(formdata=None),
-                                       people=_people(period), message=done)
-                return _html(html, trigger={"periodSaved": {"id": period.id, "version": period.version}})
-            flash(done, "success")
-            return redirect(url_for("results.period", project_id=g.project.id, period_id=period_id) + "#workflow",
-                            303)
-    db.session.rollback()
+    return write(lambda: services.take_step(period, action, form.version.data, current_user, form.note.data),
+                 form=form, done=lambda _: _step_done(period_id, action),
+                 again=lambda status: _step_again(period_id, action, form, status))
+
+
+def _workflow(period, status=200, trigger=None, **context):
+    context.setdefault("step_form", StepForm(formdata=None))
+    context.setdefault("return_form", ReturnForm(formdata=None))
+    return fragment_response("results/_workflow.html", status, trigger=trigger, period=period,
+                             indicator=period.indicator, people=_people(period), **context)
+
+
+def _step_done(period_id: int, action: str):
+    if is_htmx():
+        period = _period_or_404(period_id)
+        return _workflow(period, message=STEP_DONE[action],
+                         trigger={"periodSaved": {"id": period.id, "version": period.version}})
+    return _saved(STEP_DONE[action], url_for("results.period", project_id=g.project.id, period_id=period_id)
+                  + "#workflow")
+
+
+def _step_again(period_id: int, action: str, form, status: int):
     period = _period_or_404(period_id)
     forms = {"return_form": form} if action == "return" else {"step_form": form}
     if is_htmx():
-        forms.setdefault("step_form", StepForm(formdata=None))
-        forms.setdefault("return_form", ReturnForm(formdata=None))
-        html = render_template("results/_workflow.html", period=period, indicator=period.indicator,
-                               people=_people(period), conflict=status == 409, **forms)
-        return _html(html, status)
+        return _workflow(period, status, conflict=status == 409, **forms)
     return _period_page(period, status, **forms)
 
 
@@ -323,13 +283,17 @@ def unlock(project_id, period_id):
 # An indicator: its periods and dimensions (managers)
 
 
-def _indicator_page(indicator, status=200, period_form=None, dimension_form=None, dates_errors=None):
+def _indicator_page(indicator, status=200, period_form=None, dimension_form=None):
     return render_template(
         "results/indicator.html", indicator=indicator,
         progress=services.indicator_progress(indicator, g.project),
         period_form=period_form or PeriodForm(formdata=None),
         dimension_form=dimension_form or DimensionForm(formdata=None),
-        step_form=StepForm(formdata=None), dates_errors=dates_errors or {}), status
+        step_form=StepForm(formdata=None)), status
+
+
+def _indicator_url(indicator_id: int, anchor: str = "") -> str:
+    return url_for("results.indicator", project_id=g.project.id, indicator_id=indicator_id) + anchor
 
 
 @bp.route("/projects/<int:project_id>/indicators/<int:indicator_id>")
@@ -345,18 +309,9 @@ def add_period(project_id, indicator_id):
     """Add a reporting period (it may not overlap another or leave the project period)."""
     item = _indicator_or_404(indicator_id)
     form = PeriodForm()
-    status = 422
-    if form.validate():
-        try:
-            services.add_period(item, form.start_date.date, form.end_date.date, current_user)
-        except InputError as error:
-            db.session.rollback()
-            status = _field_error(form, error)
-        else:
-            db.session.commit()
-            flash("Added the period.", "success")
-            return redirect(url_for("results.indicator", project_id=project_id, indicator_id=indicator_id), 303)
-    return _indicator_page(_indicator_or_404(indicator_id), status, period_form=form)
+    return write(lambda: services.add_period(item, form.start_date.data, form.end_date.data, current_user),
+                 form=form, done=lambda _: _saved("Added the period.", _indicator_url(indicator_id)),
+                 again=lambda status: _indicator_page(_indicator_or_404(indicator_id), status, period_form=form))
 
 
 @bp.route("/projects/<int:project_id>/indicators/periods/<int:period_id>/dates", methods=["POST"])
@@ -365,20 +320,11 @@ def period_dates(project_id, period_id):
     """Change a period's dates."""
     period = _period_or_404(period_id)
     form = PeriodForm()
-    status = 422
-    if form.validate():
-        try:
-            services.change_period_dates(period, form.start_date.date, form.end_date.date, form.version.data,
-                                         current_user)
-        except (InputError, ConflictError) as error:
-            db.session.rollback()
-            status = _field_error(form, error)
-        else:
-            db.session.commit()
-            flash("Saved the period's dates.", "success")
-            return redirect(url_for("results.period", project_id=project_id, period_id=period_id), 303)
-    db.session.rollback()
-    return _period_page(_period_or_404(period_id), status, dates_form=form)
+    return write(lambda: services.change_period_dates(period, form.start_date.data, form.end_date.data,
+                                                      form.version.data, current_user),
+                 form=form, again=lambda status: _period_page(_period_or_404(period_id), status, dates_form=form),
+                 done=lambda _: _saved("Saved the period's dates.",
+                                       url_for("results.period", project_id=project_id, period_id=period_id)))
 
 
 @bp.route("/projects/<int:project_id>/indicators/periods/<int:period_id>/delete", methods=["POST"])
@@ -388,16 +334,10 @@ def delete_period(project_id, period_id):
     period = _period_or_404(period_id)
     indicator_id = period.indicator_id
     form = StepForm()
-    if form.validate():
-        try:
-            services.delete_period(period, form.version.data)
-        except (InputError, ConflictError) as error:
-            db.session.rollback()
-            flash(str(error), "error")
-            return redirect(url_for("results.period", project_id=project_id, period_id=period_id), 303)
-        db.session.commit()
-        flash("Removed the period.", "success")
-    return redirect(url_for("results.indicator", project_id=project_id, indicator_id=indicator_id), 303)
+    return write(lambda: services.delete_period(period, form.version.data), form=form,
+                 done=lambda _: _saved("Removed the period.", _indicator_url(indicator_id)),
+                 again=lambda _status: _refused(form, url_for("results.period", project_id=project_id,
+                                                              period_id=period_id)))
 
 
 @bp.route("/projects/<int:project_id>/indicators/<int:indicator_id>/dimensions", methods=["POST"])
@@ -406,19 +346,10 @@ def add_dimension(project_id, indicator_id):
     """Declare a disaggregation dimension with its categories."""
     item = _indicator_or_404(indicator_id)
     form = DimensionForm()
-    status = 422
-    if form.validate():
-        try:
-            services.add_dimension(item, form.name.data, form.categories.data)
-        except InputError as error:
-            db.session.rollback()
-            status = _field_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Added the dimension {form.name.data.strip()}.", "success")
-            return redirect(url_for("results.indicator", project_id=project_id, indicator_id=indicator_id)
-                            + "#dimensions", 303)
-    return _indicator_page(_indicator_or_404(indicator_id), status, dimension_form=form)
+    return write(lambda: services.add_dimension(item, form.name.data, form.categories.data), form=form,
+                 done=lambda dimension: _saved(f"Added the dimension {dimension.name}.",
+                                               _indicator_url(indicator_id, "#dimensions")),
+                 again=lambda status: _indicator_page(_indicator_or_404(indicator_id), status, dimension_form=form))
 
 
 @bp.route("/projects/<int:project_id>/indicators/dimensions/<int:dimension_id>/remove", methods=["POST"])
@@ -429,13 +360,7 @@ def remove_dimension(project_id, dimension_id):
     if dimension is None or dimension.project_id != g.project.id:
         abort(404)
     item = _indicator_or_404(dimension.indicator_id)
-    if StepForm().validate():
-        try:
-            services.remove_dimension(item, dimension)
-        except InputError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash("Removed the dimension.", "success")
-    return redirect(url_for("results.indicator", project_id=project_id, indicator_id=item.id) + "#dimensions", 303)
+    form = StepForm()
+    back = _indicator_url(item.id, "#dimensions")
+    return write(lambda: services.remove_dimension(item, dimension), form=form,
+                 done=lambda _: _saved("Removed the dimension.", back), again=lambda _status: _refused(form, back))

@@ -1,0 +1,259 @@
+"""What a week looks like: ISO weeks inside the project, the activities with their log for a
+week, the counters, and the lists of the week page.
+
+Weeks are ISO weeks written ``2016-W47``. A week *belongs to the project* when any of its
+days falls inside the project period; logs for other weeks are refused.
+
+The **default week** (``/projects/<id>/week`` without a week, and the activities page) is
+the current ISO week clamped into the project period: a running project opens on this
+week, a finished one on its last week and one not yet started on its first week. The demo
+(2016-2017) therefore opens on 2017-W52, where activities still in progress and indicator
+periods without an actual are waiting.
+
+An activity is **in progress** when its status is on track, at risk or delayed; it is **due**
+a log for a week when it is in progress, has started by the end of that week (actual start,
+else planned start; no date counts as started) and has no log for that week.
+
+Reading only: every query here has a fixed count whatever the number of activities.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from ..extensions import db
+from ..formatting import iso_week, week_range, week_start
+from ..models import (
+    Activity,
+    EvidenceItem,
+    Indicator,
+    IndicatorPeriod,
+    ProgressLog,
+    Project,
+    ResultNode,
+)
+from ..models.progress import ACTIVITY_STATUSES, IN_PROGRESS_STATUSES, STATUS_LABELS
+from ..validation import code_key
+
+# ---------------------------------------------------------------------------------------------
+# Weeks
+
+
+def first_week(project: Project) -> str:
+    return iso_week(project.start_date)
+
+
+def last_week(project: Project) -> str:
+    return iso_week(project.end_date)
+
+
+def default_week(project: Project, today: date | None = None) -> str:
+    """The current ISO week, clamped into the project period (see the module docstring)."""
+    today = today or date.today()
+    return iso_week(min(max(today, project.start_date), project.end_date))
+
+
+def normalise_week(text: str) -> str:
+    """'2016-w7' -> '2016-W07'; InputError for anything that is not an ISO week."""
+    text = (text or "").strip().upper()
+    return iso_week(week_start(text))
+
+
+def week_in_project(project: Project, week: str) -> bool:
+    start, end = week_range(week)
+    return start <= project.end_date and end >= project.start_date
+
+
+def neighbour_weeks(project: Project, week: str) -> tuple[str | None, str | None]:
+    """The weeks before and after ``week``, or None where that leaves the project period."""
+    start = week_start(week)
+    previous, following = iso_week(start - timedelta(days=7)), iso_week(start + timedelta(days=7))
+    return (previous if week_in_project(project, previous) else None,
+            following if week_in_project(project, following) else None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading: rows, counters and the week's lists
+
+
+@dataclass
+class ActivityRow:
+    """An activity with its log for the week being looked at (None when not logged)."""
+
+    activity: Activity
+    log: ProgressLog | None
+    week: str
+
+    @property
+    def due(self) -> bool:
+        return self.log is None and is_in_progress(self.activity, self.week)
+
+    @property
+    def loggable(self) -> bool:
+        """The week is inside the project period (the project is already loaded: no query)."""
+        return week_in_project(self.activity.project, self.week)
+
+
+def is_in_progress(activity: Activity, week: str) -> bool:
+    if activity.status not in IN_PROGRESS_STATUSES:
+        return False
+    started = activity.actual_start or activity.planned_start
+    return started is None or started <= week_range(week)[1]
+
+
+def _started_by(week: str):
+    week_end = week_range(week)[1]
+    started = func.coalesce(Activity.actual_start, Activity.planned_start)
+    return or_(started.is_(None), started <= week_end)
+
+
+def _rows_query(project_id: int, week: str):
+    return (
+        select(Activity, ProgressLog)
+        .outerjoin(ProgressLog, and_(ProgressLog.activity_id == Activity.id, ProgressLog.iso_week == week))
+        .where(Activity.project_id == project_id)
+        .options(joinedload(Activity.result))
+    )
+
+
+def _sorted(rows: list[ActivityRow]) -> list[ActivityRow]:
+    return sorted(rows, key=lambda r: (code_key(r.activity.result.code), r.activity.position,
+                                       code_key(r.activity.code)))
+
+
+def activity_rows(project: Project, week: str) -> list[ActivityRow]:
+    """Every activity of the project with its log for ``week``, in logframe order (one query)."""
+    rows = db.session.execute(_rows_query(project.id, week)).all()
+    return _sorted([ActivityRow(activity, log, week) for activity, log in rows])
+
+
+def grouped_rows(rows: list[ActivityRow]) -> list[tuple[ResultNode, list[ActivityRow]]]:
+    """Rows grouped under their result, keeping the order."""
+    groups: list[tuple[ResultNode, list[ActivityRow]]] = []
+    for row in rows:
+        if not groups or groups[-1][0].id != row.activity.result_id:
+            groups.append((row.activity.result, []))
+        groups[-1][1].append(row)
+    return groups
+
+
+def activity_row(activity: Activity, week: str) -> ActivityRow:
+    log = db.session.execute(
+        select(ProgressLog).where(ProgressLog.activity_id == activity.id, ProgressLog.iso_week == week)
+    ).scalar()
+    return ActivityRow(activity, log, week)
+
+
+def due_rows(project: Project, week: str) -> list[ActivityRow]:
+    """Activities in progress without a log for ``week`` (one query)."""
+    rows = db.session.execute(
+        _rows_query(project.id, week)
+        .where(Activity.status.in_(IN_PROGRESS_STATUSES), _started_by(week), ProgressLog.id.is_(None))
+    ).all()
+    return _sorted([ActivityRow(activity, log, week) for activity, log in rows])
+
+
+@dataclass
+class Counters:
+    """The numbers shown above the activity lists (updated out of band after each log)."""
+
+    week: str
+    status_counts: list[tuple[str, str, int]]
+    total: int
+    due: int
+    logged: int
+
+
+def counters(project: Project, week: str) -> Counters:
+    """Activity status counts and the week's due/logged counts, in two aggregate queries."""
+    by_status = Counter(dict(db.session.execute(
+        select(Activity.status, func.count()).where(Activity.project_id == project.id).group_by(Activity.status)
+    ).all()))
+    logged_exists = exists().where(ProgressLog.activity_id == Activity.id, ProgressLog.iso_week == week)
+    due, logged = db.session.execute(
+        select(
+            func.count().filter(Activity.status.in_(IN_PROGRESS_STATUSES), _started_by(week), ~logged_exists),
+            func.count().filter(logged_exists),
+        ).where(Activity.project_id == project.id)
+    ).one()
+    return Counters(week, [(s, STATUS_LABELS[s], by_status.get(s, 0)) for s in ACTIVITY_STATUSES],
+                    sum(by_status.values()), due or 0, logged or 0)
+
+
+def week_logs(project: Project, week: str) -> list[ProgressLog]:
+    """The week's logs with their activity and author, in logframe order."""
+    logs = db.session.execute(
+        select(ProgressLog).join(Activity)
+        .where(ProgressLog.project_id == project.id, ProgressLog.iso_week == week)
+        .options(joinedload(ProgressLog.activity).joinedload(Activity.result), joinedload(ProgressLog.author))
+    ).scalars().all()
+    return sorted(logs, key=lambda log: (code_key(log.activity.result.code), log.activity.position))
+
+
+def periods_without_actual(project: Project, week: str) -> list[IndicatorPeriod]:
+    """Indicator periods ended by the end of ``week`` with no actual, not yet approved."""
+    week_end = week_range(week)[1]
+    periods = db.session.execute(
+        select(IndicatorPeriod).join(Indicator)
+        .where(IndicatorPeriod.project_id == project.id, IndicatorPeriod.end_date <= week_end,
+               IndicatorPeriod.actual.is_(None), IndicatorPeriod.actual_text == "",
+               IndicatorPeriod.state != "approved")
+        .options(joinedload(IndicatorPeriod.indicator))
+        .order_by(IndicatorPeriod.end_date.desc(), Indicator.position, Indicator.id)
+    ).scalars().all()
+    return periods
+
+
+def queried_evidence(project: Project) -> list[EvidenceItem]:
+    """Evidence items the auditor has queried (not deleted), oldest query first."""
+    return db.session.execute(
+        select(EvidenceItem).where(EvidenceItem.project_id == project.id, EvidenceItem.review_state == "queried",
+                                   EvidenceItem.deleted_at.is_(None))
+        .options(joinedload(EvidenceItem.reviewed_by))
+        .order_by(EvidenceItem.reviewed_at, EvidenceItem.id)
+    ).scalars().all()
+
+
+def evidence_choices(project: Project) -> list[tuple[int, str]]:
+    """Evidence items that a log may link to its activity: (id, label), newest first."""
+    rows = db.session.execute(
+        select(EvidenceItem.id, EvidenceItem.title, EvidenceItem.dated)
+        .where(EvidenceItem.project_id == project.id, EvidenceItem.deleted_at.is_(None))
+        .order_by(EvidenceItem.dated.desc().nulls_last(), EvidenceItem.id.desc())
+    ).all()
+    return [(item_id, f"{dated.isoformat() + ' · ' if dated else ''}{title}") for item_id, title, dated in rows]
+
+
+def linked_evidence(activity: Activity) -> list[EvidenceItem]:
+    """The activity's evidence, through the evidence area's one-query lookup."""
+    from ..evidence.services import evidence_for
+
+    return evidence_for(activity.project_id, activities=[activity.id]).activity(activity.id)
+
+
+def summary_text(project: Project, week: str, logs: list[ProgressLog]) -> str:
+    """The week's logs as plain text, for pasting into an email."""
+    start, end = week_range(week)
+    lines = [f"{project.code} · {project.title}", f"Progress for week {week} ({start.isoformat()} to "
+             f"{end.isoformat()})", ""]
+    if not logs:
+        lines.append("No activity was logged this week.")
+    for log in logs:
+        activity = log.activity
+        lines.append(f"{activity.code} {activity.title}")
+        lines.append(f"  Status: {log.status_label}, {log.percent_complete}% complete")
+        for label, text in (("Done", log.done), ("Problems", log.problems), ("Next steps", log.next_steps)):
+            if text.strip():
+                body = "\n    ".join(text.strip().splitlines())
+                lines.append(f"  {label}: {body}")
+        if log.author:
+            lines.append(f"  Logged by {log.author.name}")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
