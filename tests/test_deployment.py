@@ -1,0 +1,223 @@
+"""Running it for real (docs/deployment.md): what only shows in production.
+
+- sessions survive a change of address; forms work behind a proxy on any port; a login over
+  plain HTTP with secure cookies on says why it cannot work;
+- a database that hangs costs /healthz a quick 503, not a hung worker;
+- files under instance/ are private whatever the umask;
+- export files: direct downloads leave nothing behind, a background job whose worker died is
+  marked failed and the page stops polling;
+- copy-database, the two database roles and the deployment guide itself, on PostgreSQL
+  (``TRACKER_TEST_DATABASE_URL``, else a throwaway cluster started here).
+"""
+
+import io
+import os
+import re
+import socket
+import stat
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from tests.conftest import DEMO_PASSWORDS, close_app, make_app
+from tracker import create_app
+from tracker.extensions import db
+
+TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_token(response) -> str:
+    match = TOKEN.search(response.get_data(as_text=True))
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+@pytest.fixture
+def proxied_app(databases, tmp_path):
+    """As behind nginx: one trusted proxy, CSRF on, secure cookies on."""
+    application = make_app(databases, tmp_path, WTF_CSRF_ENABLED=True, PROXY_COUNT=1, SESSION_COOKIE_SECURE=True)
+    yield application
+    close_app(databases, application)
+
+
+# --- Sessions and forms behind a proxy --------------------------------------------------------
+
+def test_session_protection_is_basic_by_default(app):
+    assert app.config["SESSION_PROTECTION"] == "basic"
+
+
+def test_a_new_address_does_not_log_a_field_officer_out(client, auth):
+    auth.login("officer")
+    on_wifi = client.get("/", environ_base={"REMOTE_ADDR": "192.0.2.10"})
+    assert on_wifi.status_code == 200
+    on_4g = client.get("/", environ_base={"REMOTE_ADDR": "198.51.100.77"})
+    assert on_4g.status_code == 200  # still logged in (a visitor is sent to /login)
+    assert client.get("/", environ_base={"REMOTE_ADDR": "198.51.100.77"}).status_code == 200
+
+
+def test_strong_session_protection_can_still_be_chosen(databases, tmp_path):
+    app = make_app(databases, tmp_path, SESSION_PROTECTION="strong")
+    try:
+        client = app.test_client()
+        email, password = DEMO_PASSWORDS["officer"]
+        client.post("/login", data={"email": email, "password": password},
+                    environ_base={"REMOTE_ADDR": "192.0.2.10"})
+        assert client.get("/", environ_base={"REMOTE_ADDR": "192.0.2.10"}).status_code == 200
+        moved = client.get("/", environ_base={"REMOTE_ADDR": "198.51.100.77"})
+        assert moved.status_code in (302, 303) and "/login" in moved.headers["Location"]
+    finally:
+        close_app(databases, app)
+
+
+@pytest.mark.parametrize("forwarded", [
+    {"X-Forwarded-Host": "tracker.example.org:8443"},
+    {"X-Forwarded-Host": "tracker.example.org", "X-Forwarded-Port": "8443"},
+], ids=["host-with-port", "x-forwarded-port"])
+def test_login_works_behind_a_proxy_on_another_port(proxied_app, forwarded):
+    client = proxied_app.test_client()
+    headers = {"X-Forwarded-For": "203.0.113.20", "X-Forwarded-Proto": "https", **forwarded}
+    page = client.get("/login", base_url="http://127.0.0.1:8000", headers=headers)
+    assert page.status_code == 200
+    email, password = DEMO_PASSWORDS["officer"]
+    response = client.post("/login", base_url="http://127.0.0.1:8000",
+                           data={"email": email, "password": password, "csrf_token": csrf_token(page)},
+                           headers={**headers, "Referer": "https://tracker.example.org:8443/login"})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    assert response.headers["Location"].startswith(("/", "https://tracker.example.org:8443/"))
+
+
+def test_login_behind_a_proxy_on_443_with_the_default_port_spelled_out(proxied_app):
+    client = proxied_app.test_client()
+    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "tracker.example.org", "X-Forwarded-Port": "443"}
+    page = client.get("/login", base_url="http://127.0.0.1:8000", headers=headers)
+    email, password = DEMO_PASSWORDS["officer"]
+    response = client.post("/login", base_url="http://127.0.0.1:8000",
+                           data={"email": email, "password": password, "csrf_token": csrf_token(page)},
+                           headers={**headers, "Referer": "https://tracker.example.org/login"})
+    assert response.status_code == 303
+
+
+def test_a_login_over_plain_http_with_secure_cookies_says_https_is_needed(proxied_app):
+    # The browser does not send a Secure cookie back over http://, so the form's session is gone.
+    client = proxied_app.test_client()
+    page = client.get("/login", base_url="http://tracker.example.org")
+    client.delete_cookie("session", domain="tracker.example.org")
+    client.delete_cookie("session")
+    email, password = DEMO_PASSWORDS["officer"]
+    response = client.post("/login", base_url="http://tracker.example.org",
+                           data={"email": email, "password": password, "csrf_token": csrf_token(page)})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "HTTPS needed" in body and "TRACKER_SECURE_COOKIES" in body and "Form expired" not in body
+
+
+# --- A database that hangs --------------------------------------------------------------------
+
+class SilentDatabase:
+    """A TCP server on 127.0.0.1 that accepts connections and never says a word."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.held = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while True:
+            try:
+                connection, _ = self.sock.accept()
+            except OSError:
+                return
+            self.held.append(connection)
+
+    def close(self):
+        self.sock.close()
+        for connection in self.held:
+            connection.close()
+
+
+def test_the_postgresql_engine_gets_connect_and_statement_timeouts(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(tmp_path))
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://tracker@127.0.0.1:9/tracker",
+                      "TESTING": True, "SECRET_KEY": "x"})
+    connect_args = app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]
+    assert connect_args["connect_timeout"] == 5
+    assert connect_args["options"] == "-c statement_timeout=30000"
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
+
+
+def test_healthz_answers_503_quickly_when_the_database_hangs(tmp_path, monkeypatch):
+    silent = SilentDatabase()
+    monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("TRACKER_DB_CONNECT_TIMEOUT", "3")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg://tracker@127.0.0.1:{silent.port}/tracker",
+                      "TESTING": True, "SECRET_KEY": "x"})
+    answers = []
+    probe = threading.Thread(target=lambda: answers.append(app.test_client().get("/healthz")), daemon=True)
+    try:
+        probe.start()
+        probe.join(timeout=60)  # generous: a hang fails the test instead of blocking the suite
+        assert not probe.is_alive(), "/healthz still hanging after 60 s"
+        assert answers and answers[0].status_code == 503
+        assert answers[0].get_json()["database"] == "not answering"
+        assert silent.held, "the app never reached the silent server"
+    finally:
+        silent.close()
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_the_statement_timeout_is_in_force_on_the_connection(app):
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            assert db.session.execute(text("SHOW statement_timeout")).scalar() == "30s"
+        else:  # SQLite waits for its write lock instead (tracker/database.py)
+            assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == 20000
+
+
+# --- Private files ----------------------------------------------------------------------------
+
+def test_files_the_app_creates_under_instance_are_private_whatever_the_umask(tmp_path, monkeypatch):
+    from flask_migrate import upgrade
+    from werkzeug.datastructures import FileStorage
+
+    from tracker.evidence import storage
+    from tracker.exports import jobs
+
+    instance = tmp_path / "srv" / "instance"
+    monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(instance))
+    previous = os.umask(0o022)
+    try:
+        app = create_app({"TESTING": True})  # default SQLite file, generated key, default folders
+        with app.app_context():
+            upgrade(directory=str(Path(__file__).parent.parent / "tracker" / "migrations"))
+            with app.test_request_context():
+                storage.store_upload(FileStorage(io.BytesIO(b"Workshop notes\n"), filename="notes.txt"))
+                db.session.commit()
+            jobs.save(jobs.jobs_dir(app), jobs.Job(id="j" * 20, project_id=1, user_id=None))
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        os.umask(previous)
+
+    def mode(path):
+        return stat.S_IMODE(path.stat().st_mode)
+
+    assert mode(instance) == 0o700
+    assert mode(instance / "secret_key") == 0o600
+    assert mode(instance / "tracker.sqlite3") == 0o600
+    assert mode(instance / "evidence") == 0o700
+    assert mode(instance / "exports") == 0o700
+    assert mode(instance / "exports" / f"{'j' * 20}.json") == 0o600
+    created = list(instance.rglob("*"))
+    assert len(created) > 5
+    for path in created:
+        assert mode(path) & 0o007 == 0, f"{path} is open to others ({oct(mode(path))})"
+        if path.is_dir():
+            assert mode(path) == 0o700, f"{path} is {oct(mode(path))}"
