@@ -4,14 +4,17 @@ from datetime import datetime
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ._base import utcnow
+from ._base import flag, one_of, utcnow
 
-ROLES = ("manager", "officer", "liaison", "auditor")
+# A member's role in a project (what each may do: tracker.permissions). One ordered
+# value -> label map; the tuple and the database's CHECK constraint derive from it.
+ROLE_LABELS = {"manager": "Manager", "officer": "Officer", "liaison": "Liaison", "auditor": "Auditor"}
+ROLES = tuple(ROLE_LABELS)
 
 
 class User(UserMixin, db.Model):
@@ -22,8 +25,8 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     password_hash: Mapped[str] = mapped_column(String(300), nullable=False)
-    is_admin: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    is_admin: Mapped[bool] = mapped_column(flag("is_admin"), nullable=False, default=False)
+    active: Mapped[bool] = mapped_column(flag("active"), nullable=False, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     memberships: Mapped[list["Membership"]] = relationship(back_populates="user", cascade="all, delete-orphan")
@@ -52,7 +55,7 @@ class User(UserMixin, db.Model):
 class Membership(db.Model):
     __tablename__ = "membership"
     __audit__ = True
-    __table_args__ = (UniqueConstraint("user_id", "project_id"),)
+    __table_args__ = (UniqueConstraint("user_id", "project_id"), one_of("role", ROLES))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True)
@@ -71,5 +74,5 @@ class LoginAttempt(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(254), nullable=False, index=True)
     address: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
-    success: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    success: Mapped[bool] = mapped_column(flag("success"), nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

@@ -5,7 +5,6 @@ from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
-    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -19,18 +18,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ._base import ProjectScoped, Versioned, utcnow
+from ._base import ProjectScoped, Versioned, flag, not_negative, one_of, utcnow
 
-BUDGET_CATEGORIES = (
-    "personnel",
-    "contracts_research",
-    "travel",
-    "meetings_workshops",
-    "communication_publications",
-    "equipment_supplies",
-    "project_support_costs",
-    "other",
-)
+# Each enum is defined once, as an ordered value -> label map; the tuple of values, the
+# forms' choices and the database's CHECK constraint all derive from it.
 CATEGORY_LABELS = {
     "personnel": "Personnel",
     "contracts_research": "Contracts and research",
@@ -41,13 +32,21 @@ CATEGORY_LABELS = {
     "project_support_costs": "Project support costs",
     "other": "Other",
 }
-EXPENDITURE_STATUSES = ("committed", "disbursed")
+BUDGET_CATEGORIES = tuple(CATEGORY_LABELS)
+
+EXPENDITURE_STATUS_LABELS = {"committed": "Committed", "disbursed": "Disbursed"}
+EXPENDITURE_STATUSES = tuple(EXPENDITURE_STATUS_LABELS)
 
 
 class BudgetLine(ProjectScoped, Versioned, db.Model):
     __tablename__ = "budget_line"
     __audit__ = True
-    __table_args__ = (UniqueConstraint("project_id", "code"),)
+    __table_args__ = (
+        UniqueConstraint("project_id", "code"),
+        one_of("category", BUDGET_CATEGORIES),
+        not_negative("original_cents"),
+        not_negative("revised_cents"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(20), nullable=False)
@@ -57,7 +56,7 @@ class BudgetLine(ProjectScoped, Versioned, db.Model):
     original_cents: Mapped[int] = mapped_column(BigInteger, nullable=False)
     revised_cents: Mapped[int | None] = mapped_column(BigInteger)
     notes: Mapped[str] = mapped_column(Text, nullable=False, default="")
-    illustrative: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    illustrative: Mapped[bool] = mapped_column(flag("illustrative"), nullable=False, default=False)
     position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
     allocations: Mapped[list["BudgetAllocation"]] = relationship(
@@ -99,13 +98,18 @@ class Expenditure(ProjectScoped, Versioned, db.Model):
     __table_args__ = (
         UniqueConstraint("project_id", "voucher"),
         CheckConstraint("amount_cents > 0", name="amount_positive"),
+        one_of("status", EXPENDITURE_STATUSES),
+        not_negative("original_amount"),
+        CheckConstraint("exchange_rate > 0", name="exchange_rate"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     line_id: Mapped[int] = mapped_column(ForeignKey("budget_line.id", ondelete="RESTRICT"), index=True)
     spent_on: Mapped[date] = mapped_column(Date, nullable=False, index=True)
     amount_cents: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    original_amount: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
+    # In the currency's own minor units (ISO 4217: 0 for VND, 2 for EUR, 3 for KWD, 4 for CLF),
+    # so the figure the USD amount was computed from is kept exactly; 16 digits before the point.
+    original_amount: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))
     original_currency: Mapped[str] = mapped_column(String(3), nullable=False, default="")
     exchange_rate: Mapped[Decimal | None] = mapped_column(Numeric(18, 6))
     payee: Mapped[str] = mapped_column(String(200), nullable=False, default="")

@@ -6,19 +6,10 @@ from sqlalchemy import BigInteger, CheckConstraint, Date, DateTime, ForeignKey, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ._base import ProjectScoped, utcnow
+from ._base import ProjectScoped, not_negative, one_of, utcnow
 
-EVIDENCE_KINDS = (
-    "report",
-    "agenda",
-    "attendance_list",
-    "press_clipping",
-    "photo",
-    "receipt",
-    "contract",
-    "decision",
-    "other",
-)
+# Each enum is defined once, as an ordered value -> label map; the tuple of values, the
+# forms' choices and the database's CHECK constraint all derive from it.
 KIND_LABELS = {
     "report": "Report",
     "agenda": "Agenda",
@@ -30,13 +21,18 @@ KIND_LABELS = {
     "decision": "Decision",
     "other": "Other",
 }
-REVIEW_STATES = ("pending", "verified", "queried")
+EVIDENCE_KINDS = tuple(KIND_LABELS)
+
+# The auditor's review of an item (tracker.evidence.services).
+REVIEW_STATE_LABELS = {"pending": "Waiting for review", "verified": "Verified", "queried": "Queried"}
+REVIEW_STATES = tuple(REVIEW_STATE_LABELS)
 
 
 class StoredFile(db.Model):
     """A file's bytes, stored once under instance/ by its SHA-256 (content-addressed)."""
 
     __tablename__ = "stored_file"
+    __table_args__ = (not_negative("size"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
@@ -48,6 +44,7 @@ class StoredFile(db.Model):
 class EvidenceItem(ProjectScoped, db.Model):
     __tablename__ = "evidence_item"
     __audit__ = True
+    __table_args__ = (one_of("kind", EVIDENCE_KINDS), one_of("review_state", REVIEW_STATES))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(30), nullable=False, default="other")
@@ -105,3 +102,4 @@ class EvidenceLink(ProjectScoped, db.Model):
     period = relationship("IndicatorPeriod")
     result = relationship("ResultNode")
     expenditure = relationship("Expenditure")
+

@@ -6,9 +6,10 @@ from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, Time, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ._base import ProjectScoped, Versioned, utcnow
+from ._base import ProjectScoped, Versioned, ends_after_start, one_of, percent_range, utcnow
 
-ACTIVITY_STATUSES = ("not_started", "on_track", "at_risk", "delayed", "completed", "cancelled")
+# Each enum is defined once, as an ordered value -> label map; the tuple of values, the
+# forms' choices and the database's CHECK constraint all derive from it.
 STATUS_LABELS = {
     "not_started": "Not started",
     "on_track": "On track",
@@ -17,14 +18,35 @@ STATUS_LABELS = {
     "completed": "Completed",
     "cancelled": "Cancelled",
 }
+ACTIVITY_STATUSES = tuple(STATUS_LABELS)
 # Statuses of an activity that is under way and so expects a weekly log.
 IN_PROGRESS_STATUSES = ("on_track", "at_risk", "delayed")
+
+# What kind of thing an event is (the demo's events of 2016 use most of these).
+EVENT_KIND_LABELS = {
+    "meeting": "Meeting",
+    "workshop": "Workshop",
+    "conference": "Conference",
+    "training": "Training",
+    "mission": "Mission",
+    "research": "Research",
+    "exhibition": "Exhibition",
+    "milestone": "Milestone",
+    "other": "Other",
+}
+EVENT_KINDS = tuple(EVENT_KIND_LABELS)
 
 
 class Activity(ProjectScoped, Versioned, db.Model):
     __tablename__ = "activity"
     __audit__ = True
-    __table_args__ = (UniqueConstraint("project_id", "code"),)
+    __table_args__ = (
+        UniqueConstraint("project_id", "code"),
+        one_of("status", ACTIVITY_STATUSES),
+        percent_range("percent_complete"),
+        ends_after_start("planned_start", "planned_end", name="planned_dates"),
+        ends_after_start("actual_start", "actual_end", name="actual_dates"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     result_id: Mapped[int] = mapped_column(ForeignKey("result_node.id", ondelete="CASCADE"), index=True)
@@ -57,7 +79,11 @@ class ProgressLog(ProjectScoped, Versioned, db.Model):
 
     __tablename__ = "progress_log"
     __audit__ = True
-    __table_args__ = (UniqueConstraint("activity_id", "iso_week"),)
+    __table_args__ = (
+        UniqueConstraint("activity_id", "iso_week"),
+        one_of("status", ACTIVITY_STATUSES),
+        percent_range("percent_complete"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     activity_id: Mapped[int] = mapped_column(ForeignKey("activity.id", ondelete="CASCADE"), index=True)
@@ -84,6 +110,7 @@ class Event(ProjectScoped, db.Model):
 
     __tablename__ = "event"
     __audit__ = True
+    __table_args__ = (one_of("kind", EVENT_KINDS), ends_after_start("starts_on", "ends_on", name="dates"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     activity_id: Mapped[int | None] = mapped_column(ForeignKey("activity.id", ondelete="SET NULL"), index=True)
@@ -105,6 +132,7 @@ class AgendaItem(ProjectScoped, db.Model):
 
     __tablename__ = "agenda_item"
     __audit__ = True
+    __table_args__ = (ends_after_start("starts_at", "ends_at", name="times"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)

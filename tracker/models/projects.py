@@ -3,16 +3,23 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Date, DateTime, Integer, Numeric, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, Date, DateTime, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ._base import utcnow
+from ._base import ends_after_start, not_negative, utcnow
 
 
 class Project(db.Model):
     __tablename__ = "project"
     __audit__ = True
+    __table_args__ = (
+        ends_after_start("start_date", "end_date", name="dates"),
+        not_negative("grant_cents"),
+        # 0 <= at risk < on track <= 100, as set_thresholds() requires.
+        CheckConstraint("at_risk_pct >= 0 AND at_risk_pct < on_track_pct AND on_track_pct <= 100",
+                        name="thresholds"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)

@@ -4,7 +4,6 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
-    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -17,15 +16,19 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ._base import ProjectScoped, Versioned
+from ._base import ProjectScoped, Versioned, ends_after_start, flag, one_of
 
-RESULT_LEVELS = ("objective", "outcome", "output")
+# Each enum is defined once, as an ordered value -> label map; the tuple of values, the
+# forms' choices and the database's CHECK constraint all derive from it.
 LEVEL_LABELS = {"objective": "Overall objective", "outcome": "Expected result", "output": "Output"}
+RESULT_LEVELS = tuple(LEVEL_LABELS)
 
-UNITS = ("number", "percent", "yesno", "qualitative")
 UNIT_LABELS = {"number": "Number", "percent": "Percent", "yesno": "Yes / no", "qualitative": "Qualitative"}
+UNITS = tuple(UNIT_LABELS)
 
-PERIOD_STATES = ("draft", "submitted", "approved", "returned")
+# The approval workflow of an indicator period (tracker.results.services).
+PERIOD_STATE_LABELS = {"draft": "Draft", "submitted": "Submitted", "approved": "Approved", "returned": "Returned"}
+PERIOD_STATES = tuple(PERIOD_STATE_LABELS)
 
 
 class ResultNode(ProjectScoped, db.Model):
@@ -33,7 +36,7 @@ class ResultNode(ProjectScoped, db.Model):
 
     __tablename__ = "result_node"
     __audit__ = True
-    __table_args__ = (UniqueConstraint("project_id", "code"),)
+    __table_args__ = (UniqueConstraint("project_id", "code"), one_of("level", RESULT_LEVELS))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("result_node.id", ondelete="CASCADE"), index=True)
@@ -61,16 +64,17 @@ class ResultNode(ProjectScoped, db.Model):
 class Indicator(ProjectScoped, db.Model):
     __tablename__ = "indicator"
     __audit__ = True
-    __table_args__ = (UniqueConstraint("project_id", "code"),)
+    __table_args__ = (UniqueConstraint("project_id", "code"), one_of("unit", UNITS))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     result_id: Mapped[int] = mapped_column(ForeignKey("result_node.id", ondelete="CASCADE"), index=True)
     code: Mapped[str] = mapped_column(String(20), nullable=False)
     title: Mapped[str] = mapped_column(Text, nullable=False)
     unit: Mapped[str] = mapped_column(String(20), nullable=False, default="number")
-    # Ascending: more is better. Cumulative: each period adds to the ones before.
-    ascending: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
-    cumulative: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    # Ascending: more is better. Cumulative: each period adds to the ones before. Both are
+    # flags, 0 or 1 on every database (see flag()).
+    ascending: Mapped[bool] = mapped_column(flag("ascending"), nullable=False, default=True)
+    cumulative: Mapped[bool] = mapped_column(flag("cumulative"), nullable=False, default=True)
     baseline_value: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
     baseline_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
     baseline_date: Mapped[date | None] = mapped_column(Date)
@@ -81,7 +85,7 @@ class Indicator(ProjectScoped, db.Model):
     frequency: Mapped[str] = mapped_column(String(60), nullable=False, default="")
     responsible: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     # True where the source report gives no figure and the demo supplies one for illustration.
-    illustrative: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    illustrative: Mapped[bool] = mapped_column(flag("illustrative"), nullable=False, default=False)
     position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
     project = relationship("Project", back_populates="indicators")
@@ -105,6 +109,7 @@ class IndicatorPeriod(ProjectScoped, Versioned, db.Model):
 
     __tablename__ = "indicator_period"
     __audit__ = True
+    __table_args__ = (ends_after_start("start_date", "end_date", name="dates"), one_of("state", PERIOD_STATES))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     indicator_id: Mapped[int] = mapped_column(ForeignKey("indicator.id", ondelete="CASCADE"), index=True)
