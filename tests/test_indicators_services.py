@@ -291,3 +291,89 @@ def test_the_chart_draws_target_and_actual_to_date(ctx):
     assert chart.target_points.count(",") == 4 and chart.actual_points.count(",") == 2
     assert "2016 H2: target 6, actual 9" in chart.description and chart.top_label == "12"
     assert services.chart_for(services.indicator_progress(indicator("1.2.c"), project)) is None  # qualitative
+
+
+# --- the functions the workbook import calls: plain values, workbook cells, the same words ---
+
+
+@pytest.mark.parametrize(("unit", "cell", "expected"), [
+    ("number", 12, (Decimal(12), "")),
+    ("number", 3.5, (Decimal("3.5"), "")),
+    ("number", Decimal("1250.5"), (Decimal("1250.5"), "")),
+    ("number", None, (None, "")),
+    ("percent", 45, (Decimal(45), "")),
+    ("yesno", 1, (Decimal(1), "")),
+    ("yesno", 0.0, (Decimal(0), "")),
+    ("yesno", True, (Decimal(1), "")),
+    ("qualitative", 12, (None, "12")),
+])
+def test_workbook_cells_are_read_by_the_same_rule_as_typed_values(unit, cell, expected):
+    assert services.parse_value(unit, cell) == expected
+
+
+@pytest.mark.parametrize(("unit", "cell", "message"), [
+    ("number", -3, "cannot be negative"),
+    ("number", "1,5", "could be read two ways"),
+    ("number", "1e999999999", "is too large"),
+    ("number", float("nan"), "must be a number"),
+    ("number", True, "must be a number"),
+    ("percent", 250, "must be from 0 to 100"),
+    ("yesno", 2, "must be yes or no"),
+])
+def test_workbook_cells_the_grid_refuses_are_refused_with_the_same_words(unit, cell, message):
+    with pytest.raises(InputError, match=message):
+        services.parse_value(unit, cell, "The actual")
+    typed = str(cell) if not isinstance(cell, float) else "nan"
+    if unit != "yesno" and not isinstance(cell, bool):
+        with pytest.raises(InputError):
+            services.parse_value(unit, typed, "The actual")
+
+
+@pytest.mark.parametrize(("start", "end", "field", "message"), [
+    ("1900-01-01", "1900-06-30", "start_date", "within the project period"),
+    ("2099-01-01", "2099-06-30", "end_date", "within the project period"),
+    ("2016-13-01", "2016-06-30", "start_date", "must be a date such as"),
+    ("2016-03-01", "2016-04-30", "start_date", "overlaps the period 2016-01-01 – 2016-06-30 of 1.x"),
+    ("", "2016-06-30", "start_date", "Enter the date the period starts"),
+])
+def test_period_dates_are_checked_from_plain_values(start, end, field, message):
+    with pytest.raises(InputError) as error:
+        services.check_period_dates(start, end, project_start=date(2016, 1, 1), project_end=date(2017, 12, 31),
+                                    others=[(date(2016, 1, 1), date(2016, 6, 30))], code="1.x")
+    assert error.value.field == field and message in str(error.value)
+    assert services.check_period_dates(date(2016, 7, 1), "2016-12-31", project_start=date(2016, 1, 1),
+                                       project_end=date(2017, 12, 31)) == (date(2016, 7, 1), date(2016, 12, 31))
+
+
+def test_set_period_values_and_create_period_take_workbook_values_and_keep_every_rule(ctx):
+    project, users = ctx
+    p = period("1.1.b", 2)
+    services.set_period_values(p, users["officer"], target=4, actual="2", comment="Theo báo cáo")
+    assert (p.target, p.actual, p.comment) == (4, 2, "Theo báo cáo")
+    services.set_period_values(p, users["officer"], target=None, actual="")  # None keeps, "" clears
+    assert (p.target, p.actual) == (4, None)
+    with pytest.raises(InputError) as error:
+        services.set_period_values(p, users["officer"], target=-1, actual="nine")
+    assert set(error.value.errors) == {"target", "actual"}
+    with pytest.raises(InputError, match="breakdown by Language adds up to 9"):
+        services.set_period_values(period("1.1.b", 1), users["officer"], actual=10)
+    with pytest.raises(LockedError):
+        services.set_period_values(period("1.1.b", 0), users["officer"], actual=1)
+    extra = Indicator(project_id=project.id, result_id=indicator("1.a").result_id, code="1.y", title="Mới",
+                      unit="percent")
+    db.session.add(extra)
+    db.session.flush()
+    with pytest.raises(InputError, match="must be from 0 to 100"):
+        services.create_period(extra, "2016-01-01", "2016-06-30", users["manager"], actual=250)
+    created = services.create_period(extra, "2016-01-01", date(2016, 6, 30), users["manager"], target="50%",
+                                     actual=45.5)
+    db.session.commit()
+    assert (created.target, created.actual, created.state, len(extra.periods)) == (50, Decimal("45.5"), "draft", 1)
+
+
+def test_the_end_target_is_read_for_the_unit(ctx):
+    target = indicator("1.1.b")
+    services.set_end_target(target, "12")
+    assert target.target_value == 12
+    with pytest.raises(InputError, match="cannot be negative"):
+        services.set_end_target(target, -1)

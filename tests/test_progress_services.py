@@ -252,3 +252,39 @@ def test_moving_an_activity_swaps_it_with_its_neighbour_under_the_same_result(ct
     assert order.index("A1.5") < order.index("A1")
     assert not services.move_activity(a15, "up", manager)  # already first under 1.1.1
     assert a1.position > a15.position
+
+
+# --- the rules the workbook import calls with plain values -----------------------------------
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("on_track", "on_track"), ("On track", "on_track"),
+                                               ("  COMPLETED ", "completed"), ("Not started", "not_started")])
+def test_a_status_is_read_from_its_value_or_its_label(raw, expected):
+    assert services.parse_status(raw) == expected
+
+
+def test_an_unknown_status_and_a_bad_percent_are_refused():
+    with pytest.raises(InputError, match="Choose a status") as error:
+        services.parse_status("finished")
+    assert error.value.field == "status"
+    for bad in ("chín mươi", "45.5", 101, -1, True):
+        with pytest.raises(InputError, match="whole number from 0 to 100"):
+            services.parse_percent_complete(bad)
+    assert [services.parse_percent_complete(v) for v in ("45", "45%", 45, 45.0, "")] == [45, 45, 45, 45, None]
+
+
+def test_activity_fields_are_checked_from_workbook_values_without_a_database():
+    data = ActivityInput(result_id=None, code=" A9 ", title="Hội thảo", planned_start="2016-03-01",
+                         planned_end=date(2016, 4, 1), status="On track", percent_complete=30.0)
+    checked = services.check_activity_fields(data, project_start=date(2016, 1, 1), project_end=date(2017, 12, 31))
+    assert (checked.code, checked.planned_start, checked.status, checked.percent_complete) == (
+        "A9", date(2016, 3, 1), "on_track", 30)
+    for changes, field in (({"planned_start": "1900-01-01"}, "planned_start"),
+                           ({"planned_end": "2016-02-01"}, "planned_end"),
+                           ({"actual_start": "01/02/2016"}, "actual_start"),
+                           ({"code": ""}, "code"),
+                           ({"status": "Completed"}, "percent_complete")):
+        with pytest.raises(InputError) as error:
+            services.check_activity_fields(ActivityInput(**{**data.__dict__, **changes}),
+                                           project_start=date(2016, 1, 1), project_end=date(2017, 12, 31))
+        assert error.value.field == field
