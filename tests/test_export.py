@@ -5,7 +5,9 @@ recomputed from the file (tests/test_export_formula_eval.py) and compared to the
 the app's own totals (tracker.budget.services.line_totals).
 """
 
+import csv
 import io
+import re
 import threading
 import zipfile
 from datetime import date, datetime
@@ -28,6 +30,7 @@ from tracker.models import (
     Expenditure,
     Indicator,
     Project,
+    ResultNode,
 )
 from tracker.results.services import percent_of_target, status_for
 
@@ -293,7 +296,7 @@ def test_activities_expenditures_and_evidence_sheets(client, auth, demo):
     un = next(r for r in evidence.iter_rows(min_row=2) if r[headers.index("Source")].value == "UN Website")
     assert un[headers.index("Link")].hyperlink.target.startswith("http://www.un.org.vn/")
     assert un[headers.index("Title")].hyperlink is not None
-    assert un[headers.index("Review state")].value == "Pending"
+    assert un[headers.index("Review state")].value == "Waiting for review"  # the words of the evidence pages
     assert "Indicator 1.1.b 2016-07-01–2016-12-31" in un[headers.index("Backs up")].value
     assert un[headers.index("Ref")].value.startswith("E")
     assert any("Huế" in (r[headers.index("Title")].value or "") or "Huế" in (r[headers.index("Backs up")].value or "")
@@ -380,6 +383,77 @@ def test_csv_of_every_sheet_matches_the_workbooks_header(client, auth, demo):
         assert header == [c.value for c in book[title][1]][: len(header)], slug
     indicators = client.get(f"/projects/{demo}/export/indicators.csv").data.decode("utf-8-sig")
     assert "1.1.b,Press articles published on the project,1.1,Number,2016-07-01,2016-12-31,6,9,150.00" in indicators
+
+
+# --- The same words and the same order as the pages -------------------------------------------
+
+def codes_in(text: str, pattern: str) -> list[str]:
+    return re.findall(pattern, text)
+
+
+def before(codes: list[str], first: str, second: str) -> bool:
+    assert first in codes and second in codes, (first, second, codes)
+    return codes.index(first) < codes.index(second)
+
+
+def test_the_workbook_the_pages_and_the_csv_order_codes_alike(app, client, auth, demo):
+    """1.2 before 1.10 and A2 before A10 everywhere, whatever order the rows were added in."""
+    with app.app_context():
+        objective = db.session.execute(select(ResultNode).where(ResultNode.project_id == demo,
+                                                                ResultNode.code == "1")).scalar_one()
+        db.session.add(ResultNode(project_id=demo, parent_id=objective.id, level="outcome", code="1.10",
+                                  statement="A tenth expected result", position=0))
+        # The older rows take the higher codes, so neither the id nor the position gives the order.
+        for old_code, new_code, added in (("A2", "A10", "A2"), ("A1.2", "A1.10", "A1.2")):
+            activity = db.session.execute(select(Activity).where(Activity.project_id == demo,
+                                                                 Activity.code == old_code)).scalar_one()
+            activity.code = new_code
+            db.session.flush()
+            db.session.add(Activity(project_id=demo, result_id=activity.result_id, code=added,
+                                    title=f"Activity {added}", position=activity.position))
+        db.session.commit()
+    auth.login("manager")
+    book = workbook_of(client.get(f"/projects/{demo}/export.xlsx"))
+
+    def sheet_codes(title, header, csv_slug):
+        ws = book[title]
+        index = column(ws, header) - 1
+        in_book = [row[index] for row in rows_of(ws)[1:] if row[index]]
+        text = client.get(f"/projects/{demo}/export/{csv_slug}.csv").data.decode("utf-8-sig")
+        in_csv = [line[index] for line in csv.reader(io.StringIO(text))][1:]
+        return in_book, in_csv
+
+    logframe_page = client.get(f"/projects/{demo}/logframe").get_data(as_text=True)
+    activities_page = client.get(f"/projects/{demo}/activities").get_data(as_text=True)
+    result_lists = [codes_in(logframe_page, r'<span class="level">[^<]*? ([0-9.]+)</span>'),
+                    *sheet_codes("Logframe", "Code", "logframe")]
+    activity_lists = [codes_in(activities_page, r'<span class="code">([^<]+)</span>'),
+                      *sheet_codes("Activities", "Code", "activities")]
+    for codes in result_lists:
+        assert before(codes, "1.2", "1.10") and before(codes, "1.1", "1.2")
+    for codes in activity_lists:
+        assert before(codes, "A2", "A10") and before(codes, "A1.2", "A1.10") and before(codes, "A1.10", "A2")
+
+
+def test_the_workbook_says_what_the_pages_say_of_an_evidence_review(app, client, auth, demo):
+    with app.app_context():
+        items = db.session.execute(select(EvidenceItem).where(EvidenceItem.project_id == demo)
+                                   .order_by(EvidenceItem.id)).scalars().all()
+        items[0].review_state, items[1].review_state = "verified", "queried"
+        db.session.commit()
+        states = {f"E{item.id}": item.id for item in items}
+    auth.login("auditor")
+    book = workbook_of(client.get(f"/projects/{demo}/export.xlsx"))
+    ws = book["Evidence"]
+    ref, review = column(ws, "Ref") - 1, column(ws, "Review state") - 1
+    labels = {row[ref]: row[review] for row in rows_of(ws)[1:] if row[ref]}
+    assert set(labels.values()) == {"Waiting for review", "Verified", "Queried"}
+    page = client.get(f"/projects/{demo}/evidence").get_data(as_text=True)
+    for reference, label in labels.items():
+        start = page.index(f'id="evidence-{states[reference]}"')
+        assert label in page[start:page.index("</tr>", start)], reference
+    text = client.get(f"/projects/{demo}/export/evidence.csv").data.decode("utf-8-sig")
+    assert {line[review] for line in list(csv.reader(io.StringIO(text)))[1:]} == set(labels.values())
 
 
 # --- Audit trail, snapshots -------------------------------------------------------------------

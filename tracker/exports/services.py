@@ -316,8 +316,7 @@ def indicator_records(ctx: ExportContext) -> Iterator[IndicatorLine]:
 # --- Activities and their weekly logs -----------------------------------------------------------
 
 def activity_records(ctx: ExportContext) -> list:
-    """Each activity with its latest weekly log, in the pages' order (results in code order,
-    then position, then code)."""
+    """Each activity with its latest weekly log, in code order (A1.2 before A1.10)."""
     project_id = ctx.project.id
     # The latest weekly log of each activity: one pass over the logs with a window function
     # (a join on MAX(week_start) makes SQLite compare every activity with every log).
@@ -329,12 +328,12 @@ def activity_records(ctx: ExportContext) -> list:
         select(Activity.code, Activity.title, ResultNode.code.label("result"), Activity.planned_start,
                Activity.planned_end, Activity.actual_start, Activity.actual_end, Activity.status,
                Activity.percent_complete.label("percent"), Activity.responsible, Activity.locations,
-               ranked.c.iso_week.label("latest_week"), ranked.c.done.label("latest_note"), Activity.position)
+               ranked.c.iso_week.label("latest_week"), ranked.c.done.label("latest_note"))
         .join(ResultNode, ResultNode.id == Activity.result_id)
         .outerjoin(ranked, and_(ranked.c.activity_id == Activity.id, ranked.c.rank == 1))
         .where(Activity.project_id == project_id)
     ).all()
-    return sorted(rows, key=lambda row: (code_key(row.result), row.position, code_key(row.code)))
+    return sorted(rows, key=lambda row: code_key(row.code))
 
 
 def progress_records(ctx: ExportContext):
