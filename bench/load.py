@@ -50,7 +50,6 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -58,6 +57,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.html_forms import find_form, parse_forms, set_field  # noqa: E402,F401  (the pages' forms, as a browser sends them)
 # bench/run_all.py runs the load twice: plain, then with the server killed half-way.
 BENCH_RUNS = [[], ["--kill"]]
 HOST = "127.0.0.1"
@@ -65,100 +65,6 @@ PASSWORD = "load-test-password"
 MAX_REQUESTS = 500_000  # a hard bound whatever the duration
 KILL_AFTER_WRITES = 50  # --kill waits for at least this many acknowledged saves (see main)
 REQUEST_TIMEOUT = 30
-
-
-# --------------------------------------------------------------------------------------- forms
-
-class _FormParser(HTMLParser):
-    """Collects every form of a page: action, method and the fields a browser would send."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.forms: list[dict] = []
-        self._form = None
-        self._select = None
-        self._multiple = False
-        self._textarea = None
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form":
-            self._form = {"action": a.get("action") or "", "method": (a.get("method") or "get").lower(),
-                          "fields": {}, "options": {}}
-            self.forms.append(self._form)
-        elif self._form is None:
-            return
-        elif tag == "button" and a.get("name") and (a.get("type") or "submit").lower() == "submit":
-            # A named submit button sends its value when it is the one pressed: a choice, not a field.
-            self._form["options"].setdefault(a["name"], []).append(a.get("value", ""))
-        elif tag == "input":
-            name, kind = a.get("name"), (a.get("type") or "text").lower()
-            if name and kind == "submit":
-                self._form["options"].setdefault(name, []).append(a.get("value", ""))
-                return
-            if not name or kind in ("button", "image", "reset", "file"):
-                return
-            value = a.get("value") or ("on" if kind == "checkbox" else "")
-            if kind in ("checkbox", "radio"):
-                self._form["options"].setdefault(name, []).append(value)
-                if "checked" not in a:
-                    return
-                if kind == "checkbox" and name in self._form["fields"]:  # several boxes, one name
-                    previous = self._form["fields"][name]
-                    value = [*previous, value] if isinstance(previous, list) else [previous, value]
-            self._form["fields"][name] = value
-        elif tag == "select" and a.get("name"):
-            self._select = a["name"]
-            self._multiple = "multiple" in a
-            self._form["options"][self._select] = []
-        elif tag == "option" and self._select:
-            value = a.get("value", "")
-            self._form["options"][self._select].append(value)
-            fields = self._form["fields"]
-            if self._multiple:  # a browser sends only the chosen ones (nothing when none is)
-                if "selected" in a:
-                    fields[self._select] = [*fields.get(self._select, []), value]
-            elif "selected" in a or self._select not in fields:  # else the first option
-                fields[self._select] = value
-        elif tag == "textarea" and a.get("name"):
-            self._textarea = a["name"]
-            self._form["fields"][self._textarea] = ""
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self._form = None
-        elif tag == "select":
-            self._select = None
-        elif tag == "textarea":
-            self._textarea = None
-
-    def handle_data(self, data):
-        if self._form is not None and self._textarea:
-            self._form["fields"][self._textarea] += data
-
-
-def parse_forms(html: str) -> list[dict]:
-    """Every form of a page: {"action", "method", "fields": {name: value}, "options": {select: [values]}}."""
-    parser = _FormParser()
-    parser.feed(html)
-    return parser.forms
-
-
-def find_form(html: str, action_ends_with: str) -> dict | None:
-    """The first form whose action (without its query) ends with ``action_ends_with``."""
-    for form in parse_forms(html):
-        if form["action"].split("?")[0].endswith(action_ends_with):
-            return form
-    return None
-
-
-def set_field(form: dict, suffix: str, value: str) -> None:
-    """Set the field whose name is ``suffix`` or ends with ``-suffix`` (forms may be prefixed)."""
-    for name in form["fields"].keys() | form["options"].keys():
-        if name == suffix or name.endswith("-" + suffix):
-            form["fields"][name] = value
-            return
-    raise KeyError(f"no field {suffix!r} in the form posting to {form['action']}")
 
 
 # --------------------------------------------------------------------------------------- metrics

@@ -15,7 +15,7 @@ import threading
 import pytest
 from sqlalchemy import func, select, text
 
-from bench.load import find_form, set_field
+from bench.html_forms import find_form, set_field
 from tests.conftest import DEMO_PASSWORDS
 from tracker import create_app
 from tracker.audit import trail

@@ -230,7 +230,7 @@ AREA_SAVES = {
 @pytest.mark.parametrize("mode", ["read-only", "unreachable"])
 @pytest.mark.parametrize("save", sorted(AREA_SAVES))
 def test_each_areas_save_answers_503_during_a_fault_and_works_after(app, demo, faults, save, mode):
-    from bench.load import find_form, set_field
+    from bench.html_forms import find_form, set_field
     from tracker.models import Activity, EvidenceItem, IndicatorPeriod
 
     role, page, action, changes = AREA_SAVES[save]

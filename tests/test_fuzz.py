@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bench.load import find_form
+from bench.html_forms import find_form
 from tests.conftest import DEMO_PASSWORDS
 from tracker.extensions import db
 from tracker.models import (
