@@ -5,6 +5,12 @@ process and keeps its state in ``instance/exports/<job id>.json`` (rows done, ro
 expected, state), so any worker can answer the htmx poll. Job ids are random and
 unguessable; a job belongs to one project (the routes check it) and remembers who started it. Files
 older than ``EXPORT_JOB_MAX_AGE_HOURS`` (default 6) are removed when a new job starts.
+
+A running job carries a heartbeat (a time written every ``HEARTBEAT_SECONDS`` by a small
+thread beside the one writing the workbook). When the worker process dies (a restart, a
+deploy, the OOM killer) the heartbeat stops; a job whose heartbeat is older than
+``EXPORT_JOB_STALE_SECONDS`` (default 60) is then marked failed when it is next read, is
+logged, and the page stops polling and offers to start again.
 """
 
 from __future__ import annotations
@@ -29,6 +35,10 @@ from .workbook import write_workbook
 
 log = logging.getLogger(__name__)
 JOB_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+HEARTBEAT_SECONDS = 5
+STALE_SECONDS = 60
+STALE_MESSAGE = ("The workbook was not finished: the server stopped while preparing it. Nothing was changed; "
+                 "start the export again.")
 _threads: dict[str, threading.Thread] = {}
 
 
@@ -43,6 +53,7 @@ class Job:
     message: str = ""
     created: str = ""
     finished: str = ""
+    heartbeat: float = 0.0  # time.time() of the worker's last sign of life
 
     @property
     def percent(self) -> int:
@@ -71,6 +82,28 @@ def file_path(job: Job, app: Flask | None = None) -> Path:
     return jobs_dir(app) / f"{job.id}.xlsx"
 
 
+def send_and_remove(path: Path, **send_file_options):
+    """``send_file`` for a file written for one download: the file is opened, then unlinked at
+    once (the open handle keeps its bytes until the download ends), so nothing is left in
+    instance/exports/ whether the download finishes, is cancelled, or the worker dies.
+
+    (``Response.call_on_close`` does not help here: ``send_file`` answers with
+    ``direct_passthrough``, whose iterator the server closes without calling it.)
+    """
+    from flask import send_file
+
+    handle = open(path, "rb")  # noqa: SIM115  (closed by the response)
+    try:
+        size = os.fstat(handle.fileno()).st_size
+        path.unlink(missing_ok=True)
+        response = send_file(handle, **send_file_options)
+    except BaseException:
+        handle.close()
+        raise
+    response.content_length = size
+    return response
+
+
 def save(directory: Path, job: Job) -> None:
     """Write the state atomically (a poll never reads half a file)."""
     target = _status_path(directory, job.id)
@@ -80,14 +113,30 @@ def save(directory: Path, job: Job) -> None:
 
 
 def load(job_id: str) -> Job | None:
-    """The job with this id, or None (also for an id that is not well formed)."""
+    """The job with this id, or None (also for an id that is not well formed). A running job
+    whose heartbeat stopped is marked failed (and saved so) here."""
     if not JOB_ID.match(job_id or ""):
         return None
-    path = _status_path(jobs_dir(), job_id)
+    directory = jobs_dir()
+    path = _status_path(directory, job_id)
     try:
-        return Job(**json.loads(path.read_text(encoding="utf-8")))
+        job = Job(**json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, TypeError):
         return None
+    if job.running and _stale(job):
+        log.error("export job %s: no heartbeat for %.0f s; its worker died, marked failed",
+                  job.id, time.time() - job.heartbeat)
+        job.state = "failed"
+        job.message = STALE_MESSAGE
+        job.finished = datetime.now(UTC).isoformat(timespec="seconds")
+        save(directory, job)
+        (directory / f"{job.id}.xlsx.part").unlink(missing_ok=True)
+    return job
+
+
+def _stale(job: Job) -> bool:
+    limit = float(current_app.config.get("EXPORT_JOB_STALE_SECONDS", STALE_SECONDS))
+    return time.time() - (job.heartbeat or 0) > limit
 
 
 def cleanup(app: Flask | None = None) -> None:
@@ -108,7 +157,8 @@ def start(project: Project, user) -> Job:
     app = current_app._get_current_object()
     cleanup(app)
     job = Job(id=secrets.token_urlsafe(18), project_id=project.id, user_id=getattr(user, "id", None),
-              total=row_estimate(project.id), created=datetime.now(UTC).isoformat(timespec="seconds"))
+              total=row_estimate(project.id), created=datetime.now(UTC).isoformat(timespec="seconds"),
+              heartbeat=time.time())
     directory = jobs_dir(app)
     save(directory, job)
     generated_by = f"{user.name} <{user.email}>" if getattr(user, "email", None) else "system"
@@ -121,14 +171,35 @@ def start(project: Project, user) -> Job:
 def _run(app: Flask, job: Job, generated_by: str) -> None:
     directory = jobs_dir(app)
     part = directory / f"{job.id}.xlsx.part"
+    lock = threading.Lock()  # the heartbeat and the progress both save the job
+    finished = threading.Event()
+
+    def beat() -> None:
+        interval = float(app.config.get("EXPORT_JOB_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS))
+        while not finished.wait(interval):
+            with lock:
+                if finished.is_set():
+                    return
+                job.heartbeat = time.time()
+                try:
+                    save(directory, job)
+                except OSError:
+                    return
+
     with app.app_context():
+        heart = threading.Thread(target=beat, name=f"export-beat-{job.id[:8]}", daemon=True)
         try:
-            job.state = "running"
-            save(directory, job)
+            with lock:
+                job.state = "running"
+                job.heartbeat = time.time()
+                save(directory, job)
+            heart.start()
 
             def progress(done: int) -> None:
-                job.done = done
-                save(directory, job)
+                with lock:
+                    job.done = done
+                    job.heartbeat = time.time()
+                    save(directory, job)
 
             with read_snapshot():
                 project = db.session.get(Project, job.project_id)
@@ -141,11 +212,13 @@ def _run(app: Flask, job: Job, generated_by: str) -> None:
             job.message = "The workbook could not be prepared. Nothing was changed; try again, or tell an admin."
             part.unlink(missing_ok=True)
         finally:
-            job.finished = datetime.now(UTC).isoformat(timespec="seconds")
-            try:
-                save(directory, job)
-            except OSError:  # the instance folder went away (a test's app closing)
-                log.warning("export job %s: its state could not be saved", job.id)
+            with lock:
+                finished.set()
+                job.finished = datetime.now(UTC).isoformat(timespec="seconds")
+                try:
+                    save(directory, job)
+                except OSError:  # the instance folder went away (a test's app closing)
+                    log.warning("export job %s: its state could not be saved", job.id)
             db.session.remove()
             _threads.pop(job.id, None)
 
