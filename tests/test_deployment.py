@@ -221,3 +221,53 @@ def test_files_the_app_creates_under_instance_are_private_whatever_the_umask(tmp
         assert mode(path) & 0o007 == 0, f"{path} is open to others ({oct(mode(path))})"
         if path.is_dir():
             assert mode(path) == 0o700, f"{path} is {oct(mode(path))}"
+
+
+# --- Export files -----------------------------------------------------------------------------
+
+def test_a_background_export_carries_a_heartbeat(app, client, auth, demo):
+    from tracker.exports import jobs
+
+    auth.login("liaison")
+    page = client.post(f"/projects/{demo}/export/jobs")
+    assert page.status_code == 303
+    job_id = page.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
+    with app.app_context():
+        job = jobs.wait(job_id)
+    assert job.state == "done" and job.heartbeat > time.time() - 120
+
+
+def _stuck_job(app, demo, heartbeat_age: float):
+    from tracker.exports import jobs
+
+    with app.app_context():
+        job = jobs.Job(id="stuck-job-" + "x" * 12, project_id=demo, user_id=None, state="running", done=10,
+                       total=100, heartbeat=time.time() - heartbeat_age)
+        jobs.save(jobs.jobs_dir(app), job)
+        (jobs.jobs_dir(app) / f"{job.id}.xlsx.part").write_bytes(b"half a workbook")
+    return job
+
+
+def test_a_job_whose_worker_died_is_marked_failed_and_the_page_stops_polling(app, client, auth, demo):
+    from tracker.exports import jobs
+
+    job = _stuck_job(app, demo, heartbeat_age=3600)  # "running 10%" for an hour: its process is gone
+    auth.login("liaison")
+    for headers in ({}, {"HX-Request": "true"}):
+        page = client.get(f"/projects/{demo}/export/jobs/{job.id}", headers=headers)
+        body = page.get_data(as_text=True)
+        assert page.status_code == 200
+        assert "the server stopped while preparing it" in body and "start the export again" in body
+        assert "hx-trigger" not in body
+    with app.app_context():
+        assert jobs.load(job.id).state == "failed"
+        assert not (jobs.jobs_dir(app) / f"{job.id}.xlsx.part").exists()
+    full_page = client.get(f"/projects/{demo}/export/jobs/{job.id}").get_data(as_text=True)
+    assert f'href="/projects/{demo}/exports"' in full_page  # back to where the export starts again
+
+
+def test_a_job_with_a_recent_heartbeat_keeps_polling(app, client, auth, demo):
+    job = _stuck_job(app, demo, heartbeat_age=2)
+    auth.login("liaison")
+    body = client.get(f"/projects/{demo}/export/jobs/{job.id}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'hx-trigger="every 1s"' in body
