@@ -42,12 +42,11 @@ def inside(root: ET.Element, width: int, height: int) -> None:
 
 
 def burn(**overrides):
-    arguments = dict(start=date(2016, 1, 1), end=date(2017, 12, 31),
-                     disbursed=[(date(2016, 3, 1), 10_000_00), (date(2016, 6, 1), 5_000_00),
-                                (date(2016, 3, 1), 2_500_00)],
-                     committed=[(date(2016, 9, 1), 4_000_00)], budget_cents=120_000_00, grant_cents=120_000_00)
+    arguments = dict(rows=[(date(2016, 3, 1), "disbursed", 10_000_00), (date(2016, 6, 1), "disbursed", 5_000_00),
+                           (date(2016, 9, 1), "committed", 4_000_00), (date(2016, 3, 1), "disbursed", 2_500_00)],
+                     period=(date(2016, 1, 1), date(2017, 12, 31)), budget_cents=120_000_00, grant_cents=120_000_00)
     arguments.update(overrides)
-    return charts.burn_chart(**arguments)
+    return charts.burn_chart(arguments.pop("rows"), **arguments)
 
 
 def test_the_burn_chart_steps_up_with_spending_and_is_valid_svg():
@@ -69,7 +68,7 @@ def test_the_burn_chart_steps_up_with_spending_and_is_valid_svg():
 
 
 def test_a_burn_chart_without_spending_still_draws_its_axes():
-    chart = burn(disbursed=[], committed=[], budget_cents=0)
+    chart = burn(rows=[], budget_cents=0)
     assert chart.last_day is None and "No spending booked yet" in chart.summary
     root = parse(chart.svg())
     assert len(chart.disbursed_points.split()) == 2
@@ -77,9 +76,9 @@ def test_a_burn_chart_without_spending_still_draws_its_axes():
 
 
 def test_spending_outside_the_period_and_figures_past_the_grant_stay_on_the_chart():
-    chart = burn(start=date(2016, 6, 1), end=date(2016, 6, 1),  # a period of one day
-                 disbursed=[(date(2015, 12, 31), 900_000_00), (date(2018, 1, 5), 1)],
-                 committed=[(date(2016, 6, 1), 10**15)], budget_cents=-5, grant_cents=0)
+    chart = burn(period=(date(2016, 6, 1), date(2016, 6, 1)),  # a period of one day
+                 rows=[(date(2015, 12, 31), "disbursed", 900_000_00), (date(2018, 1, 5), "disbursed", 1),
+                       (date(2016, 6, 1), "committed", 10**15)], budget_cents=-5, grant_cents=0)
     assert chart.start == date(2015, 12, 31) and chart.end == date(2018, 1, 5)
     inside(parse(chart.svg()), chart.width, chart.height)
 

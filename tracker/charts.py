@@ -215,18 +215,19 @@ def _by_day(amounts: Iterable[tuple[date, int]]) -> list[tuple[date, int]]:
     return sorted(totals.items())
 
 
-def burn_chart(*, start: date, end: date, disbursed: Iterable[tuple[date, int]],
-               committed: Iterable[tuple[date, int]], budget_cents: int, grant_cents: int,
-               currency: str = "USD", width: int = 720, height: int = 260) -> BurnChart:
-    """Cumulative disbursed, and committed plus disbursed, spending over the project period
-    (``start`` to ``end``), with the even spending of the budget and the grant as references.
+def burn_chart(rows: Iterable[tuple[date, str, int]], *, period: tuple[date, date], budget_cents: int,
+               grant_cents: int, currency: str = "USD", width: int = 720, height: int = 260) -> BurnChart:
+    """Cumulative disbursed, and committed plus disbursed, spending over the project ``period``
+    (start, end), with the even spending of the budget and the grant as references.
 
-    ``disbursed`` and ``committed`` are amounts in cents per day, in any order; spending
-    booked outside the period widens the axis to show it.
+    ``rows`` are (day, status, cents) in any order, status "disbursed" or "committed" (the
+    budget's ``spending_by_day``); spending booked outside the period widens the axis to show it.
     """
-    disbursed_days = _by_day(disbursed)
-    spent_days = _by_day([*disbursed_days, *committed])
-    plan_start, plan_end = start, end
+    rows = list(rows)
+    disbursed_days = _by_day((day, cents) for day, status, cents in rows if status == "disbursed")
+    spent_days = _by_day((day, cents) for day, _status, cents in rows)
+    start = plan_start = period[0]
+    end = plan_end = period[1]
     if spent_days:
         start = min(start, spent_days[0][0])
         end = max(end, spent_days[-1][0])
