@@ -103,3 +103,13 @@ class EvidenceLink(ProjectScoped, db.Model):
     result = relationship("ResultNode")
     expenditure = relationship("Expenditure")
 
+
+# What one evidence link backs up: exactly one of EvidenceLink's four target columns
+# (``<target>_id``), in the order forms, filters and exports list them.
+LINK_TARGET_LABELS = {"activity": "Activity", "period": "Indicator period", "result": "Result",
+                      "expenditure": "Expenditure"}
+LINK_TARGETS = tuple(LINK_TARGET_LABELS)
+
+# EvidenceItem.language: the languages an item is offered in ("" when not stated).
+LANGUAGE_LABELS = {"": "Not stated", "vi": "Vietnamese", "en": "English", "ko": "Korean", "fr": "French",
+                   "zh": "Chinese", "other": "Other"}
