@@ -208,7 +208,7 @@ def test_manager_adds_edits_and_allocates_a_line(app, client, auth, demo):
                            data={f"share-{a2}": "70.5"})
     assert response.status_code == 303
     response = client.post(f"/projects/{demo}/budget/lines/{bl7.id}/allocations", data={f"share-{a2}": "170"})
-    assert response.status_code == 422 and "between 0 and 100" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "must be from 0 to 100" in response.get_data(as_text=True)
     assert 'value="170"' in response.get_data(as_text=True)
     page = client.get(f"/projects/{demo}/budget").get_data(as_text=True)
     assert "Study tour to Seoul" in page and "20,000.00" in page

@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import func, select
 
 from tracker.budget import services
-from tracker.budget.services import FieldErrors
 from tracker.concurrency import ConflictError
 from tracker.extensions import db
 from tracker.models import Activity, AuditEvent, BudgetAllocation, BudgetLine, Project
+from tracker.validation import InputError
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def test_a_new_line_over_the_grant_is_refused_with_the_figures(ctx):
     line(ctx, "BL6").revised_cents = 10_500_00  # frees USD 1,500 of the grant
     db.session.flush()
     before = snapshot()
-    with pytest.raises(FieldErrors) as caught:
+    with pytest.raises(InputError) as caught:
         services.create_line(ctx, {"code": "BL7", "category": "travel", "description": "Extra travel",
                                    "original": "3000"})
     assert str(caught.value) == ("Budget lines would total USD 121,500.00, USD 1,500.00 above the grant of "
@@ -65,7 +65,7 @@ def test_a_new_line_over_the_grant_is_refused_with_the_figures(ctx):
 
 def test_the_exact_message_when_a_revision_would_exceed_the_grant(ctx):
     bl3 = line(ctx, "BL3")
-    with pytest.raises(FieldErrors) as caught:
+    with pytest.raises(InputError) as caught:
         services.update_line(ctx, bl3, {"code": "BL3", "category": bl3.category, "description": bl3.description,
                                         "original": "25000", "revised": "26500"}, bl3.version)
     assert caught.value.errors[""] == ("Budget lines would total USD 121,500.00, USD 1,500.00 above the grant of "
@@ -98,14 +98,14 @@ def test_bad_line_input_is_refused_next_to_its_field(ctx, field, value, message)
     line(ctx, "BL6").revised_cents = 11_000_00
     db.session.flush()
     data[field] = value
-    with pytest.raises(FieldErrors) as caught:
+    with pytest.raises(InputError) as caught:
         services.create_line(ctx, data)
     assert message in caught.value.errors[field]
 
 
 def test_a_line_cannot_be_revised_below_what_is_spent_on_it(ctx):
     bl1 = line(ctx, "BL1")  # 20,000 spent
-    with pytest.raises(FieldErrors) as caught:
+    with pytest.raises(InputError) as caught:
         services.update_line(ctx, bl1, {"code": "BL1", "category": bl1.category, "description": bl1.description,
                                         "original": "30000", "revised": "19999.99"}, bl1.version)
     assert "USD 20,000.00 is already committed or disbursed on BL1" in caught.value.errors["revised"]
@@ -124,7 +124,7 @@ def test_an_out_of_date_line_form_is_a_conflict_naming_who_changed_it(ctx):
 
 
 def test_a_line_with_expenditures_cannot_be_deleted_but_an_empty_one_can(ctx):
-    with pytest.raises(FieldErrors) as caught:
+    with pytest.raises(InputError) as caught:
         services.delete_line(line(ctx, "BL1"))
     assert "BL1 has 3 expenditures" in str(caught.value)
     services.delete_line(line(ctx, "BL4"))
@@ -139,15 +139,15 @@ def test_allocations_are_replaced_and_may_not_total_more_than_100(ctx):
     services.set_allocations(bl2, {activities["A1.4"]: "60", activities["A2"]: "39.5", activities["A1"]: ""})
     assert {(a.activity_id, a.percent) for a in bl2.allocations} == {
         (activities["A1.4"], Decimal("60")), (activities["A2"], Decimal("39.5"))}
-    with pytest.raises(FieldErrors) as caught:
+    with pytest.raises(InputError) as caught:
         services.set_allocations(bl2, {activities["A1.4"]: "60", activities["A2"]: "40.01"})
     assert "would total 100.01%" in str(caught.value)
-    with pytest.raises(FieldErrors) as caught:
+    with pytest.raises(InputError) as caught:
         services.set_allocations(bl2, {activities["A1.4"]: "12.345"})
     assert "at most two decimals" in caught.value.errors[f"share-{activities['A1.4']}"]
-    with pytest.raises(FieldErrors):
+    with pytest.raises(InputError):
         services.set_allocations(bl2, {activities["A1.4"]: "120"})
-    with pytest.raises(FieldErrors) as caught:
+    with pytest.raises(InputError) as caught:
         services.set_allocations(bl2, {99999: "10"})
     assert "not part of this project" in caught.value.errors["share-99999"]
 
@@ -187,8 +187,14 @@ def test_rollup_shows_what_a_line_leaves_unallocated(ctx):
     assert rollup.unallocated.current_cents == 9_000_00
 
 
+def burn_chart(project, budget_cents):
+    """The chart of the project's spending, as the budget page draws it."""
+    return services.burn_chart(services.spending_by_day(project.id), period=(project.start_date, project.end_date),
+                               budget_cents=budget_cents, grant_cents=project.grant_cents)
+
+
 def test_burn_chart_steps_up_with_spending(ctx):
-    chart = services.burn_chart(ctx, 120_000_00)
+    chart = burn_chart(ctx, 120_000_00)
     assert chart.disbursed_cents == 40_450_00 and chart.spent_cents == 44_950_00
     assert chart.last_day == date(2016, 12, 15)
     assert chart.max_cents >= 120_000_00 * 105 // 100
@@ -204,7 +210,7 @@ def test_burn_chart_of_a_project_without_spending(ctx):
     for expenditure in db.session.execute(select(Expenditure)).scalars():
         db.session.delete(expenditure)
     db.session.flush()
-    chart = services.burn_chart(ctx, 0)
+    chart = burn_chart(ctx, 0)
     assert chart.last_day is None and "No spending booked yet" in chart.summary
 
 

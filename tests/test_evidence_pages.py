@@ -109,7 +109,7 @@ def test_invalid_item_comes_back_with_errors_and_typed_values(app, client, auth,
         "activity_ids": ["999999"]})
     assert response.status_code == 422
     body = response.get_data(as_text=True)
-    for message in ("A title is required.", "YYYY-MM-DD", "starts with http:// or https://",
+    for message in ("A title is required.", "must be a date such as 2016-11-24", "starts with http:// or https://",
                     "not in this project"):
         assert message in body, message
     assert "Sở VHTT Huế" in body and 'value="2016-02-30"' in body

@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import func, select
 
 from tracker.budget import currencies, services
-from tracker.budget.services import FieldErrors
 from tracker.concurrency import ConflictError
 from tracker.extensions import db
 from tracker.models import AuditEvent, BudgetLine, Expenditure, Project
+from tracker.validation import InputError
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def test_a_typed_usd_amount_within_a_cent_of_the_conversion_is_kept(ctx):
 
 def test_a_usd_amount_that_does_not_match_the_conversion_is_refused(ctx):
     before = counts()
-    with pytest.raises(FieldErrors) as caught:
+    with pytest.raises(InputError) as caught:
         services.book_expenditure(ctx, data(amount="9600", original_amount="212325000", original_currency="VND",
                                             exchange_rate="22350"))
     assert "does not match 212,325,000 VND at 22350 VND per USD, which is USD 9,500.00" in caught.value.errors["amount"]
@@ -91,7 +91,9 @@ def test_a_usd_amount_that_does_not_match_the_conversion_is_refused(ctx):
      "at most 6 decimals"),
     ({"original_amount": "100", "original_currency": "USD", "exchange_rate": "1"}, "original_currency",
      "Leave the original currency empty"),
-    ({"spent_on": "2016-13-40"}, "spent_on", "YYYY-MM-DD"),
+    ({"spent_on": "2016-13-40"}, "spent_on", "The date must be a date such as 2016-11-24."),
+    ({"spent_on": "1850-01-01"}, "spent_on", "between 1900 and 2100"),
+    ({"spent_on": ""}, "spent_on", "The date is required"),
     ({"line_id": "99999"}, "line_id", "Choose the budget line"),
     ({"line_id": "abc"}, "line_id", "Choose the budget line"),
     ({"status": "paid"}, "status", "committed or disbursed"),
@@ -100,7 +102,7 @@ def test_a_usd_amount_that_does_not_match_the_conversion_is_refused(ctx):
 ])
 def test_bad_input_is_refused_next_to_its_field_and_changes_nothing(ctx, changes, field, message):
     before = counts()
-    with pytest.raises(FieldErrors) as caught:
+    with pytest.raises(InputError) as caught:
         services.book_expenditure(ctx, data(**changes))
     assert message in caught.value.errors[field], caught.value.errors
     db.session.rollback()
@@ -108,7 +110,7 @@ def test_bad_input_is_refused_next_to_its_field_and_changes_nothing(ctx, changes
 
 
 def test_every_problem_is_reported_at_once(ctx):
-    with pytest.raises(FieldErrors) as caught:
+    with pytest.raises(InputError) as caught:
         services.book_expenditure(ctx, data(amount="-1", voucher="", status="x", spent_on="yesterday"))
     assert {"amount", "voucher", "status", "spent_on"} <= set(caught.value.errors)
 
@@ -125,7 +127,7 @@ def test_spending_past_the_line_needs_a_justification(ctx):
     services.book_expenditure(ctx, data(line_id=str(line_id("BL3")), amount="10750", voucher="V-fit"))
     db.session.commit()
     before = counts()
-    with pytest.raises(FieldErrors) as caught:
+    with pytest.raises(InputError) as caught:
         services.book_expenditure(ctx, data(line_id=str(line_id("BL3")), amount="0.01", voucher="V-over"))
     assert caught.value.errors["overspend_justification"] == (
         "This takes BL3 to USD 25,000.01, USD 0.01 over its budget of USD 25,000.00. "
@@ -171,7 +173,7 @@ def test_another_projects_line_cannot_be_used(ctx):
                     end_date=date(2016, 12, 31))
     db.session.add(other)
     db.session.flush()
-    with pytest.raises(FieldErrors) as caught:
+    with pytest.raises(InputError) as caught:
         services.book_expenditure(other, data())  # BL2 belongs to the demo project
     assert "line_id" in caught.value.errors
 
@@ -189,13 +191,75 @@ def test_control_characters_are_dropped_and_absurd_conversions_refused(ctx):
     e = services.book_expenditure(ctx, data(payee="Nhà\x00 hàng\x07 Huế", voucher="V-\x00NUL",
                                             description="line one\r\nline two")).expenditure
     assert (e.payee, e.voucher, e.description) == ("Nhà hàng Huế", "V-NUL", "line one\nline two")
-    with pytest.raises(FieldErrors) as caught:
-        services.book_expenditure(ctx, data(amount="", voucher="V-big", original_amount="900000000000000",
+    with pytest.raises(InputError) as caught:
+        services.book_expenditure(ctx, data(amount="", voucher="V-big", original_amount="9000000000000",
                                             original_currency="EUR", exchange_rate="0.000001"))
     assert "too large" in caught.value.errors["amount"]
-    with pytest.raises(FieldErrors) as caught:
+    with pytest.raises(InputError) as caught:
         services.book_expenditure(ctx, data(voucher="V-big", original_amount="100", original_currency="EUR",
                                             exchange_rate="100000000000"))
     assert "too large" in caught.value.errors["exchange_rate"]
-    with pytest.raises(FieldErrors):
+    with pytest.raises(InputError):
         services.book_expenditure(ctx, data(line_id=str(10**30)))
+
+
+def stored(expenditure_id: int) -> Expenditure:
+    """The expenditure as the database holds it (not the object in the session)."""
+    db.session.expire_all()
+    return db.session.get(Expenditure, expenditure_id)
+
+
+def test_a_foreign_amount_keeps_its_currencys_minor_units_and_the_usd_comes_from_what_is_stored(ctx):
+    # KWD has three decimals (ISO 4217): 1.234 KWD at 0.307 KWD per USD = 4.01954... -> USD 4.02.
+    booking = services.book_expenditure(ctx, data(amount="", voucher="V-KWD", original_amount="1.234",
+                                                  original_currency="kwd", exchange_rate="0.307"))
+    db.session.commit()
+    e = stored(booking.expenditure.id)
+    assert (e.original_amount, e.original_currency, e.exchange_rate) == (Decimal("1.234"), "KWD", Decimal("0.307"))
+    assert e.amount_cents == services.usd_from_original(e.original_amount, e.exchange_rate) == 4_02
+    assert booking.computed_usd
+    # Trailing zeros are not extra precision: 1.2340 is the same 1.234.
+    booking = services.book_expenditure(ctx, data(amount="", voucher="V-KWD-2", original_amount="1.2340",
+                                                  original_currency="KWD", exchange_rate="0.307"))
+    assert stored(booking.expenditure.id).original_amount == Decimal("1.234")
+    db.session.commit()
+    before = counts()
+    with pytest.raises(InputError) as caught:  # a fourth decimal is more than a fils
+        services.book_expenditure(ctx, data(amount="", voucher="V-KWD-3", original_amount="1.2345",
+                                            original_currency="KWD", exchange_rate="0.307"))
+    assert "at most 3 decimals" in caught.value.errors["original_amount"]
+    with pytest.raises(InputError) as caught:  # the đồng has no minor unit
+        services.book_expenditure(ctx, data(amount="", voucher="V-VND", original_amount="44700000.5",
+                                            original_currency="VND", exchange_rate="22350"))
+    assert "has no decimals" in caught.value.errors["original_amount"]
+    with pytest.raises(InputError) as caught:  # "1,5" could be 1.5 or 15: refused, never read as 15
+        services.book_expenditure(ctx, data(amount="", voucher="V-EUR", original_amount="1,5",
+                                            original_currency="EUR", exchange_rate="0.9"))
+    assert "could be read two ways" in caught.value.errors["original_amount"]
+    db.session.rollback()
+    assert counts() == before
+    # A typed USD figure is checked against the stored original amount, to the cent (and one cent of bank rounding).
+    booking = services.book_expenditure(ctx, data(amount="4.03", voucher="V-KWD-4", original_amount="1.234",
+                                                  original_currency="KWD", exchange_rate="0.307"))
+    assert stored(booking.expenditure.id).amount_cents == 4_03
+    with pytest.raises(InputError) as caught:
+        services.book_expenditure(ctx, data(amount="4.05", voucher="V-KWD-5", original_amount="1.234",
+                                            original_currency="KWD", exchange_rate="0.307"))
+    assert "does not match 1.234 KWD at 0.307 KWD per USD, which is USD 4.02" in caught.value.errors["amount"]
+
+
+def test_a_voucher_booked_by_someone_else_at_the_same_moment_is_the_vouchers_error(ctx, monkeypatch):
+    # The check for a booked voucher ran before the other person's booking was committed: the
+    # database's unique key refuses the row, and the service says so on the voucher field.
+    monkeypatch.setattr(services, "_voucher_booked", lambda project_id, voucher: None)
+    before = counts()
+    with pytest.raises(InputError) as caught:
+        services.book_expenditure(ctx, data(voucher="V-2016-003"))
+    assert caught.value.errors == {"voucher": "Voucher V-2016-003 is already booked in this project; "
+                                              "each voucher is booked once."}
+    # Only the savepoint was rolled back: the session still works and nothing was added.
+    assert counts() == before
+    e = services.book_expenditure(ctx, data(voucher="V-2016-777")).expenditure
+    assert e.id is not None
+    db.session.rollback()
+    assert counts() == before

@@ -8,31 +8,22 @@ typed comes back exactly as typed when something is wrong.
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 
-from ..models import BUDGET_CATEGORIES, EXPENDITURE_STATUSES
-from ..models.budget import CATEGORY_LABELS
+from ..formatting import cents_to_decimal
+from ..forms import choice_list, label_choices
+from ..models.budget import CATEGORY_LABELS, EXPENDITURE_STATUS_LABELS
 from . import currencies
 
-try:  # WTForms 3.3 wants SelectChoice objects; older versions take (value, label) pairs
-    from wtforms import SelectChoice
-except ImportError:  # pragma: no cover
-    SelectChoice = None
-
-
-def choice_list(pairs, optgroup_of=None) -> list:
-    """(value, label) pairs as select choices; ``optgroup_of(value, label)`` may group them."""
-    if SelectChoice is None:
-        return [(value, label) for value, label in pairs]
-    return [SelectChoice(value=value, label=label,
-                         optgroup=optgroup_of(value, label) if optgroup_of else None) for value, label in pairs]
-
-STATUS_LABELS = {"committed": "Committed", "disbursed": "Disbursed"}
 AMOUNT = {"inputmode": "decimal", "autocomplete": "off"}
+
+
+def _plain(value) -> str:
+    """A stored number as typed text: 1.2340 -> '1.234', 22350.000000 -> '22350', None -> ''."""
+    return "" if value is None else f"{value.normalize():f}"
 
 
 class BudgetLineForm(FlaskForm):
     code = StringField("Code", render_kw={"maxlength": 20, "autocomplete": "off"})
-    category = SelectField("Category", choices=choice_list((c, CATEGORY_LABELS[c]) for c in BUDGET_CATEGORIES),
-                           validate_choice=False)
+    category = SelectField("Category", choices=label_choices(CATEGORY_LABELS), validate_choice=False)
     account_code = StringField("Donor's account code", render_kw={"maxlength": 40, "autocomplete": "off"})
     description = TextAreaField("Description")
     original = StringField("Original amount (USD)", render_kw=AMOUNT)
@@ -40,6 +31,15 @@ class BudgetLineForm(FlaskForm):
                           render_kw=AMOUNT)
     notes = TextAreaField("Notes")
     version = HiddenField()
+
+    @classmethod
+    def for_line(cls, line) -> "BudgetLineForm":
+        """The form filled from a stored line (amounts in dollars and cents, never through a float)."""
+        form = cls(formdata=None, obj=line)
+        form.original.data = f"{cents_to_decimal(line.original_cents)}"
+        form.revised.data = "" if line.revised_cents is None else f"{cents_to_decimal(line.revised_cents)}"
+        form.version.data = str(line.version)
+        return form
 
     def values(self) -> dict:
         return {name: getattr(self, name).data for name in
@@ -58,12 +58,23 @@ class ExpenditureForm(FlaskForm):
     payee = StringField("Payee", render_kw={"maxlength": 200})
     voucher = StringField("Voucher or reference number", render_kw={"maxlength": 60, "autocomplete": "off"})
     description = TextAreaField("Description")
-    status = SelectField("Status", choices=choice_list((s, STATUS_LABELS[s]) for s in EXPENDITURE_STATUSES),
-                         validate_choice=False)
+    status = SelectField("Status", choices=label_choices(EXPENDITURE_STATUS_LABELS), validate_choice=False)
     overspend_justification = TextAreaField(
         "Justification for spending past the line's budget",
         description="Needed only when this takes the line over its budget.")
     version = HiddenField()
+
+    @classmethod
+    def for_expenditure(cls, item) -> "ExpenditureForm":
+        """The form filled from a stored expenditure (amounts as exact decimals, never through a float)."""
+        form = cls(formdata=None, obj=item)
+        form.spent_on.data = item.spent_on.isoformat()
+        form.line_id.data = str(item.line_id)
+        form.amount.data = "" if not item.amount_cents else f"{cents_to_decimal(item.amount_cents)}"
+        form.original_amount.data = _plain(item.original_amount)
+        form.exchange_rate.data = _plain(item.exchange_rate)
+        form.version.data = str(item.version)
+        return form
 
     def set_lines(self, lines) -> None:
         self.line_id.choices = choice_list([("", "— choose a line —")] + [
@@ -75,12 +86,11 @@ class ExpenditureForm(FlaskForm):
                  "payee", "voucher", "description", "status", "overspend_justification")}
 
 
-def apply_errors(form, error) -> None:
-    """Put a service's FieldErrors next to the form's fields (unknown fields go on top of the form)."""
-    errors = getattr(error, "errors", None) or {"": str(error)}
-    for name, message in errors.items():
-        field = getattr(form, name, None) if name else None
-        if field is not None and hasattr(field, "errors"):
-            field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
-        else:
-            form.form_errors.append(message)
+def allocation_form(activities, current: dict[int, str]) -> FlaskForm:
+    """One text field ``share-<activity id>`` per activity, filled with the line's current shares
+    (or, on a POST, with what was typed)."""
+    fields = {f"share-{a.id}": StringField(a.code, default=current.get(a.id, ""),
+                                           render_kw={"inputmode": "decimal", "size": 6})
+              for a in activities}
+    form_class = type("AllocationForm", (FlaskForm,), fields)
+    return form_class()

@@ -1,8 +1,7 @@
-"""Rules of the grant's money.
+"""Rules of the grant's money: changes to budget lines, allocations and expenditures.
 
-Definitions used everywhere (pages, exports, tests): a line's **current budget** is its
-revised amount where there is one, else its original amount; **spent** is committed plus
-disbursed; **balance** is current budget minus spent; **% used** is spent ÷ current budget.
+This module is the budget area's public face: the figures (totals, roll-ups, the budget page,
+the burn chart) live in ``figures`` and are re-exported here, so callers import one module.
 
 Decisions written down here because they are the app's contract:
 
@@ -13,41 +12,39 @@ Decisions written down here because they are the app's contract:
   the grant of USD 120,000.00.").
 * **A line's budget cannot be revised below what is already spent on it**; first move or
   correct the expenditures.
-* **Foreign currency.** An expenditure paid in another currency records the original amount,
-  its ISO 4217 code and the rate used, as *units of that currency for one US dollar* (VND
-  22,350 means 22,350 đồng = USD 1). The USD amount may be left empty: it is then computed as
-  original ÷ rate, rounded half-up to the cent. When it is typed it must agree with
+* **Allocations.** A line's shares of activities are percentages with at most two
+  decimals, totalling at most 100%; what is left is shown as unallocated.
+* **Foreign currency.** An expenditure paid in another currency records the original amount
+  (with its currency's ISO 4217 minor units: none for VND, three for KWD), its code and the
+  rate used, as *units of that currency for one US dollar* (VND 22,350 means 22,350 đồng =
+  USD 1). The USD amount may be left empty: it is then computed from the stored original
+  amount ÷ rate, rounded half-up to the cent. When it is typed it must agree with
   original ÷ rate within one cent (banks round too), and the typed figure is kept.
+* **Vouchers** are booked once per project; two people booking the same voucher at the same
+  moment get the same message as one booking it twice.
 * **Overspending.** An expenditure that takes a line's spending (committed + disbursed)
   past its current budget needs a written justification. It is stored on the expenditure
   (so it is in the audit trail with the row) and flagged on the budget page and in the
   auditor's workspace.
 * **Dates.** An expenditure dated outside the project period is booked with a warning, not
   refused (late invoices happen); the warning is shown to the person booking it.
-* **Roll-ups.** A line's figures are split over activities by its allocation percentages
-  and rolled up from activities to their result and every result above it. Cents are
-  split by the largest-remainder method, so the parts of every figure add up to the whole to
-  the cent; what a line leaves unallocated is shown as its own row, so the activity
-  roll-up plus that row always reconciles to the line totals.
 
-Services flush, never commit; they raise ``FieldErrors`` (an ``InputError`` carrying a
-message per form field) and ``ConflictError`` so the route can roll back and answer.
+Services flush, never commit; they raise ``InputError`` (one message per form field) and
+``ConflictError``; ``tracker.htmx.write`` commits once or rolls back and answers.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from ..concurrency import check_version, stamp
 from ..extensions import db
-from ..formatting import money
-from ..validation import InputError, parse_money_cents
+from ..formatting import money, number
 from ..models import (
     BUDGET_CATEGORIES,
     EXPENDITURE_STATUSES,
@@ -56,411 +53,42 @@ from ..models import (
     BudgetLine,
     Expenditure,
     Project,
-    ResultNode,
+)
+from ..validation import (
+    InputError,
+    clean_text,
+    parse_date,
+    parse_decimal,
+    parse_id,
+    parse_money_cents,
+    parse_percent,
+    raise_if,
 )
 from .currencies import CURRENCIES, minor_units
-
-# ---------------------------------------------------------------------------------------------
-# Errors
-
-
-class FieldErrors(InputError):
-    """Bad input, with one message per form field (``""`` for the form as a whole)."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(errors=errors)
-
-
-# C0 control characters but tab and line feed (a NUL cannot even be stored by PostgreSQL).
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
-MAX_ID = 2**31 - 1  # the largest INTEGER id on PostgreSQL (and so on every database we run on)
-
-
-def clean_text(value) -> str:
-    """Typed text without control characters (CRLF becomes LF), trimmed."""
-    text = "" if value is None else str(value)
-    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
-
-
-def parse_id(value) -> int | None:
-    """A database id from form or URL text; None for anything that cannot be one."""
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number <= MAX_ID else None
-
-
-def _raise_if(errors: dict[str, str]) -> None:
-    if errors:
-        raise FieldErrors(errors)
-
-
-# ---------------------------------------------------------------------------------------------
-# Line totals (used by the budget page and by the Excel export)
-
-
-class Spending:
-    """Derived figures shared by a line, a roll-up row and the whole budget.
-
-    Needs ``current_cents``, ``committed_cents`` and ``disbursed_cents`` on the instance.
-    """
-
-    @property
-    def spent_cents(self) -> int:
-        return self.committed_cents + self.disbursed_cents
-
-    @property
-    def balance_cents(self) -> int:
-        return self.current_cents - self.spent_cents
-
-    @property
-    def pct_used(self) -> Decimal | None:
-        if not self.current_cents:
-            return None
-        return Decimal(self.spent_cents) * 100 / Decimal(self.current_cents)
-
-    @property
-    def bar_pct(self) -> int:
-        """% used clamped to 0..100, for progress bars."""
-        pct = self.pct_used
-        return 0 if pct is None else int(max(0, min(100, pct)))
-
-
-@dataclass
-class LineTotals(Spending):
-    line: BudgetLine
-    committed_cents: int
-    disbursed_cents: int
-
-    @property
-    def original_cents(self) -> int:
-        return self.line.original_cents
-
-    @property
-    def current_cents(self) -> int:
-        return self.line.current_cents
-
-    @property
-    def overspent(self) -> bool:
-        return self.balance_cents < 0
-
-
-def _spending_sums(project_id: int, line_id: int | None = None) -> dict[int, tuple[int, int]]:
-    query = select(
-        Expenditure.line_id,
-        func.sum(case((Expenditure.status == "committed", Expenditure.amount_cents), else_=0)).label("committed"),
-        func.sum(case((Expenditure.status == "disbursed", Expenditure.amount_cents), else_=0)).label("disbursed"),
-    ).where(Expenditure.project_id == project_id).group_by(Expenditure.line_id)
-    if line_id is not None:
-        query = query.where(Expenditure.line_id == line_id)
-    return {row.line_id: (int(row.committed or 0), int(row.disbursed or 0)) for row in db.session.execute(query)}
-
-
-def line_totals(project_id: int) -> list[LineTotals]:
-    """Every budget line of the project with its committed and disbursed sums (two queries)."""
-    sums = _spending_sums(project_id)
-    lines = db.session.execute(
-        select(BudgetLine).where(BudgetLine.project_id == project_id).order_by(BudgetLine.position, BudgetLine.code)
-    ).scalars().all()
-    return [LineTotals(line, *sums.get(line.id, (0, 0))) for line in lines]
-
-
-def one_line_totals(line: BudgetLine) -> LineTotals:
-    """One line with its sums (one query)."""
-    return LineTotals(line, *_spending_sums(line.project_id, line.id).get(line.id, (0, 0)))
-
-
-@dataclass
-class BudgetSummary(Spending):
-    """The project's figures that must reconcile to the grant."""
-
-    grant_cents: int
-    original_cents: int
-    current_cents: int
-    committed_cents: int
-    disbursed_cents: int
-    overspent_lines: int
-
-    @property
-    def unbudgeted_cents(self) -> int:
-        """Grant not yet put into any line (never negative: the lines cannot exceed it)."""
-        return self.grant_cents - self.current_cents
-
-    @property
-    def grant_balance_cents(self) -> int:
-        return self.grant_cents - self.spent_cents
-
-    @property
-    def pct_of_grant_spent(self) -> Decimal | None:
-        if not self.grant_cents:
-            return None
-        return Decimal(self.spent_cents) * 100 / Decimal(self.grant_cents)
-
-
-def summarise(project: Project, totals: list[LineTotals]) -> BudgetSummary:
-    return BudgetSummary(
-        grant_cents=project.grant_cents,
-        original_cents=sum(t.original_cents for t in totals),
-        current_cents=sum(t.current_cents for t in totals),
-        committed_cents=sum(t.committed_cents for t in totals),
-        disbursed_cents=sum(t.disbursed_cents for t in totals),
-        overspent_lines=sum(1 for t in totals if t.overspent),
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# Roll-up per activity and per result through the allocations
-
-
-@dataclass
-class Figures(Spending):
-    """Budget, committed and disbursed cents of one roll-up row."""
-
-    current_cents: int = 0
-    committed_cents: int = 0
-    disbursed_cents: int = 0
-
-    def add(self, other: Figures) -> None:
-        self.current_cents += other.current_cents
-        self.committed_cents += other.committed_cents
-        self.disbursed_cents += other.disbursed_cents
-
-
-def split_cents(total: int, weights: list[Decimal]) -> list[int]:
-    """Split ``total`` cents by percentage ``weights`` (summing to 100) so the parts add up exactly.
-
-    Largest-remainder method: each part gets the floor of its exact share, then the cents
-    left over go one each to the parts with the largest remainders (earliest first on ties).
-    """
-    if not weights:
-        return []
-    exact = [Decimal(total) * Decimal(w) / Decimal(100) for w in weights]
-    parts = [int(x // 1) for x in exact]
-    left = total - sum(parts)
-    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - parts[i]), i))
-    for i in order[:left]:
-        parts[i] += 1
-    return parts
-
-
-@dataclass
-class Rollup:
-    activities: list[tuple[Activity, Figures]]
-    unallocated: Figures
-    results: list[tuple[ResultNode, int, Figures]]  # (result, depth, figures incl. everything below)
-    total: Figures
-
-
-def rollup(project_id: int, totals: list[LineTotals]) -> Rollup:
-    """Spread each line's figures over activities by its allocations; roll activities up to results.
-
-    Three queries (allocations, activities, results) whatever the number of rows.
-    """
-    allocations = db.session.execute(
-        select(BudgetAllocation).where(BudgetAllocation.project_id == project_id)
-        .order_by(BudgetAllocation.line_id, BudgetAllocation.activity_id)
-    ).scalars().all()
-    activities = db.session.execute(
-        select(Activity).where(Activity.project_id == project_id).order_by(Activity.position, Activity.code)
-    ).scalars().all()
-    results = db.session.execute(select(ResultNode).where(ResultNode.project_id == project_id)).scalars().all()
-
-    by_line: dict[int, list[BudgetAllocation]] = {}
-    for allocation in allocations:
-        by_line.setdefault(allocation.line_id, []).append(allocation)
-    per_activity: dict[int, Figures] = {a.id: Figures() for a in activities}
-    unallocated = Figures()
-    total = Figures()
-    for t in totals:
-        shares = by_line.get(t.line.id, [])
-        weights = [Decimal(a.percent) for a in shares]
-        rest = Decimal(100) - sum(weights, Decimal(0))
-        weights_with_rest = [*weights, rest]
-        splits = {
-            name: split_cents(value, weights_with_rest)
-            for name, value in (("current", t.current_cents), ("committed", t.committed_cents),
-                                ("disbursed", t.disbursed_cents))
-        }
-        for index, allocation in enumerate(shares):
-            per_activity.setdefault(allocation.activity_id, Figures()).add(
-                Figures(splits["current"][index], splits["committed"][index], splits["disbursed"][index]))
-        unallocated.add(Figures(splits["current"][-1], splits["committed"][-1], splits["disbursed"][-1]))
-        total.add(Figures(t.current_cents, t.committed_cents, t.disbursed_cents))
-
-    per_result: dict[int, Figures] = {r.id: Figures() for r in results}
-    parent_of = {r.id: r.parent_id for r in results}
-    for activity in activities:
-        node = activity.result_id
-        seen = set()
-        while node is not None and node not in seen:  # up the tree: output -> outcome -> objective
-            seen.add(node)
-            per_result.setdefault(node, Figures()).add(per_activity[activity.id])
-            node = parent_of.get(node)
-
-    def code_key(code: str):
-        return [int(part) if part.isdigit() else part for part in code.split(".")]
-
-    ordered = sorted(results, key=lambda r: code_key(r.code))
-    return Rollup(
-        activities=[(a, per_activity[a.id]) for a in activities],
-        unallocated=unallocated,
-        results=[(r, r.code.count("."), per_result[r.id]) for r in ordered],
-        total=total,
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# Burn chart (drawn as SVG by the template from these numbers)
-
-
-@dataclass
-class BurnChart:
-    width: int
-    height: int
-    left: int
-    top: int
-    plot_width: int
-    plot_height: int
-    start: date
-    end: date
-    max_cents: int
-    budget_cents: int
-    grant_cents: int
-    disbursed_points: str
-    spent_points: str
-    plan_points: str
-    grant_y: float
-    budget_y: float
-    x_ticks: list[tuple[float, str]] = field(default_factory=list)
-    y_ticks: list[tuple[float, str]] = field(default_factory=list)
-    last_day: date | None = None
-    disbursed_cents: int = 0
-    spent_cents: int = 0
-
-    @property
-    def summary(self) -> str:
-        if self.last_day is None:
-            return (f"No spending booked yet. Budget {money(self.budget_cents)} "
-                    f"of a grant of {money(self.grant_cents)}.")
-        return (f"By {self.last_day.isoformat()}: disbursed {money(self.disbursed_cents)}, "
-                f"committed and disbursed {money(self.spent_cents)}, of a budget of {money(self.budget_cents)} "
-                f"(grant {money(self.grant_cents)}).")
-
-
-def _nice_ceiling(cents: int) -> int:
-    """A round axis maximum a little above ``cents`` (1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of ten)."""
-    target = cents * 105 // 100
-    if target <= 0:
-        return 100
-    magnitude = 1
-    while magnitude * 10 <= target:
-        magnitude *= 10
-    for step in ("1", "1.5", "2", "2.5", "3", "4", "5", "6", "8", "10"):
-        candidate = int(Decimal(magnitude) * Decimal(step))
-        if candidate >= target:
-            return candidate
-    return magnitude * 10
-
-
-def _month_starts(start: date, end: date) -> list[date]:
-    months = []
-    current = date(start.year, start.month, 1)
-    if current < start:
-        current = date(current.year + (current.month == 12), current.month % 12 + 1, 1)
-    while current <= end:
-        months.append(current)
-        current = date(current.year + (current.month == 12), current.month % 12 + 1, 1)
-    return months
-
-
-def burn_chart(project: Project, budget_cents: int, *, width: int = 720, height: int = 260) -> BurnChart:
-    """Cumulative disbursed and committed+disbursed spending over the project period (one query)."""
-    rows = db.session.execute(
-        select(Expenditure.spent_on, Expenditure.status, func.sum(Expenditure.amount_cents))
-        .where(Expenditure.project_id == project.id)
-        .group_by(Expenditure.spent_on, Expenditure.status).order_by(Expenditure.spent_on)
-    ).all()
-    left, right, top, bottom = 78, 16, 14, 34
-    plot_w, plot_h = width - left - right, height - top - bottom
-    start = project.start_date
-    end = max([project.end_date, *[r[0] for r in rows]])
-    if rows and rows[0][0] < start:
-        start = rows[0][0]
-    span = max((end - start).days, 1)
-    spent_total = sum(int(r[2]) for r in rows)
-    max_cents = _nice_ceiling(max(project.grant_cents, budget_cents, spent_total))
-
-    def x(day: date) -> float:
-        return round(left + plot_w * (day - start).days / span, 1)
-
-    def y(cents: int) -> float:
-        return round(top + plot_h - plot_h * cents / max_cents, 1)
-
-    def steps(series: list[tuple[date, int]]) -> str:
-        points = [(x(start), y(0))]
-        running = 0
-        for day, cents in series:
-            points.append((x(day), y(running)))
-            running += cents
-            points.append((x(day), y(running)))
-        points.append((x(end), y(running)))
-        return " ".join(f"{px},{py}" for px, py in points)
-
-    by_day_disbursed: dict[date, int] = {}
-    by_day_spent: dict[date, int] = {}
-    for day, status, cents in rows:
-        by_day_spent[day] = by_day_spent.get(day, 0) + int(cents)
-        if status == "disbursed":
-            by_day_disbursed[day] = by_day_disbursed.get(day, 0) + int(cents)
-
-    months = _month_starts(start, end)
-    every = max(1, round(len(months) / 8))
-    x_ticks = [(x(m), m.strftime("%b %Y")) for i, m in enumerate(months) if i % every == 0]
-    y_ticks = []
-    for quarter in range(5):
-        cents = max_cents * quarter // 4
-        y_ticks.append((y(cents), money(cents).replace(".00", "")))
-
-    return BurnChart(
-        width=width, height=height, left=left, top=top, plot_width=plot_w, plot_height=plot_h,
-        start=start, end=end, max_cents=max_cents, budget_cents=budget_cents, grant_cents=project.grant_cents,
-        disbursed_points=steps(sorted(by_day_disbursed.items())),
-        spent_points=steps(sorted(by_day_spent.items())),
-        plan_points=f"{x(project.start_date)},{y(0)} {x(project.end_date)},{y(budget_cents)}",
-        grant_y=y(project.grant_cents), budget_y=y(budget_cents),
-        x_ticks=x_ticks, y_ticks=y_ticks,
-        last_day=rows[-1][0] if rows else None,
-        disbursed_cents=sum(by_day_disbursed.values()), spent_cents=spent_total,
-    )
-
-
-@dataclass
-class BudgetPage:
-    """Everything the budget page shows, computed in a fixed number of queries."""
-
-    totals: list[LineTotals]
-    summary: BudgetSummary
-    rollup: Rollup
-    chart: BurnChart
-    overspends: list[Expenditure]
-
-
-def budget_page(project: Project) -> BudgetPage:
-    totals = line_totals(project.id)
-    summary = summarise(project, totals)
-    return BudgetPage(totals=totals, summary=summary, rollup=rollup(project.id, totals),
-                      chart=burn_chart(project, summary.current_cents), overspends=justified_overspends(project.id))
-
-
-def justified_overspends(project_id: int) -> list[Expenditure]:
-    """Expenditures booked past their line's budget, with the justification given (one query)."""
-    return db.session.execute(
-        select(Expenditure).options(joinedload(Expenditure.line))
-        .where(Expenditure.project_id == project_id, Expenditure.overspend_justification != "")
-        .order_by(Expenditure.spent_on, Expenditure.id)
-    ).scalars().all()
-
+from .figures import (  # noqa: F401  (the area's public names; see the module docstring)
+    BudgetPage,
+    BudgetSummary,
+    BurnChart,
+    Figures,
+    LinePage,
+    LineTotals,
+    Rollup,
+    Spending,
+    _spending_sums,
+    budget_page,
+    burn_chart,
+    expenditures,
+    justified_overspends,
+    line_page,
+    line_totals,
+    lines_for_choice,
+    one_line_totals,
+    project_activities,
+    rollup,
+    spending_by_day,
+    split_cents,
+    summarise,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Budget lines
@@ -469,14 +97,14 @@ def justified_overspends(project_id: int) -> list[Expenditure]:
 def _grant_check(project: Project, current_total: int) -> None:
     """The budget in force (revised where revised) never totals more than the grant."""
     if current_total > project.grant_cents:
-        raise FieldErrors({"": (
+        raise InputError(
             f"Budget lines would total {money(current_total, project.currency)}, "
             f"{money(current_total - project.grant_cents, project.currency)} above the grant of "
-            f"{money(project.grant_cents, project.currency)}.")})
+            f"{money(project.grant_cents, project.currency)}.", field="")
 
 
 def _line_fields(project: Project, data: dict, line: BudgetLine | None) -> dict:
-    """Parse and check a line's fields; FieldErrors with every problem at once."""
+    """Parse and check a line's fields; one InputError with every problem at once."""
     errors: dict[str, str] = {}
     code = clean_text(data.get("code"))
     if not code:
@@ -509,7 +137,7 @@ def _line_fields(project: Project, data: dict, line: BudgetLine | None) -> dict:
             revised = parse_money_cents(raw_revised, field="The revised amount", allow_zero=True)
         except InputError as error:
             errors["revised"] = str(error)
-    _raise_if(errors)
+    raise_if(errors)
     return {"code": code, "category": category, "account_code": account_code, "description": description,
             "original_cents": original, "revised_cents": revised, "notes": clean_text(data.get("notes"))}
 
@@ -546,9 +174,9 @@ def update_line(project: Project, line: BudgetLine, data: dict, version, user=No
     spent = one_line_totals(line).spent_cents
     if current < spent and current < line.current_cents:
         field_name = "revised" if values["revised_cents"] is not None else "original"
-        raise FieldErrors({field_name: (
+        raise InputError(
             f"{money(spent)} is already committed or disbursed on {line.code}; its budget cannot go "
-            f"below that. Move or correct those expenditures first.")})
+            f"below that. Move or correct those expenditures first.", field=field_name)
     amounts_changed = (values["original_cents"], values["revised_cents"]) != (line.original_cents,
                                                                              line.revised_cents)
     for key, value in values.items():
@@ -562,38 +190,37 @@ def update_line(project: Project, line: BudgetLine, data: dict, version, user=No
     return line
 
 
-def delete_line(line: BudgetLine) -> None:
-    """Remove a line that has no expenditures (its allocations go with it)."""
+def delete_line(line: BudgetLine) -> str:
+    """Remove a line that has no expenditures (its allocations go with it); returns its code."""
     count = db.session.execute(select(func.count()).where(Expenditure.line_id == line.id)).scalar()
     if count:
-        raise FieldErrors({"": f"{line.code} has {count} expenditure{'s' if count != 1 else ''}; "
-                               "a line with spending cannot be removed. Revise its amount instead."})
+        raise InputError(f"{line.code} has {count} expenditure{'s' if count != 1 else ''}; "
+                         "a line with spending cannot be removed. Revise its amount instead.", field="")
+    code = line.code
     db.session.delete(line)
     db.session.flush()
+    return code
 
 
-def parse_percent(raw: str, *, label: str) -> Decimal | None:
-    """'' -> None; '12.5' -> Decimal; InputError for anything outside 0 < p <= 100 or > 2 decimals."""
-    text = (raw or "").strip().replace("%", "").replace(",", ".")
-    if not text:
+# ---------------------------------------------------------------------------------------------
+# Allocations
+
+
+def allocation_share(raw, *, label: str) -> Decimal | None:
+    """'' or 0 -> None (no share); '12.5' -> Decimal; InputError outside 0-100 or past two decimals."""
+    value = parse_percent(raw, label=label)
+    if value is None or value == 0:
         return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise InputError(f"{label}: the share must be a number of percent, for example 25.") from None
-    if not value.is_finite():
-        raise InputError(f"{label}: the share must be a number of percent, for example 25.")
-    if value.as_tuple().exponent < -2:
+    if value != value.quantize(Decimal("0.01")):
         raise InputError(f"{label}: a share has at most two decimals.")
-    if value < 0 or value > 100:
-        raise InputError(f"{label}: a share is between 0 and 100 percent.")
-    return None if value == 0 else value
+    return value
 
 
 def set_allocations(line: BudgetLine, shares: dict[int, str]) -> list[BudgetAllocation]:
     """Replace the line's allocations: ``{activity_id: "percent"}``; blank or 0 removes a share.
 
-    The shares of a line total at most 100%; what is left is shown as unallocated.
+    The shares of a line total at most 100%; what is left is shown as unallocated. Errors
+    name the form field of each share (``share-<activity id>``).
     """
     activities = {a.id: a for a in db.session.execute(
         select(Activity).where(Activity.project_id == line.project_id)).scalars()}
@@ -605,17 +232,17 @@ def set_allocations(line: BudgetLine, shares: dict[int, str]) -> list[BudgetAllo
             errors[f"share-{activity_id}"] = "That activity is not part of this project."
             continue
         try:
-            value = parse_percent(raw, label=activity.code)
+            value = allocation_share(raw, label=activity.code)
         except InputError as error:
             errors[f"share-{activity_id}"] = str(error)
             continue
         if value is not None:
             wanted[activity_id] = value
-    _raise_if(errors)
+    raise_if(errors)
     total = sum(wanted.values(), Decimal(0))
     if total > 100:
-        raise FieldErrors({"": f"The shares of {line.code} would total {total.normalize():f}%; "
-                               "a line's shares total at most 100%."})
+        raise InputError(f"The shares of {line.code} would total {total.normalize():f}%; "
+                         "a line's shares total at most 100%.", field="")
     existing = {a.activity_id: a for a in line.allocations}
     for activity_id, allocation in list(existing.items()):
         if activity_id not in wanted:
@@ -636,24 +263,24 @@ def set_allocations(line: BudgetLine, shares: dict[int, str]) -> list[BudgetAllo
 
 
 CENT = Decimal("0.01")
+MAX_ORIGINAL = Decimal("1e15")  # below what Expenditure.original_amount holds, whatever the currency
+MAX_RATE = Decimal("1e11")
 
 
-def _parse_decimal(raw: str, *, label: str, places: int, example: str, limit: Decimal) -> Decimal:
-    text = (raw or "").strip().replace(",", "").replace(" ", "")
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise InputError(f"{label} must be a number, for example {example}.") from None
-    if not value.is_finite():
-        raise InputError(f"{label} must be a number, for example {example}.")
+def _positive_decimal(raw, *, label: str, places: int, example: str, limit: Decimal) -> Decimal | None:
+    """A number above zero with at most ``places`` decimals (trailing zeros are fine), below ``limit``."""
+    value = parse_decimal(raw, label=label, example=example)
+    if value is None:
+        return None
     if value <= 0:
         raise InputError(f"{label} must be more than zero.")
-    if value.as_tuple().exponent < -places:
+    exact = value.quantize(Decimal(1).scaleb(-places))
+    if exact != value:
         raise InputError(f"{label} can have at most {places} decimal{'s' if places != 1 else ''}."
                          if places else f"{label} has no decimals.")
-    if value >= limit:
+    if exact >= limit:
         raise InputError(f"{label} is too large.")
-    return value
+    return exact
 
 
 def usd_from_original(original: Decimal, rate: Decimal) -> int:
@@ -667,49 +294,19 @@ class Booking:
     warnings: list[str] = field(default_factory=list)
     computed_usd: bool = False
 
+    @property
+    def message(self) -> str:
+        """What the person booking is told: 'Booked V-1: USD 2,000.00 (committed) on BL3.'"""
+        e = self.expenditure
+        text = f"Booked {e.voucher}: {money(e.amount_cents)} ({e.status}) on {e.line.code}."
+        if self.computed_usd:
+            text += (f" The USD amount was computed from {number(e.original_amount)} {e.original_currency} "
+                     f"at {number(e.exchange_rate)}.")
+        return text
 
-def _parse_date(raw) -> date | None:
-    if isinstance(raw, date):
-        return raw
-    try:
-        return date.fromisoformat((raw or "").strip())
-    except ValueError:
-        return None
 
-
-def _expenditure_fields(project: Project, data: dict, expenditure: Expenditure | None) -> tuple[dict, bool]:
-    """Parse and check an expenditure's fields (everything but the budget check)."""
-    errors: dict[str, str] = {}
-    line = None
-    line_id = parse_id(data.get("line_id"))
-    if line_id:
-        line = db.session.get(BudgetLine, line_id)
-        if line is None or line.project_id != project.id:
-            line = None
-    if line is None:
-        errors["line_id"] = "Choose the budget line this is paid from."
-    spent_on = _parse_date(data.get("spent_on"))
-    if spent_on is None:
-        errors["spent_on"] = "Give the date as YYYY-MM-DD, for example 2016-11-25."
-    status = data.get("status") or ""
-    if status not in EXPENDITURE_STATUSES:
-        errors["status"] = "Choose committed or disbursed."
-    voucher = clean_text(data.get("voucher"))
-    if not voucher:
-        errors["voucher"] = "The voucher or reference number is required."
-    elif len(voucher) > 60:
-        errors["voucher"] = "A voucher number has at most 60 characters."
-    else:
-        clash = db.session.execute(
-            select(Expenditure.id).where(Expenditure.project_id == project.id, Expenditure.voucher == voucher)
-        ).scalar()
-        if clash is not None and (expenditure is None or clash != expenditure.id):
-            errors["voucher"] = f"Voucher {voucher} is already booked in this project; each voucher is booked once."
-    payee = clean_text(data.get("payee"))
-    if len(payee) > 200:
-        errors["payee"] = "The payee has at most 200 characters."
-
-    # Currency: all of amount, currency and rate, or none of them.
+def _currency_fields(data: dict, errors: dict[str, str]) -> tuple[Decimal | None, str, Decimal | None]:
+    """Original amount (in its currency's minor units), currency code and rate: all or none."""
     raw_original = clean_text(data.get("original_amount"))
     currency = clean_text(data.get("original_currency")).upper()
     raw_rate = clean_text(data.get("exchange_rate"))
@@ -723,8 +320,8 @@ def _expenditure_fields(project: Project, data: dict, expenditure: Expenditure |
             errors["original_currency"] = "Say which currency the original amount is in, for example VND."
         try:
             places = minor_units(currency) if currency in CURRENCIES else 2
-            original = _parse_decimal(raw_original, label="The original amount", places=places,
-                                      example="212325000", limit=Decimal("1e15"))
+            original = _positive_decimal(raw_original, label="The original amount", places=places,
+                                         example="212325000", limit=MAX_ORIGINAL)
         except InputError as error:
             errors["original_amount"] = str(error)
         if not raw_rate:
@@ -735,10 +332,47 @@ def _expenditure_fields(project: Project, data: dict, expenditure: Expenditure |
         if not raw_original and "original_amount" not in errors:
             errors["original_amount"] = "An exchange rate needs the original amount it converts."
         try:
-            rate = _parse_decimal(raw_rate, label="The exchange rate", places=6, example="22350",
-                                  limit=Decimal("1e11"))
+            rate = _positive_decimal(raw_rate, label="The exchange rate", places=6, example="22350", limit=MAX_RATE)
         except InputError as error:
             errors["exchange_rate"] = str(error)
+    return original, currency, rate
+
+
+def _expenditure_fields(project: Project, data: dict, expenditure: Expenditure | None) -> tuple[dict, bool]:
+    """Parse and check an expenditure's fields (everything but the budget check)."""
+    errors: dict[str, str] = {}
+    line = None
+    line_id = parse_id(data.get("line_id"))
+    if line_id:
+        line = db.session.get(BudgetLine, line_id)
+        if line is None or line.project_id != project.id:
+            line = None
+    if line is None:
+        errors["line_id"] = "Choose the budget line this is paid from."
+    spent_on = None
+    try:
+        spent_on = parse_date(data.get("spent_on"), label="The date")
+        if spent_on is None:
+            errors["spent_on"] = "The date is required, for example 2016-11-25."
+    except InputError as error:
+        errors["spent_on"] = str(error)
+    status = data.get("status") or ""
+    if status not in EXPENDITURE_STATUSES:
+        errors["status"] = "Choose committed or disbursed."
+    voucher = clean_text(data.get("voucher"))
+    if not voucher:
+        errors["voucher"] = "The voucher or reference number is required."
+    elif len(voucher) > 60:
+        errors["voucher"] = "A voucher number has at most 60 characters."
+    else:
+        clash = _voucher_booked(project.id, voucher)
+        if clash is not None and (expenditure is None or clash != expenditure.id):
+            errors["voucher"] = _voucher_taken(voucher)
+    payee = clean_text(data.get("payee"))
+    if len(payee) > 200:
+        errors["payee"] = "The payee has at most 200 characters."
+
+    original, currency, rate = _currency_fields(data, errors)
 
     raw_usd = clean_text(data.get("amount"))
     amount_cents = None
@@ -749,7 +383,7 @@ def _expenditure_fields(project: Project, data: dict, expenditure: Expenditure |
         except InputError as error:
             errors["amount"] = str(error)
     if original is not None and rate is not None:
-        expected = usd_from_original(original, rate)
+        expected = usd_from_original(original, rate)  # from exactly the original amount that is stored
         if amount_cents is None and "amount" not in errors:
             amount_cents, computed = expected, True
             if amount_cents <= 0:
@@ -763,7 +397,7 @@ def _expenditure_fields(project: Project, data: dict, expenditure: Expenditure |
                 "empty to have it computed.")
     elif amount_cents is None and "amount" not in errors:
         errors["amount"] = "The amount in USD is required (or give the original amount and rate to compute it)."
-    _raise_if(errors)
+    raise_if(errors)
     values = {
         "line_id": line.id, "spent_on": spent_on, "amount_cents": amount_cents, "status": status,
         "voucher": voucher, "payee": payee, "description": clean_text(data.get("description")),
@@ -771,6 +405,17 @@ def _expenditure_fields(project: Project, data: dict, expenditure: Expenditure |
         "exchange_rate": rate,
     }
     return values, computed
+
+
+def _voucher_booked(project_id: int, voucher: str) -> int | None:
+    """The id of the project's expenditure booked with this voucher, if any."""
+    return db.session.execute(
+        select(Expenditure.id).where(Expenditure.project_id == project_id, Expenditure.voucher == voucher)
+    ).scalar()
+
+
+def _voucher_taken(voucher: str) -> str:
+    return f"Voucher {voucher} is already booked in this project; each voucher is booked once."
 
 
 def _budget_check(project: Project, line: BudgetLine, amount_cents: int, expenditure: Expenditure | None,
@@ -782,9 +427,9 @@ def _budget_check(project: Project, line: BudgetLine, amount_cents: int, expendi
         spent -= expenditure.amount_cents
     after = spent + amount_cents
     if after > line.current_cents and not justification:
-        raise FieldErrors({"overspend_justification": (
+        raise InputError(
             f"This takes {line.code} to {money(after)}, {money(after - line.current_cents)} over its budget of "
-            f"{money(line.current_cents)}. Write a justification to book it anyway.")})
+            f"{money(line.current_cents)}. Write a justification to book it anyway.", field="overspend_justification")
 
 
 def _date_warnings(project: Project, spent_on: date) -> list[str]:
@@ -795,17 +440,31 @@ def _date_warnings(project: Project, spent_on: date) -> list[str]:
             "date if that was not intended."]
 
 
+def _write_expenditure(expenditure: Expenditure, values: dict, justification: str, user) -> None:
+    """Set the values and flush in a savepoint: a voucher booked by someone else at the same
+    moment (the unique key) becomes the voucher field's message, as a voucher booked before."""
+    try:
+        with db.session.begin_nested():
+            for key, value in {**values, "overspend_justification": justification}.items():
+                if getattr(expenditure, key) != value:
+                    setattr(expenditure, key, value)
+            if expenditure.id is None:
+                db.session.add(expenditure)
+            if expenditure.id is None or db.session.is_modified(expenditure):
+                stamp(expenditure, user)
+            db.session.flush()
+    except IntegrityError:
+        raise InputError(_voucher_taken(values["voucher"]), field="voucher") from None
+
+
 def book_expenditure(project: Project, data: dict, user=None) -> Booking:
     """Book a new expenditure against one of the project's lines."""
     values, computed = _expenditure_fields(project, data, None)
     justification = clean_text(data.get("overspend_justification"))
     line = db.session.get(BudgetLine, values["line_id"])
     _budget_check(project, line, values["amount_cents"], None, justification)
-    expenditure = Expenditure(project_id=project.id, overspend_justification=justification,
-                              created_by_id=getattr(user, "id", None), **values)
-    stamp(expenditure, user)
-    db.session.add(expenditure)
-    db.session.flush()
+    expenditure = Expenditure(project_id=project.id, created_by_id=getattr(user, "id", None))
+    _write_expenditure(expenditure, values, justification, user)
     return Booking(expenditure, _date_warnings(project, values["spent_on"]), computed)
 
 
@@ -816,31 +475,8 @@ def update_expenditure(project: Project, expenditure: Expenditure, data: dict, v
     justification = clean_text(data.get("overspend_justification"))
     line = db.session.get(BudgetLine, values["line_id"])
     _budget_check(project, line, values["amount_cents"], expenditure, justification)
-    for key, value in values.items():
-        if getattr(expenditure, key) != value:
-            setattr(expenditure, key, value)
-    if expenditure.overspend_justification != justification:
-        expenditure.overspend_justification = justification
-    if db.session.is_modified(expenditure):
-        stamp(expenditure, user)
-    db.session.flush()
+    _write_expenditure(expenditure, values, justification, user)
     return Booking(expenditure, _date_warnings(project, values["spent_on"]), computed)
-
-
-def expenditures(project_id: int, *, line_id: int | None = None) -> list[Expenditure]:
-    """The project's expenditures, newest first, with their lines (one query)."""
-    query = (select(Expenditure).options(joinedload(Expenditure.line))
-             .where(Expenditure.project_id == project_id)
-             .order_by(Expenditure.spent_on.desc(), Expenditure.id.desc()))
-    if line_id is not None:
-        query = query.where(Expenditure.line_id == line_id)
-    return db.session.execute(query).scalars().all()
-
-
-def lines_for_choice(project_id: int) -> list[BudgetLine]:
-    return db.session.execute(
-        select(BudgetLine).where(BudgetLine.project_id == project_id).order_by(BudgetLine.position, BudgetLine.code)
-    ).scalars().all()
 
 
 def default_spent_on() -> date:

@@ -4,20 +4,18 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 
-from ..budget.forms import choice_list
-from ..models import EVIDENCE_KINDS
-from ..models.evidence import KIND_LABELS
-from .services import LANGUAGES
+from ..forms import choice_list, label_choices
+from ..models.evidence import KIND_LABELS, LANGUAGE_LABELS, LINK_TARGETS
 
 
 class EvidenceForm(FlaskForm):
-    kind = SelectField("Kind", choices=choice_list((k, KIND_LABELS[k]) for k in EVIDENCE_KINDS), validate_choice=False)
+    kind = SelectField("Kind", choices=label_choices(KIND_LABELS), validate_choice=False)
     title = StringField("Title", render_kw={"maxlength": 500})
     dated = StringField("Date", render_kw={"type": "date"})
     source = StringField("Source", description="Who issued it, for example the media agency.",
                          render_kw={"maxlength": 200})
     url = StringField("Link (URL)", render_kw={"type": "url", "maxlength": 1000})
-    language = SelectField("Language", choices=choice_list(LANGUAGES), validate_choice=False)
+    language = SelectField("Language", choices=label_choices(LANGUAGE_LABELS), validate_choice=False)
     description = TextAreaField("Description")
     file = FileField("File (optional)")
     remove_file = BooleanField("Remove the current file")
@@ -32,6 +30,23 @@ class EvidenceForm(FlaskForm):
         self.period_ids.choices = choice_list(choices.periods, lambda _value, label: f"Indicator {label.split()[0]}")
         self.result_ids.choices = choice_list(choices.results)
         self.expenditure_ids.choices = choice_list(choices.expenditures)
+
+    @classmethod
+    def for_item(cls, item) -> "EvidenceForm":
+        """The form filled from a stored item and its links."""
+        form = cls(formdata=None, obj=item)
+        form.dated.data = item.dated.isoformat() if item.dated else ""
+        for name in LINK_TARGETS:
+            getattr(form, f"{name}_ids").data = [getattr(link, f"{name}_id") for link in item.links
+                                                 if getattr(link, f"{name}_id") is not None]
+        return form
+
+    def prefill_links(self, args) -> None:
+        """``?activity=3&expenditure=7`` from another page's "Add evidence" link."""
+        for name in LINK_TARGETS:
+            ids = [int(v) for v in args.getlist(name) if v.isdigit()]
+            if ids:
+                getattr(self, f"{name}_ids").data = ids
 
     def values(self) -> dict:
         return {name: getattr(self, name).data for name in

@@ -1,7 +1,8 @@
 """Evidence pages: the register (active search), items, uploads and downloads, the auditor's workspace.
 
-Every view: load (404 outside the project) -> permission (decorator) -> form -> service ->
-one commit -> page, or for htmx only the fragment. A failed request rolls back.
+Every view: load (404 outside the project) -> permission (decorator) -> form ->
+``htmx.write`` (the service, one commit; or a rollback and the form again with its errors)
+-> the page, or for htmx only the fragment.
 """
 
 from flask import (
@@ -18,14 +19,9 @@ from flask import (
 )
 from flask_login import current_user
 
-from ..accounts.forms import EmptyForm
-from ..budget.forms import apply_errors
-from ..budget.services import justified_overspends
-from ..extensions import db
-from ..validation import InputError
-from ..htmx import fragment_response, is_htmx, render
-from ..models import EVIDENCE_KINDS
-from ..models.evidence import KIND_LABELS
+from ..forms import EmptyForm
+from ..htmx import commit_once, fragment_response, is_htmx, render, write
+from ..models.evidence import KIND_LABELS, LANGUAGE_LABELS, REVIEW_STATE_LABELS
 from ..permissions import can, requires
 from . import services, storage
 from .forms import EvidenceForm, ReviewForm
@@ -60,7 +56,7 @@ def register(project_id):
     if not is_htmx():
         context.update(coverage=services.coverage(project_id),
                        link_options=services.linked_target_options(project_id),
-                       kinds=[(k, KIND_LABELS[k]) for k in EVIDENCE_KINDS])
+                       kinds=list(KIND_LABELS.items()))
     response = render("evidence/register.html", "evidence/_results.html", **context)
     if is_htmx():
         # The address bar gets the tidy URL of this filter (no empty parameters), to bookmark or share.
@@ -80,44 +76,23 @@ def item(project_id, item_id):
                            delete_form=EmptyForm())
 
 
-def _prefill_links(form: EvidenceForm) -> None:
-    """``?activity=3&expenditure=7`` from another page's "Add evidence" link."""
-    for name in services.TARGETS:
-        ids = [int(v) for v in request.args.getlist(name) if v.isdigit()]
-        if ids:
-            getattr(form, f"{name}_ids").data = ids
+def _save(form: EvidenceForm, evidence_item=None):
+    """Create (``evidence_item`` None) or change an item from the form, through the one write path."""
+    chosen = form.file.data if getattr(form.file.data, "filename", "") else None
 
+    def again(status):
+        if chosen is not None and status == 422 and not form.file.errors:
+            form.file.errors = [REFILE_NOTE]
+        return render_template("evidence/form.html", form=form, item=evidence_item), status
 
-def _save_item(form: EvidenceForm, evidence_item=None):
-    """Store the upload (if any) and create or update the item. Returns (item, status)."""
-    errors: dict[str, str] = {}
-    upload = None
-    chosen = form.file.data
-    if chosen is not None and getattr(chosen, "filename", ""):
-        try:
-            upload = storage.store_upload(chosen)
-        except storage.UploadTooLarge as error:
-            db.session.rollback()
-            form.file.errors = [str(error)]
-            return None, 413
-        except InputError as error:
-            errors["file"] = str(error)
-    try:
-        if evidence_item is None:
-            saved = services.create_item(g.project, form.values(), form.links(), upload, current_user)
-        else:
-            saved = services.update_item(evidence_item, form.values(), form.links(), upload,
-                                         remove_file=bool(form.remove_file.data))
-    except InputError as error:
-        errors.update(getattr(error, "errors", {"": str(error)}))
-    if errors:
-        db.session.rollback()
-        if chosen is not None and getattr(chosen, "filename", "") and "file" not in errors:
-            errors["file"] = REFILE_NOTE
-        apply_errors(form, services.FieldErrors(errors))
-        return None, 422
-    db.session.commit()
-    return saved, 200
+    def done(saved):
+        flash(f"Added “{saved.title}” to the evidence register." if evidence_item is None else f"Saved “{saved.title}”.",
+              "success")
+        return redirect(url_for("evidence.item", project_id=g.project.id, item_id=saved.id), 303)
+
+    return write(lambda: services.save_item(g.project, evidence_item, form.values(), form.links(), file=chosen,
+                                            remove_file=bool(form.remove_file.data), user=current_user),
+                 form=form, done=done, again=again)
 
 
 @bp.route("/projects/<int:project_id>/evidence/new", methods=["GET", "POST"])
@@ -126,17 +101,10 @@ def new(project_id):
     """Add an evidence item with an optional file and its links."""
     form = EvidenceForm()
     form.set_choices(services.link_choices(project_id))
-    status = 200
     if request.method == "GET":
-        _prefill_links(form)
-    elif form.validate_on_submit():
-        saved, status = _save_item(form)
-        if saved is not None:
-            flash(f"Added “{saved.title}” to the evidence register.", "success")
-            return redirect(url_for("evidence.item", project_id=project_id, item_id=saved.id), 303)
-    else:
-        status = 422
-    return render_template("evidence/form.html", form=form, item=None), status
+        form.prefill_links(request.args)
+        return render_template("evidence/form.html", form=form, item=None)
+    return _save(form)
 
 
 @bp.route("/projects/<int:project_id>/evidence/<int:item_id>/edit", methods=["GET", "POST"])
@@ -146,27 +114,11 @@ def edit(project_id, item_id):
     evidence_item = _item_or_404(item_id)
     if evidence_item.deleted_at is not None:
         abort(404)
-    if request.method == "GET":
-        form = EvidenceForm(formdata=None, obj=evidence_item)
-        form.dated.data = evidence_item.dated.isoformat() if evidence_item.dated else ""
-        for name in services.TARGETS:
-            getattr(form, f"{name}_ids").data = [
-                services.link_target(link)[1] for link in evidence_item.links
-                if services.link_target(link)[0] == name]
-    else:
-        form = EvidenceForm()
+    form = EvidenceForm.for_item(evidence_item) if request.method == "GET" else EvidenceForm()
     form.set_choices(services.link_choices(project_id))
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            saved, status = _save_item(form, evidence_item)
-            if saved is not None:
-                flash(f"Saved “{saved.title}”.", "success")
-                return redirect(url_for("evidence.item", project_id=project_id, item_id=item_id), 303)
-        else:
-            status = 422
-        evidence_item = _item_or_404(item_id)
-    return render_template("evidence/form.html", form=form, item=evidence_item), status
+    if request.method == "GET":
+        return render_template("evidence/form.html", form=form, item=evidence_item)
+    return _save(form, evidence_item)
 
 
 @bp.route("/projects/<int:project_id>/evidence/<int:item_id>/delete", methods=["POST"])
@@ -176,8 +128,7 @@ def delete(project_id, item_id):
     evidence_item = _item_or_404(item_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    services.soft_delete(evidence_item)
-    db.session.commit()
+    commit_once(lambda: services.soft_delete(evidence_item))
     flash(f"Deleted “{evidence_item.title}”. It can be restored from the register's Deleted filter.", "success")
     return redirect(url_for("evidence.register", project_id=project_id), 303)
 
@@ -189,8 +140,7 @@ def restore(project_id, item_id):
     evidence_item = _item_or_404(item_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    services.restore(evidence_item)
-    db.session.commit()
+    commit_once(lambda: services.restore(evidence_item))
     flash(f"Restored “{evidence_item.title}”.", "success")
     return redirect(url_for("evidence.item", project_id=project_id, item_id=item_id), 303)
 
@@ -232,32 +182,27 @@ def review(project_id, item_id):
     evidence_item = _item_or_404(item_id)
     form = ReviewForm()
     context = form.context.data if form.context.data in REVIEW_CONTEXTS else "auditor"
-    status = 200
-    if form.validate_on_submit():
-        try:
-            services.review(evidence_item, request.form.get("decision", ""), form.note.data, current_user)
-            db.session.commit()
-        except InputError as error:
-            db.session.rollback()
-            apply_errors(form, error)
-            status = 422
-    else:
-        status = 422
-    evidence_item = _item_or_404(item_id)
-    if not is_htmx():
-        if status == 200:
-            label = services.REVIEW_LABELS[evidence_item.review_state].lower()
-            flash(f"“{evidence_item.title}” is {label}.", "success")
-            targets = {"register": url_for("evidence.register", project_id=project_id),
-                       "item": url_for("evidence.item", project_id=project_id, item_id=item_id),
-                       "auditor": url_for("evidence.auditor", project_id=project_id)}
-            return redirect(targets[context], 303)
-        return render_template("evidence/item.html", item=evidence_item,
-                               history=services.review_history(evidence_item), review_form=form,
-                               delete_form=EmptyForm()), status
-    fresh = form if status != 200 else ReviewForm(formdata=None, context=context)
-    return fragment_response("evidence/_reviewed.html", status, item=evidence_item, review_form=fresh,
-                             context=context, coverage=services.coverage(project_id) if status == 200 else None)
+
+    def done(reviewed):
+        if is_htmx():
+            return fragment_response("evidence/_reviewed.html", item=reviewed, context=context,
+                                     review_form=ReviewForm(formdata=None, context=context),
+                                     coverage=services.coverage(project_id))
+        flash(f"“{reviewed.title}” is {REVIEW_STATE_LABELS[reviewed.review_state].lower()}.", "success")
+        targets = {"register": url_for("evidence.register", project_id=project_id),
+                   "item": url_for("evidence.item", project_id=project_id, item_id=item_id),
+                   "auditor": url_for("evidence.auditor", project_id=project_id)}
+        return redirect(targets[context], 303)
+
+    def again(status):
+        if is_htmx():
+            return fragment_response("evidence/_reviewed.html", status, item=evidence_item, review_form=form,
+                                     context=context, coverage=None)
+        return render_template("evidence/item.html", item=evidence_item, history=services.review_history(evidence_item),
+                               review_form=form, delete_form=EmptyForm()), status
+
+    return write(lambda: services.review(evidence_item, form.decision.data or "", form.note.data, current_user),
+                 form=form, done=done, again=again)
 
 
 @bp.route("/projects/<int:project_id>/auditor")
@@ -267,7 +212,8 @@ def auditor(project_id):
     return render_template(
         "evidence/auditor.html", coverage=services.coverage(project_id),
         pending=services.waiting_for_review(project_id), queried=services.queried_items(project_id),
-        unbacked=services.unbacked_expenditures(project_id), overspends=justified_overspends(project_id),
+        unbacked=services.unbacked_expenditures(project_id),
+        overspends=services.justified_overspends(project_id),
         review_form=ReviewForm(context="auditor"))
 
 
@@ -282,9 +228,9 @@ def evidence_link_label(link) -> str:
 
 @bp.app_template_global()
 def evidence_review_label(state: str) -> str:
-    return services.REVIEW_LABELS.get(state, state)
+    return REVIEW_STATE_LABELS.get(state, state)
 
 
 @bp.app_template_global()
 def evidence_language_label(code: str) -> str:
-    return services.LANGUAGE_LABELS.get(code, code) or "Not stated"
+    return LANGUAGE_LABELS.get(code, code) or LANGUAGE_LABELS[""]

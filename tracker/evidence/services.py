@@ -21,6 +21,11 @@ For other pages: ``evidence_for(project_id, activities=[...], periods=[...])`` f
 evidence of many targets in one query; render one target's list with
 ``{% with evidence_items=evidence.activity(a.id) %}{% include "evidence/_evidence_list.html" %}{% endwith %}``.
 ``queried_items(project_id)`` lists what the auditor queried (for the officer's week page).
+These read queries are imported by other areas (budget, results, progress, projects);
+this module imports no other area, so the dependency goes one way only.
+
+The labels of review states, link targets and languages are the models' maps
+(``tracker.models.evidence``); forms, pages and exports all use those.
 """
 
 from __future__ import annotations
@@ -28,18 +33,18 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from urllib.parse import urlencode, urlsplit
 
 from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..audit import trail
-from ..budget.services import FieldErrors, clean_text, parse_id
 from ..extensions import db
 from ..formatting import money
 from ..models import (
     EVIDENCE_KINDS,
+    REVIEW_STATES,
     Activity,
     AuditEvent,
     EvidenceItem,
@@ -49,15 +54,13 @@ from ..models import (
     IndicatorPeriod,
     ResultNode,
 )
+from ..models.evidence import LANGUAGE_LABELS, LINK_TARGET_LABELS, LINK_TARGETS
+from ..validation import InputError, clean_text, code_key, parse_date, parse_id, raise_if
+from . import storage
 
-TARGETS = ("activity", "period", "result", "expenditure")
-TARGET_LABELS = {"activity": "Activity", "period": "Indicator period", "result": "Result",
-                 "expenditure": "Expenditure"}
-LANGUAGES = (("", "Not stated"), ("vi", "Vietnamese"), ("en", "English"), ("ko", "Korean"), ("fr", "French"),
-             ("zh", "Chinese"), ("other", "Other"))
-LANGUAGE_LABELS = dict(LANGUAGES)
-REVIEW_LABELS = {"pending": "Waiting for review", "verified": "Verified", "queried": "Queried"}
-FILTER_STATES = ("pending", "verified", "queried", "deleted")
+TARGETS = LINK_TARGETS  # the four things a link can back up, in their order
+FILTER_STATES = (*REVIEW_STATES, "deleted")
+DECISIONS = ("verified", "queried")  # what a review can decide
 
 
 def _now() -> datetime:
@@ -114,10 +117,6 @@ class LinkChoices:
     expenditures: list[tuple[int, str]]
 
 
-def _code_key(code: str):
-    return [int(part) if part.isdigit() else part for part in code.replace("A", "").split(".")]
-
-
 def link_choices(project_id: int) -> LinkChoices:
     """Everything an item can link to, labelled, in four queries."""
     activities = db.session.execute(
@@ -137,7 +136,7 @@ def link_choices(project_id: int) -> LinkChoices:
         activities=[(a.id, f"{a.code} {_short(a.title)}") for a in activities],
         periods=[(p.id, f"{p.code} {p.start_date.isoformat()} – {p.end_date.isoformat()}") for p in periods],
         results=[(r.id, f"{r.code} {_short(r.statement)}")
-                 for r in sorted(results, key=lambda r: _code_key(r.code))],
+                 for r in sorted(results, key=lambda r: code_key(r.code))],
         expenditures=[(e.id, f"{e.voucher} · {money(e.amount_cents)}{' · ' + _short(e.payee, 40) if e.payee else ''}")
                       for e in expenditures],
     )
@@ -160,7 +159,7 @@ def linked_target_options(project_id: int) -> list[tuple[str, str]]:
                         ("period", choices.periods), ("expenditure", choices.expenditures)):
         for target_id, label in pairs:
             if target_id in wanted[name]:
-                options.append((f"{name}:{target_id}", f"{TARGET_LABELS[name]} {label}"))
+                options.append((f"{name}:{target_id}", f"{LINK_TARGET_LABELS[name]} {label}"))
     return options
 
 
@@ -178,14 +177,10 @@ def _check_fields(data: dict) -> dict:
     elif len(title) > 500:
         errors["title"] = "A title has at most 500 characters."
     dated = None
-    raw_date = data.get("dated")
-    if isinstance(raw_date, date):
-        dated = raw_date
-    elif raw_date and str(raw_date).strip():
-        try:
-            dated = date.fromisoformat(str(raw_date).strip())
-        except ValueError:
-            errors["dated"] = "Give the date as YYYY-MM-DD, for example 2016-11-24."
+    try:
+        dated = parse_date(data.get("dated"), label="The date")
+    except InputError as error:
+        errors["dated"] = str(error)
     source = clean_text(data.get("source"))
     if len(source) > 200:
         errors["source"] = "The source has at most 200 characters."
@@ -197,10 +192,9 @@ def _check_fields(data: dict) -> dict:
         elif len(url) > 1000:
             errors["url"] = "A link has at most 1,000 characters."
     language = clean_text(data.get("language"))
-    if len(language) > 10:
+    if language not in LANGUAGE_LABELS:
         errors["language"] = "Choose a language from the list."
-    if errors:
-        raise FieldErrors(errors)
+    raise_if(errors)
     return {"kind": kind, "title": title, "dated": dated, "source": source, "url": url, "language": language,
             "description": clean_text(data.get("description"))}
 
@@ -220,10 +214,9 @@ def _check_links(project_id: int, links: dict[str, list[int]]) -> set[tuple[str,
         found = set(db.session.execute(
             select(model.id).where(model.project_id == project_id, model.id.in_(valid))).scalars()) if valid else set()
         if found != ids:
-            errors[f"{name}_ids"] = f"Some of the chosen {TARGET_LABELS[name].lower()} links are not in this project."
+            errors[f"{name}_ids"] = f"Some of the chosen {LINK_TARGET_LABELS[name].lower()} links are not in this project."
         wanted |= {(name, i) for i in found}
-    if errors:
-        raise FieldErrors(errors)
+    raise_if(errors)
     return wanted
 
 
@@ -247,14 +240,13 @@ def _check_all(project_id: int, data: dict, links: dict[str, list[int]]):
     values = wanted = None
     try:
         values = _check_fields(data)
-    except FieldErrors as error:
+    except InputError as error:
         errors.update(error.errors)
     try:
         wanted = _check_links(project_id, links)
-    except FieldErrors as error:
+    except InputError as error:
         errors.update(error.errors)
-    if errors:
-        raise FieldErrors(errors)
+    raise_if(errors)
     return values, wanted
 
 
@@ -293,6 +285,34 @@ def update_item(item: EvidenceItem, data: dict, links: dict[str, list[int]], upl
     return item
 
 
+def save_item(project, item: EvidenceItem | None, data: dict, links: dict[str, list[int]], *, file=None,
+              remove_file: bool = False, user=None) -> EvidenceItem:
+    """Store the chosen ``file`` (a werkzeug FileStorage, if any), then create the item (``item``
+    None) or update it; the file's problems and the fields' are reported at once.
+
+    A file above the size limit stops at once with ``storage.UploadTooLarge`` (answered 413).
+    """
+    errors: dict[str, str] = {}
+    upload = None
+    if file is not None and getattr(file, "filename", ""):
+        try:
+            upload = storage.store_upload(file)
+        except storage.UploadTooLarge as error:
+            raise storage.UploadTooLarge(str(error), field="file") from None
+        except InputError as error:
+            errors["file"] = str(error)
+    saved = None
+    try:
+        if item is None:
+            saved = create_item(project, data, links, upload, user)
+        else:
+            saved = update_item(item, data, links, upload, remove_file=remove_file)
+    except InputError as error:
+        errors.update(error.errors)
+    raise_if(errors)
+    return saved
+
+
 def soft_delete(item: EvidenceItem) -> None:
     if item.deleted_at is None:
         item.deleted_at = _now()
@@ -309,13 +329,13 @@ def review(item: EvidenceItem, decision: str, note: str, user) -> EvidenceItem:
     """Verify or query an item, with a note (required for a query); recorded in the audit trail."""
     note = clean_text(note)
     if item.deleted_at is not None:
-        raise FieldErrors({"": "This item was deleted; restore it before reviewing it."})
-    if decision not in ("verified", "queried"):
-        raise FieldErrors({"": "Choose Verify or Query."})
+        raise InputError("This item was deleted; restore it before reviewing it.", field="")
+    if decision not in DECISIONS:
+        raise InputError("Choose Verify or Query.", field="")
     if decision == "queried" and not note:
-        raise FieldErrors({"note": "Say what is missing or wrong, so the officer can answer the query."})
+        raise InputError("Say what is missing or wrong, so the officer can answer the query.", field="note")
     if len(note) > 2000:
-        raise FieldErrors({"note": "A note has at most 2,000 characters."})
+        raise InputError("A note has at most 2,000 characters.", field="note")
     before = (item.review_state, item.review_note)
     item.review_state, item.review_note = decision, note
     item.reviewed_at, item.reviewed_by_id = _now(), getattr(user, "id", None)
@@ -506,6 +526,18 @@ def waiting_for_review(project_id: int) -> list[EvidenceItem]:
         .order_by(EvidenceItem.created_at, EvidenceItem.id)).unique().scalars().all()
 
 
+def justified_overspends(project_id: int) -> list[Expenditure]:
+    """Expenditures booked past their line's budget, with the justification given (one query).
+
+    Shown in the auditor's workspace and on the budget page (which imports it from here).
+    """
+    return db.session.execute(
+        select(Expenditure).options(joinedload(Expenditure.line))
+        .where(Expenditure.project_id == project_id, Expenditure.overspend_justification != "")
+        .order_by(Expenditure.spent_on, Expenditure.id)
+    ).scalars().all()
+
+
 def unbacked_expenditures(project_id: int) -> list[Expenditure]:
     """Expenditures that no (not deleted) evidence item is linked to (one query)."""
     backed = (select(EvidenceLink.id).join(EvidenceItem, EvidenceLink.evidence_id == EvidenceItem.id)
@@ -589,4 +621,4 @@ def coverage(project_id: int) -> Coverage:
         disbursed_cents=int(money_row[0]), disbursed_verified_cents=int(money_row[1]),
         disbursed_backed_cents=int(money_row[2]), actuals=int(actual_row[0]),
         actuals_backed=int(actual_row[1]), actuals_verified=int(actual_row[2]),
-        states={state: int(states.get(state, 0)) for state in ("pending", "verified", "queried")})
+        states={state: int(states.get(state, 0)) for state in REVIEW_STATES})

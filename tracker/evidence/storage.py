@@ -37,8 +37,8 @@ from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
-from ..validation import InputError
 from ..models import StoredFile
+from ..validation import InputError
 
 CHUNK = 1024 * 1024
 
@@ -80,7 +80,9 @@ INLINE_TYPES = ("application/pdf", "image/png", "image/jpeg", "image/gif", "imag
 
 
 class UploadTooLarge(InputError):
-    """The file is above MAX_UPLOAD_MB (the route answers 413)."""
+    """The file is above MAX_UPLOAD_MB (``tracker.htmx.write`` answers with its ``status``, 413)."""
+
+    status = 413
 
 
 def limit_bytes() -> int:
