@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from tracker.concurrency import ConflictError
 from tracker.extensions import db
-from tracker.validation import InputError
 from tracker.models import AuditEvent, DisaggregatedValue, Indicator, IndicatorPeriod, Project, User
 from tracker.results import services
 from tracker.results.services import LockedError
+from tracker.validation import InputError
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ from sqlalchemy import func, select
 
 from tracker.concurrency import ConflictError
 from tracker.extensions import db
-from tracker.validation import InputError
 from tracker.models import Activity, AuditEvent, EvidenceItem, EvidenceLink, ProgressLog, Project, User
 from tracker.progress import services
 from tracker.progress.services import ActivityInput, LogInput
+from tracker.validation import InputError
 
 TODAY = date(2026, 11, 27)
 

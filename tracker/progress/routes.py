@@ -6,14 +6,24 @@ week page, the week's summary, swapped out of band from the same response. Every
 through ``htmx.write``: load or 404, permission, form, one service call.
 """
 
-from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from ..formatting import week_range
 from ..forms import choice_list
 from ..htmx import commit_once, fragment_response, is_htmx, vary, write
 from ..permissions import requires
-from ..validation import InputError
 from . import services
 from .forms import ActivityForm, LogForm, MoveForm
 
@@ -31,10 +41,7 @@ def _week_arg(value: str | None) -> str:
     """The page's week from the URL (default: see services.default_week); 404 when malformed."""
     if not value:
         return services.default_week(g.project)
-    try:
-        return services.normalise_week(value)
-    except InputError:
-        abort(404)
+    return services.week_or_none(value) or abort(404)
 
 
 def _context_arg(value: str | None) -> str:
@@ -158,10 +165,7 @@ def _log_prefix(item) -> str:
 
 
 def _fallback_week(form) -> str:
-    try:
-        return services.normalise_week(form.week.data)
-    except InputError:
-        return services.default_week(g.project)
+    return services.week_or_none(form.week.data) or services.default_week(g.project)
 
 
 def _log_page(item, form, context: str, page_week: str, status: int = 200):

@@ -57,12 +57,14 @@ from .weeks import (
     summary_text,
     week_in_project,
     week_logs,
+    week_or_none,
 )
 
 __all__ = [
     "STATUS_LABELS", "ACTIVITY_STATUSES", "IN_PROGRESS_STATUSES",
     # weeks and what they show (weeks.py)
-    "first_week", "last_week", "default_week", "normalise_week", "week_in_project", "neighbour_weeks",
+    "first_week", "last_week", "default_week", "normalise_week", "week_or_none", "week_in_project",
+    "neighbour_weeks",
     "ActivityRow", "Counters", "is_in_progress", "activity_rows", "grouped_rows", "activity_row", "due_rows",
     "counters", "week_logs", "periods_without_actual", "queried_evidence", "evidence_choices",
     "linked_evidence", "summary_text",

@@ -38,7 +38,7 @@ from ..models import (
     ResultNode,
 )
 from ..models.progress import ACTIVITY_STATUSES, IN_PROGRESS_STATUSES, STATUS_LABELS
-from ..validation import code_key
+from ..validation import InputError, code_key
 
 # ---------------------------------------------------------------------------------------------
 # Weeks
@@ -62,6 +62,14 @@ def normalise_week(text: str) -> str:
     """'2016-w7' -> '2016-W07'; InputError for anything that is not an ISO week."""
     text = (text or "").strip().upper()
     return iso_week(week_start(text))
+
+
+def week_or_none(text) -> str | None:
+    """An ISO week from a URL or a form ('2016-w7' -> '2016-W07'); None when it is not one."""
+    try:
+        return normalise_week(text)
+    except InputError:
+        return None
 
 
 def week_in_project(project: Project, week: str) -> bool:
