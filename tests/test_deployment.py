@@ -271,3 +271,189 @@ def test_a_job_with_a_recent_heartbeat_keeps_polling(app, client, auth, demo):
     auth.login("liaison")
     body = client.get(f"/projects/{demo}/export/jobs/{job.id}", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert 'hx-trigger="every 1s"' in body
+
+
+# --- PostgreSQL: copy-database and the two roles ----------------------------------------------
+
+FAST_HASH = "pbkdf2:sha256:1"
+
+
+@pytest.fixture(scope="module")
+def pg_server():
+    """A PostgreSQL server URL: the suite's (TRACKER_TEST_DATABASE_URL) or a throwaway cluster
+    started here. Without either this fails, never skips: these tests are the proof that the
+    move to PostgreSQL and the two roles work."""
+    from scripts.deployment_check import postgres_server
+
+    try:
+        with postgres_server() as url:
+            yield url
+    except RuntimeError as error:
+        pytest.fail(str(error))
+
+
+class Server:
+    def __init__(self, url: str):
+        from sqlalchemy import create_engine
+        from sqlalchemy.engine import make_url
+
+        self.url = make_url(url)
+        self.admin = create_engine(self.url, isolation_level="AUTOCOMMIT")
+
+    def run(self, sql: str) -> None:
+        with self.admin.connect() as connection:
+            connection.execute(text(sql))
+
+    def database(self, name: str, owner: str | None = None, user: str | None = None) -> str:
+        self.run(f'CREATE DATABASE "{name}"' + (f' OWNER "{owner}"' if owner else ""))
+        url = self.url.set(database=name)
+        if user:
+            url = url.set(username=user, password=None)
+        return url.render_as_string(hide_password=False)
+
+    def close(self, names=()):
+        for name in names:
+            self.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.admin.dispose()
+
+
+def _app_on(url: str, tmp_path: Path, **config):
+    instance = tmp_path / f"instance-{abs(hash(url)) % 10**8}"
+    instance.mkdir(exist_ok=True)
+    os.environ["TRACKER_INSTANCE_PATH"] = str(instance)
+    try:
+        return create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SECRET_KEY": "test-secret",
+                           "PASSWORD_HASH_METHOD": FAST_HASH, "UPLOAD_DIR": str(instance / "evidence"), **config})
+    finally:
+        os.environ.pop("TRACKER_INSTANCE_PATH", None)
+
+
+def _migrate(app) -> None:
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade(directory=str(Path(__file__).parent.parent / "tracker" / "migrations"))
+        db.session.remove()
+
+
+def _counts(app) -> dict[str, int]:
+    from sqlalchemy import func, select
+
+    with app.app_context():
+        counts = {table.name: db.session.execute(select(func.count()).select_from(table)).scalar()
+                  for table in db.metadata.sorted_tables}
+        db.session.remove()
+    return counts
+
+
+def _add_user(app, email: str) -> int:
+    from tracker.models import User
+
+    with app.app_context():
+        user = User(email=email, name="Added after the move")
+        user.set_password("a-long-password-for-the-test")
+        db.session.add(user)
+        db.session.commit()
+        user_id = user.id
+        db.session.remove()
+    return user_id
+
+
+def _dispose(*apps):
+    for application in apps:
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_copy_database_moves_everything_from_sqlite_to_postgresql(pg_server, tmp_path):
+    from tracker.demo.loader import load_demo
+
+    server = Server(pg_server)
+    name = f"copy_{os.getpid()}_{int(time.time() * 1000) % 10**8}"
+    source = _app_on(f"sqlite:///{tmp_path / 'source.sqlite3'}", tmp_path)
+    target_url = server.database(name)
+    target = _app_on(target_url, tmp_path)
+    try:
+        _migrate(source)
+        with source.app_context():
+            load_demo()
+            db.session.commit()
+            db.session.remove()
+        _add_user(source, "before-the-move@example.org")
+        _migrate(target)
+        before = _counts(source)
+        assert before["audit_event"] > 50 and before["project"] == 1
+
+        result = source.test_cli_runner().invoke(args=["copy-database", target_url])
+        assert result.exit_code == 0, result.output
+        assert "sequences reset" in result.output and "audit trail verified" in result.output
+        assert _counts(target) == before
+
+        verify = target.test_cli_runner().invoke(args=["audit", "verify"])
+        assert verify.exit_code == 0 and f"{before['audit_event']} events checked" in verify.output
+        # The sequences moved on: the first save after the move gets a new id and chains on.
+        new_id = _add_user(target, "after-the-move@example.org")
+        assert new_id == before["user"] + 1 if before["user"] else new_id >= 1
+        again = target.test_cli_runner().invoke(args=["audit", "verify"])
+        assert again.exit_code == 0 and f"{before['audit_event'] + 1} events checked" in again.output
+
+        refused = source.test_cli_runner().invoke(args=["copy-database", target_url])
+        assert refused.exit_code != 0 and "not empty" in refused.output
+    finally:
+        _dispose(source, target)
+        server.close([name])
+
+
+def test_copy_database_refuses_a_target_that_was_not_migrated(pg_server, tmp_path):
+    server = Server(pg_server)
+    name = f"bare_{os.getpid()}_{int(time.time() * 1000) % 10**8}"
+    source = _app_on(f"sqlite:///{tmp_path / 'source.sqlite3'}", tmp_path)
+    try:
+        _migrate(source)
+        target_url = server.database(name)
+        result = source.test_cli_runner().invoke(args=["copy-database", target_url])
+        assert result.exit_code != 0 and "has not been migrated" in result.output
+    finally:
+        _dispose(source)
+        server.close([name])
+
+
+def test_the_apps_role_may_add_audit_events_but_not_tamper_with_them(pg_server, tmp_path):
+    from sqlalchemy.exc import ProgrammingError
+
+    server = Server(pg_server)
+    suffix = f"{os.getpid()}_{int(time.time() * 1000) % 10**8}"
+    owner, role, name = f"owner_{suffix}", f"app_{suffix}", f"roles_{suffix}"
+    server.run(f'CREATE ROLE "{owner}" LOGIN')
+    server.run(f'CREATE ROLE "{role}" LOGIN')
+    owner_app = _app_on(server.database(name, owner=owner, user=owner), tmp_path)
+    app_url = server.url.set(database=name, username=role, password=None).render_as_string(hide_password=False)
+    app = _app_on(app_url, tmp_path)
+    try:
+        _migrate(owner_app)  # the owner runs the migrations...
+        granted = owner_app.test_cli_runner().invoke(args=["grant-app-role", role])
+        assert granted.exit_code == 0, granted.output  # ...and gives the app's role what it needs
+        _add_user(app, "saved-by-the-app@example.org")  # the app writes rows and their audit events
+        verify = app.test_cli_runner().invoke(args=["audit", "verify"])
+        assert verify.exit_code == 0 and "intact" in verify.output
+        assert "may only read and add audit events" in verify.output and "WARNING" not in verify.output
+        for statement in ("UPDATE audit_event SET actor_label = 'someone else'", "DELETE FROM audit_event",
+                          "TRUNCATE audit_event", "ALTER TABLE audit_event DISABLE TRIGGER ALL",
+                          "DROP TRIGGER audit_event_no_update ON audit_event"):
+            with app.app_context():
+                with pytest.raises(ProgrammingError):
+                    db.session.execute(text(statement))
+                db.session.rollback()
+                db.session.remove()
+        # The owner could; audit verify says so when run with the owner's credentials.
+        as_owner = owner_app.test_cli_runner().invoke(args=["audit", "verify"])
+        assert as_owner.exit_code == 0 and "WARNING" in as_owner.output
+        assert f"{owner} owns audit_event" in as_owner.output
+    finally:
+        _dispose(owner_app, app)
+        server.close([name])
+        server = Server(pg_server)
+        server.run(f'DROP ROLE IF EXISTS "{role}"')
+        server.run(f'DROP ROLE IF EXISTS "{owner}"')
+        server.close()

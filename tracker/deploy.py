@@ -91,12 +91,14 @@ def copy_database(source_engine, target_url: str, *, batch: int = 1000, echo=pri
     verified there; any failure rolls the target back to empty. Returns rows copied per table.
     """
     from .audit.trail import verify_chain
+    from .database import DEFERRED_READ
     from .extensions import db
 
     target_engine = create_engine(target_url, connect_args=(
         {"connect_timeout": 10} if make_url(target_url).get_backend_name() == "postgresql" else {}))
     try:
         with source_engine.connect() as source, target_engine.connect() as target:
+            source = source.execution_options(**{DEFERRED_READ: True})  # SQLite: read a snapshot, lock nothing
             if source_engine.url.render_as_string(hide_password=False) == target_engine.url.render_as_string(
                     hide_password=False):
                 raise CopyRefused("The target is the configured database itself.")
@@ -119,6 +121,7 @@ def copy_database(source_engine, target_url: str, *, batch: int = 1000, echo=pri
             if busy:
                 raise CopyRefused(f"The target database is not empty (rows in {', '.join(busy)}). "
                                   "copy-database only fills a freshly migrated, empty database.")
+            target.rollback()  # end the checks' transaction; the copy is one transaction of its own
             copied: dict[str, int] = {}
             with target.begin():
                 for table in tables:
