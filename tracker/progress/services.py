@@ -54,6 +54,7 @@ from .weeks import (
     normalise_week,
     periods_without_actual,
     queried_evidence,
+    status_rows,
     summary_text,
     week_in_project,
     week_logs,
@@ -65,7 +66,8 @@ __all__ = [
     # weeks and what they show (weeks.py)
     "first_week", "last_week", "default_week", "normalise_week", "week_or_none", "week_in_project",
     "neighbour_weeks",
-    "ActivityRow", "Counters", "is_in_progress", "activity_rows", "grouped_rows", "activity_row", "due_rows",
+    "ActivityRow", "Counters", "status_rows", "is_in_progress", "activity_rows", "grouped_rows", "activity_row",
+    "due_rows",
     "counters", "week_logs", "periods_without_actual", "queried_evidence", "evidence_choices",
     "linked_evidence", "summary_text",
     # the rules of an activity's fields (here)

@@ -37,7 +37,7 @@ from ..models import (
     Project,
     ResultNode,
 )
-from ..models.progress import ACTIVITY_STATUSES, IN_PROGRESS_STATUSES, STATUS_LABELS
+from ..models.progress import IN_PROGRESS_STATUSES, STATUS_LABELS
 from ..validation import InputError, code_key
 
 # ---------------------------------------------------------------------------------------------
@@ -177,6 +177,11 @@ class Counters:
     logged: int
 
 
+def status_rows(counts) -> list[tuple[str, str, int]]:
+    """(status, label, count) for every activity status, in the order of the one status map."""
+    return [(status, label, counts.get(status, 0)) for status, label in STATUS_LABELS.items()]
+
+
 def counters(project: Project, week: str) -> Counters:
     """Activity status counts and the week's due/logged counts, in two aggregate queries."""
     by_status = Counter(dict(db.session.execute(
@@ -189,7 +194,7 @@ def counters(project: Project, week: str) -> Counters:
             func.count().filter(logged_exists),
         ).where(Activity.project_id == project.id)
     ).one()
-    return Counters(week, [(s, STATUS_LABELS[s], by_status.get(s, 0)) for s in ACTIVITY_STATUSES],
+    return Counters(week, status_rows(by_status),
                     sum(by_status.values()), due or 0, logged or 0)
 
 

@@ -6,8 +6,8 @@ from flask_login import current_user
 from ..database import database_answers
 from ..evidence.services import evidence_for
 from ..extensions import db
-from ..models.progress import ACTIVITY_STATUSES, STATUS_LABELS
 from ..permissions import logged_in, public, requires
+from ..progress.services import status_rows
 from . import services
 
 bp = Blueprint("projects", __name__)
@@ -31,7 +31,7 @@ def overview(project_id):
     return render_template(
         "projects/overview.html",
         framework=services.framework_rows(g.project),
-        status_counts=[(s, STATUS_LABELS[s], counts.get(s, 0)) for s in ACTIVITY_STATUSES],
+        status_counts=status_rows(counts),
         activity_total=sum(counts.values()),
     )
 
