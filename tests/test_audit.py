@@ -227,6 +227,16 @@ def middle_event_id():
     return ids[len(ids) // 2], ids
 
 
+def tamper_with_middle_event(app, sql: str):
+    """Run ``sql`` (with ``:id``, the middle event) behind the app's back; return that id and all ids."""
+    with app.app_context():
+        drop_append_only_triggers()
+        target, ids = middle_event_id()
+        db.session.execute(text(sql), {"id": target})
+        db.session.commit()
+    return target, ids
+
+
 def test_verify_reports_an_intact_trail(app, runner):
     with app.app_context():
         count = db.session.execute(select(func.count()).select_from(AuditEvent)).scalar()
@@ -242,23 +252,15 @@ def test_verify_reports_an_intact_trail(app, runner):
     ("action", "'delete'"),
 ])
 def test_verify_finds_a_changed_event(app, runner, column, value):
-    with app.app_context():
-        drop_append_only_triggers()
-        target, _ids = middle_event_id()
-        sql_value = f"'{value}'" if column in ("changes", "actor_label") else value
-        db.session.execute(text(f"UPDATE audit_event SET {column} = {sql_value} WHERE id = :id"), {"id": target})
-        db.session.commit()
+    sql_value = f"'{value}'" if column in ("changes", "actor_label") else value
+    target, _ids = tamper_with_middle_event(app, f"UPDATE audit_event SET {column} = {sql_value} WHERE id = :id")
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code != 0
     assert f"BROKEN at event {target}" in result.output and "changed" in result.output
 
 
 def test_verify_finds_a_deleted_middle_event(app, runner):
-    with app.app_context():
-        drop_append_only_triggers()
-        target, ids = middle_event_id()
-        db.session.execute(text("DELETE FROM audit_event WHERE id = :id"), {"id": target})
-        db.session.commit()
+    target, ids = tamper_with_middle_event(app, "DELETE FROM audit_event WHERE id = :id")
     result = runner.invoke(args=["audit", "verify"])
     following = ids[ids.index(target) + 1]
     assert result.exit_code != 0 and f"BROKEN at event {following}" in result.output
@@ -277,11 +279,7 @@ def test_verify_finds_a_forged_event_inserted_behind_the_apps_back(app, runner):
 
 
 def test_verify_survives_unreadable_content(app, runner):
-    with app.app_context():
-        drop_append_only_triggers()
-        target, _ids = middle_event_id()
-        db.session.execute(text("UPDATE audit_event SET changes = 'not json' WHERE id = :id"), {"id": target})
-        db.session.commit()
+    target, _ids = tamper_with_middle_event(app, "UPDATE audit_event SET changes = 'not json' WHERE id = :id")
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1 and f"BROKEN at event {target}" in result.output
 

@@ -191,6 +191,11 @@ def _conditions(project_id: int | None, flt: TrailFilter) -> list:
     return conditions
 
 
+def page_count(total: int, page_size: int) -> int:
+    """Pages needed for ``total`` rows (at least one, so an empty trail still has its page 1)."""
+    return max(1, -(-total // page_size))
+
+
 @dataclass
 class TrailPage:
     entries: list[Entry]
@@ -200,7 +205,7 @@ class TrailPage:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+        return page_count(self.total, self.page_size)
 
     @property
     def first_number(self) -> int:
@@ -215,8 +220,7 @@ def trail_page(project_id: int | None, flt: TrailFilter, page_size: int) -> Trai
     """One page of the filtered trail, newest first. Two queries whatever the page size."""
     conditions = _conditions(project_id, flt)
     total = db.session.execute(select(func.count()).select_from(AuditEvent).where(*conditions)).scalar()
-    pages = max(1, -(-total // page_size))
-    page = min(max(1, flt.page), pages)
+    page = min(max(1, flt.page), page_count(total, page_size))
     events = db.session.execute(
         select(AuditEvent).where(*conditions).order_by(AuditEvent.id.desc())
         .limit(page_size).offset((page - 1) * page_size)
