@@ -27,6 +27,7 @@ import os
 import pickle
 import random
 import resource
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -48,7 +49,7 @@ def _app(instance: Path):
     from tracker import create_app
 
     return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'bench.sqlite3'}",
-                       "SECRET_KEY": "bench", "DEMO_ACCOUNTS": False})
+                       "SECRET_KEY": secrets.token_hex(32), "DEMO_ACCOUNTS": False})
 
 
 def generate(instance: Path, rows: int) -> dict:
