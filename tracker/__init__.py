@@ -72,6 +72,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = _secret_key(instance_path)
     if not app.config.get("UPLOAD_DIR"):
         app.config["UPLOAD_DIR"] = str(instance_path / "evidence")
+    try:  # made at start so backups and the guide's `chmod` find it; private like the rest
+        make_private_folder(Path(app.config["UPLOAD_DIR"]))
+    except OSError:  # not mounted yet, say: the first upload reports it
+        pass
     # Werkzeug answers 413 above this; a little room is left for the form's other fields.
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024 + 64 * 1024
     if int(app.config.get("PROXY_COUNT") or 0) > 0:  # behind nginx (docs/deployment.md)
