@@ -4,9 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField
 from wtforms.validators import DataRequired, Length
 
-from ..forms import EmptyForm  # noqa: F401  (re-exported while other areas move to tracker.forms)
-from ..forms import choice_list
-from ..models import ROLES
+from ..forms import label_choices
+from ..models.accounts import ROLE_LABELS
 
 
 class LoginForm(FlaskForm):
@@ -16,4 +15,4 @@ class LoginForm(FlaskForm):
 
 class MemberForm(FlaskForm):
     email = EmailField("Email of an existing user", validators=[DataRequired(), Length(max=254)])
-    role = SelectField("Role", choices=choice_list((role, role.capitalize()) for role in ROLES), validators=[DataRequired()])
+    role = SelectField("Role", choices=label_choices(ROLE_LABELS), validators=[DataRequired()])

@@ -14,6 +14,7 @@ from .. import htmx
 from ..extensions import db, login_manager
 from ..forms import EmptyForm
 from ..models import Membership, User
+from ..models.accounts import ROLE_LABELS
 from ..permissions import logged_in, public, requires
 from . import services
 from .forms import LoginForm, MemberForm
@@ -94,10 +95,10 @@ def members(project_id):
 
     def page(status=200):
         return render_template("accounts/members.html", form=form, rows=services.members_of(project_id),
-                               remove_form=EmptyForm()), status
+                               remove_form=EmptyForm(), role_labels=ROLE_LABELS), status
 
     def done(membership):
-        flash(f"{membership.user.name} is now {form.role.data} on this project.", "success")
+        flash(f"{membership.user.name} is now {ROLE_LABELS[membership.role].lower()} on this project.", "success")
         return redirect(url_for("accounts.members", project_id=project_id), 303)
 
     if request.method == "GET":

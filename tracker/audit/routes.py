@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, g, make_response, request, url_
 from .. import htmx
 from ..forms import choice_list
 from ..permissions import requires
+from ..validation import parse_id
 from . import services
 from .forms import TrailFilterForm
 
@@ -39,8 +40,7 @@ def _filter_from_request(project_id: int | None) -> tuple[TrailFilterForm, servi
         field = getattr(form, name)
         if not field.errors and field.data not in (None, ""):
             setattr(flt, name, field.data)
-    page = request.args.get("page", "1")
-    flt.page = int(page) if page.isdigit() and 0 < len(page) < 7 else 1
+    flt.page = parse_id(request.args.get("page")) or 1  # a positive whole number; the service clamps it
     return form, flt, valid
 
 
