@@ -20,8 +20,11 @@ import logging
 import os
 import re
 import secrets
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -80,6 +83,20 @@ def _status_path(directory: Path, job_id: str) -> Path:
 
 def file_path(job: Job, app: Flask | None = None) -> Path:
     return jobs_dir(app) / f"{job.id}.xlsx"
+
+
+@contextmanager
+def one_off_file(suffix: str = ".xlsx") -> Iterator[Path]:
+    """A new file under instance/exports/ for one download (``send_and_remove`` sends it);
+    removed at once if anything fails before it is sent."""
+    handle = tempfile.NamedTemporaryFile(dir=jobs_dir(), prefix="direct-", suffix=suffix, delete=False)
+    handle.close()
+    path = Path(handle.name)
+    try:
+        yield path
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
 
 
 def send_and_remove(path: Path, **send_file_options):

@@ -7,34 +7,22 @@ to the audit trail.
 
 import io
 import tempfile
-from pathlib import Path
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    current_app,
-    g,
-    redirect,
-    render_template,
-    send_file,
-    url_for,
-)
+from flask import Blueprint, Response, abort, current_app, g, redirect, render_template, send_file, url_for
 from flask_login import current_user
 
-from ..extensions import db
-from ..htmx import is_htmx, render
+from ..forms import EmptyForm
+from ..htmx import commit_once, is_htmx, render, write
 from ..permissions import logged_in, requires
 from . import jobs
 from .csv_export import sheet_csv
-from .forms import EmptyForm
 from .iati import build_activity_xml
 from .services import (
     SHEET_SLUGS,
     ExportContext,
+    export_act,
     export_filename,
     illustrative_notice,
-    read_snapshot,
     record_export,
     row_estimate,
     sheet_by_slug,
@@ -76,24 +64,17 @@ def index(project_id):
 @bp.route("/projects/<int:project_id>/export.xlsx")
 @requires("export")
 def workbook(project_id):
-    """The donor's workbook, written to a temporary file under instance/ and sent."""
-    directory = jobs.jobs_dir()
-    handle = tempfile.NamedTemporaryFile(dir=directory, prefix="direct-", suffix=".xlsx", delete=False)
-    handle.close()
-    path = Path(handle.name)
-    try:
-        with read_snapshot():
-            rows = write_workbook(ExportContext(g.project, _who()), path)
-        record_export(g.project, "xlsx", rows=rows)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        path.unlink(missing_ok=True)
-        raise
-    response = send_file(path, mimetype=XLSX_MIME, as_attachment=True,
-                         download_name=export_filename(g.project, "xlsx"), max_age=0)
-    response.call_on_close(lambda: path.unlink(missing_ok=True))
-    return response
+    """The donor's workbook, written to a file under instance/exports/ and sent (the file is
+    gone once sent, or at once if writing fails)."""
+    ctx = ExportContext(g.project, _who())
+    with jobs.one_off_file() as path:
+        def export():
+            with export_act(g.project, "xlsx") as details:
+                details["rows"] = write_workbook(ctx, path)
+
+        commit_once(export)
+        return jobs.send_and_remove(path, mimetype=XLSX_MIME, as_attachment=True,
+                                    download_name=export_filename(g.project, "xlsx"), max_age=0)
 
 
 @bp.route("/projects/<int:project_id>/export/<slug>.csv")
@@ -105,11 +86,13 @@ def sheet_as_csv(project_id, slug):
     if slug not in SHEET_SLUGS:
         abort(404)
     buffer = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024, dir=jobs.jobs_dir())
-    with read_snapshot():
-        for chunk in sheet_csv(sheet_by_slug(ExportContext(g.project, _who()), slug)):
-            buffer.write(chunk.encode("utf-8"))
-    record_export(g.project, "csv", sheet=slug)
-    db.session.commit()
+
+    def export():
+        with export_act(g.project, "csv", sheet=slug):
+            for chunk in sheet_csv(sheet_by_slug(ExportContext(g.project, _who()), slug)):
+                buffer.write(chunk.encode("utf-8"))
+
+    commit_once(export)
     buffer.seek(0)
     return send_file(buffer, mimetype="text/csv", as_attachment=True,
                      download_name=export_filename(g.project, "csv", slug), max_age=0)
@@ -119,11 +102,11 @@ def sheet_as_csv(project_id, slug):
 @requires("export")
 def iati(project_id):
     """The project as an IATI 2.03 activity file."""
-    with read_snapshot():
-        xml = build_activity_xml(g.project)
-    record_export(g.project, "iati")
-    db.session.commit()
-    response = Response(xml, mimetype="application/xml")
+    def export():
+        with export_act(g.project, "iati"):
+            return build_activity_xml(g.project)
+
+    response = Response(commit_once(export), mimetype="application/xml")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{export_filename(g.project, "xml", "iati")}"')
     return response
@@ -155,15 +138,17 @@ def _job_or_404(job_id: str) -> jobs.Job:
 @requires("export")
 def start_job(project_id):
     """Start preparing the workbook; the page then polls its progress."""
-    form = EmptyForm()
-    if not form.validate_on_submit():
-        abort(400)
-    job = jobs.start(g.project, current_user)
-    record_export(g.project, "xlsx", background=True)
-    db.session.commit()
-    if is_htmx():
-        return render("exports/job.html", "exports/_job.html", job=job)
-    return redirect(url_for("exports.job_status", project_id=project_id, job_id=job.id), 303)
+    def start():
+        job = jobs.start(g.project, current_user)
+        record_export(g.project, "xlsx", background=True)
+        return job
+
+    def started(job):
+        if is_htmx():
+            return render("exports/job.html", "exports/_job.html", job=job)
+        return redirect(url_for("exports.job_status", project_id=project_id, job_id=job.id), 303)
+
+    return write(start, form=EmptyForm(), done=started, again=lambda _status: abort(400))
 
 
 @bp.route("/projects/<int:project_id>/export/jobs/<job_id>")

@@ -124,6 +124,15 @@ def read_snapshot():
         db.session.rollback()
 
 
+@contextmanager
+def export_act(project: Project, what: str, **details):
+    """One export: read in one snapshot (``read_snapshot``), then write the act to the audit
+    trail with ``details`` (the caller may add to the dict it is given; the route commits)."""
+    with read_snapshot():
+        yield details
+    record_export(project, what, **details)
+
+
 def any_illustrative(project: Project) -> bool:
     flags = db.session.execute(
         select(
