@@ -67,6 +67,25 @@ def test_create_refuses_bad_input_and_changes_nothing(app, runner):
         assert db.session.execute(select(func.count()).select_from(User)).scalar() == before
 
 
+def test_the_cli_and_the_pages_refuse_with_the_same_words(app, runner, client, auth, demo):
+    """One rule, one message: the CLI and the pages call the same account services."""
+    taken = "A user with the email officer@demo.test exists already."
+    cli = runner.invoke(args=["user", "create", "officer@demo.test", "--name", "Again", "--password-stdin"],
+                        input="a-long-secret\n")
+    auth.login("admin")
+    page = client.post("/admin/users", data={"email": "officer@demo.test", "name": "Again",
+                                             "password": "a-long-secret", "confirm": "a-long-secret"})
+    assert cli.exit_code != 0 and taken in cli.output
+    assert page.status_code == 422 and taken in page.get_data(as_text=True)
+
+    unknown = "No user with the email nobody@demo.test."
+    code, _project_id = project_code(app)
+    cli = runner.invoke(args=["user", "grant", "nobody@demo.test", code, "liaison"])
+    page = client.post(f"/projects/{demo}/members", data={"email": "nobody@demo.test", "role": "liaison"})
+    assert cli.exit_code != 0 and unknown in cli.output
+    assert page.status_code == 422 and unknown in page.get_data(as_text=True)
+
+
 def test_grant_by_project_code_or_id(app, runner):
     code, project_id = project_code(app)
     runner.invoke(args=["user", "create", "new@example.test", "--name", "New", "--password-stdin"],
