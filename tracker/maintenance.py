@@ -99,6 +99,13 @@ def migration_heads() -> set[str]:
     return set(ScriptDirectory.from_config(config).get_heads())
 
 
+def require_sqlite_header(path: Path) -> None:
+    """CheckFailed unless the file starts with SQLite's header (read before anything opens it)."""
+    with open(path, "rb") as handle:
+        if handle.read(16) != SQLITE_MAGIC:
+            raise CheckFailed(f"{path} is not a SQLite database (its first bytes are not the SQLite header).")
+
+
 def check_backup_file(path: Path) -> dict:
     """Check a database file; return what was found, or raise CheckFailed with a clear reason."""
     from .audit.trail import verify_chain
@@ -106,9 +113,7 @@ def check_backup_file(path: Path) -> dict:
 
     if not path.is_file():
         raise CheckFailed(f"{path} is not a file.")
-    with open(path, "rb") as handle:
-        if handle.read(16) != SQLITE_MAGIC:
-            raise CheckFailed(f"{path} is not a SQLite database (its first bytes are not the SQLite header).")
+    require_sqlite_header(path)
     connection = _open_read_only(path)
     try:
         try:
@@ -227,9 +232,7 @@ def restore_command(path: Path, yes: bool):
     _remove(candidate)
     try:
         try:
-            with open(path, "rb") as handle:
-                if handle.read(16) != SQLITE_MAGIC:
-                    raise CheckFailed(f"{path} is not a SQLite database (its first bytes are not the SQLite header).")
+            require_sqlite_header(path)
             source = _open_read_only(path)
             try:
                 _copy_database(source, candidate)
