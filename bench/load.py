@@ -58,6 +58,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.html_forms import find_form, parse_forms, set_field  # noqa: E402,F401  (the pages' forms, as a browser sends them)
+
 # bench/run_all.py runs the load twice: plain, then with the server killed half-way.
 BENCH_RUNS = [[], ["--kill"]]
 HOST = "127.0.0.1"

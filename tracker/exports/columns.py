@@ -39,7 +39,7 @@ from ..models.budget import CATEGORY_LABELS, EXPENDITURE_STATUS_LABELS
 from ..models.evidence import KIND_LABELS, REVIEW_STATE_LABELS
 from ..models.progress import STATUS_LABELS as ACTIVITY_STATUS_LABELS
 from ..models.results import PERIOD_STATE_LABELS, UNIT_LABELS
-from ..results.services import STATUS_LABELS as INDICATOR_STATUS_LABELS
+from ..results.values import STATUS_LABELS as INDICATOR_STATUS_LABELS
 
 KINDS = ("text", "wrap", "money", "date", "datetime", "int", "number", "percent", "link", "flag")
 
@@ -450,8 +450,3 @@ EVIDENCE = SheetColumns("Evidence", "evidence", (
 SHEETS: dict[str, SheetColumns] = {s.title: s for s in (
     SUMMARY, LOGFRAME, INDICATORS, ACTIVITIES, PROGRESS_LOG, BUDGET, EXPENDITURES, EVIDENCE)}
 SHEET_SLUGS = tuple(s.slug for s in SHEETS.values())
-
-# The column lists by their former names (read by the import).
-LOGFRAME_COLUMNS = list(LOGFRAME.columns)
-INDICATOR_COLUMNS = list(INDICATORS.columns)
-BUDGET_COLUMNS = list(BUDGET.columns)

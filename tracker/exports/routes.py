@@ -15,10 +15,10 @@ from ..forms import EmptyForm
 from ..htmx import commit_once, is_htmx, render, write
 from ..permissions import logged_in, requires
 from . import jobs
+from .columns import SHEET_SLUGS
 from .csv_export import sheet_csv
 from .iati import build_activity_xml
 from .services import (
-    SHEET_SLUGS,
     ExportContext,
     export_act,
     export_filename,

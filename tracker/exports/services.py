@@ -49,15 +49,11 @@ from ..models import (
 from ..models.results import LEVEL_LABELS
 from ..results.services import indicator_progress, percent_of_target, status_for
 from ..validation import code_key
-from .columns import (  # noqa: F401  (the column lists are read by the import under these names)
-    BUDGET_COLUMNS,
+from .columns import (
     END_OF_TABLE,
-    Column,
-    INDICATOR_COLUMNS,
-    LOGFRAME_COLUMNS,
-    SHEET_SLUGS,
     SHEETS,
     SUMMARY_FIELDS,
+    Column,  # noqa: F401  (see below)
     Formula,
     Money,
     Row,
@@ -69,6 +65,11 @@ from .columns import (  # noqa: F401  (the column lists are read by the import u
     rounded_pct,
     status_formula,
 )
+
+# Until tracker.imports reads exports.columns itself (SHEETS), it finds Column and these here.
+LOGFRAME_COLUMNS = list(SHEETS["Logframe"].columns)
+INDICATOR_COLUMNS = list(SHEETS["Indicators"].columns)
+BUDGET_COLUMNS = list(SHEETS["Budget"].columns)
 
 CHUNK = 500  # indicators or results loaded per query on the large sheets
 MAX_OUTLINE = 7  # Excel's deepest outline level

@@ -32,7 +32,18 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from ..spreadsheets import EXCEL_MAX_TEXT, clean_text, safe_hyperlink
-from .columns import BUDGET, END_OF_TABLE, INDICATORS, LOGFRAME, SUMMARY_FIELDS, Column, Formula, Link, Money, Row
+from .columns import (
+    BUDGET,
+    END_OF_TABLE,
+    INDICATORS,
+    LOGFRAME,
+    SUMMARY_FIELDS,
+    Column,
+    Formula,
+    Link,
+    Money,
+    Row,
+)
 from .services import ExportContext, Sheet, sheets
 
 PROGRESS_EVERY = 1000  # rows between two progress reports
