@@ -1,9 +1,9 @@
 """Reading a workbook's tables: which sheets and headers the import knows, and each cell as
 the text a person would have typed.
 
-The sheets and their headers are the export's own column definitions (``COLUMNS`` below is
-the one place that names them), so a workbook exported from the app, the blank template and
-the import agree on every header; a new column is one line there.
+The sheets and their headers are the export's own declared columns
+(``tracker.exports.columns``, read in ``COLUMNS`` below), so a workbook exported from the app,
+the blank template and the import agree on every header; a new column is one line there.
 
 Cells are handed to the services as typed text: a number cell becomes the text a person
 would type for it (``12``, ``3.5``), a date cell an ISO date, a text cell stays as it is, so
@@ -23,21 +23,20 @@ from decimal import Decimal
 
 from openpyxl.utils import get_column_letter
 
-from ..exports.services import BUDGET_COLUMNS, INDICATOR_COLUMNS, LOGFRAME_COLUMNS, SUMMARY_FIELDS, Column
+from ..exports.columns import SHEETS, SUMMARY_FIELDS, Column
 from ..validation import clean_text
 from .package import ImportRefused, limit
 
-# The import's sheets and headers: the export's definitions (one edit moves them to
-# tracker/exports/columns.py). Allocations are the import's own optional sheet.
-ALLOCATION_COLUMNS = [
+# The import's sheets and headers: the export's declared columns (tracker/exports/columns.py),
+# so the workbook, the template and the import share every header. Allocations (each budget
+# line's share of an activity, in create mode) are the import's own optional sheet.
+ALLOCATION_COLUMNS = (
     Column("line", "Budget line", "text", 10),
     Column("activity", "Activity", "text", 10),
     Column("share", "Share (%)", "percent", 10),
-]
+)
 COLUMNS = {
-    "Logframe": LOGFRAME_COLUMNS,
-    "Indicators": INDICATOR_COLUMNS,
-    "Budget": BUDGET_COLUMNS,
+    **{title: SHEETS[title].columns for title in ("Logframe", "Indicators", "Budget")},
     "Allocations": ALLOCATION_COLUMNS,
 }
 SUMMARY = SUMMARY_FIELDS  # (label in column A, Project attribute, kind)
