@@ -48,6 +48,7 @@ from .grid import GRID_PAGE_SIZE, Grid, GridColumn, GridRow, indicator_order, lo
 from .values import (
     NO_WORDS,
     STATUS_LABELS,
+    UNIT_HINTS,
     YES_WORDS,
     IndicatorProgress,
     breakdown_sums,
@@ -60,6 +61,7 @@ from .values import (
     status_for,
 )
 from .workflow import (
+    SUBMITTABLE_STATES,
     LockedError,
     approve_period,
     check_unlocked,
@@ -72,12 +74,12 @@ from .workflow import (
 
 __all__ = [
     # labels
-    "STATUS_LABELS", "PERIOD_STATE_LABELS", "YES_WORDS", "NO_WORDS",
+    "STATUS_LABELS", "PERIOD_STATE_LABELS", "UNIT_HINTS", "YES_WORDS", "NO_WORDS",
     # values and progress (values.py)
     "parse_value", "show_value", "input_value", "period_label", "percent_of_target", "status_for",
     "IndicatorProgress", "indicator_progress", "breakdown_sums",
     # workflow (workflow.py)
-    "LockedError", "check_unlocked", "submit_period", "approve_period", "return_period", "unlock_period",
+    "LockedError", "SUBMITTABLE_STATES", "check_unlocked", "submit_period", "approve_period", "return_period", "unlock_period",
     "take_step",
     # grid (grid.py)
     "GRID_PAGE_SIZE", "Grid", "GridColumn", "GridRow", "indicator_order", "load_grid",

@@ -35,6 +35,10 @@ from ..validation import InputError, clean_text, parse_decimal, parse_percent
 STATUS_LABELS = {"on_track": "On track", "at_risk": "At risk", "off_track": "Off track",
                  "no_data": "No data yet", "qualitative": "Qualitative"}
 
+# What each unit expects, as the grid's inputs tell a screen reader ("Actual of 1.1.b ... (a number)").
+UNIT_HINTS = {"number": "a number", "percent": "a percentage from 0 to 100", "yesno": "yes or no",
+              "qualitative": "text"}
+
 YES_WORDS = frozenset({"yes", "y", "true", "1", "có", "co"})
 NO_WORDS = frozenset({"no", "n", "false", "0", "không", "khong"})
 MAX_TEXT = 4000  # characters of a qualitative value

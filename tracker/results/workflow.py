@@ -21,6 +21,9 @@ from ..models import IndicatorPeriod
 from ..validation import InputError, clean_text
 from .values import period_label
 
+# States from which an officer may submit a period (the period page shows the button for these).
+SUBMITTABLE_STATES = ("draft", "returned")
+
 
 class LockedError(InputError):
     """A change to an approved (locked) period."""
@@ -61,7 +64,7 @@ def _step(period: IndicatorPeriod, action: str, new_state: str, user, note: str 
 def submit_period(period: IndicatorPeriod, version, user) -> IndicatorPeriod:
     """An officer submits a period's actual for approval."""
     check_version(period, version, describe(period, "period"))
-    if period.state not in ("draft", "returned"):
+    if period.state not in SUBMITTABLE_STATES:
         raise InputError(f"This period is already {period.state}; only a draft or returned period can be submitted.")
     if not period.has_actual:
         raise InputError("Enter the actual before submitting the period.")
