@@ -34,7 +34,7 @@ from tracker.models import (
 )
 from tracker.results.services import percent_of_target, status_for
 
-SHEETS = ["Summary", "Logframe", "Indicators", "Activities", "Progress log", "Budget", "Expenditures", "Evidence"]
+SHEETS = SHEETS_IN_ORDER = ["Summary", "Logframe", "Indicators", "Activities", "Progress log", "Budget", "Expenditures", "Evidence"]
 EVIL_TITLE = '=HYPERLINK("http://evil.example/steal","Click me")'
 EXPORT_URLS = [
     "/projects/{id}/exports",
@@ -383,6 +383,37 @@ def test_csv_of_every_sheet_matches_the_workbooks_header(client, auth, demo):
         assert header == [c.value for c in book[title][1]][: len(header)], slug
     indicators = client.get(f"/projects/{demo}/export/indicators.csv").data.decode("utf-8-sig")
     assert "1.1.b,Press articles published on the project,1.1,Number,2016-07-01,2016-12-31,6,9,150.00" in indicators
+
+
+# --- The column definitions -------------------------------------------------------------------
+
+def test_a_column_is_one_line_read_alike_by_the_workbook_and_csv():
+    from types import SimpleNamespace
+
+    from tracker.exports.columns import END_OF_TABLE, SHEETS, Column, Formula, Row, RowBuilder, SheetColumns
+    from tracker.exports.csv_export import csv_value
+
+    assert list(SHEETS) == SHEETS_IN_ORDER
+    assert SHEETS["Indicators"].header("target") == "Target" and SHEETS["Budget"].letter("balance") == "K"
+    with pytest.raises(KeyError):
+        SHEETS["Budget"].header("nothing")
+    sheet = SheetColumns("Test", "test", (
+        Column("code", "Code", value="line.code"),
+        Column("state", "State", labels={"pending": "Waiting for review"}),
+        Column("amount", "Amount", "money", value=lambda r: r.cents),
+        Column("double", "Double", "money", value=lambda r: 2 * r.cents, formula="={amount}*2"),
+        Column("share", "Share", "number", value="share"),
+    ))
+    record = SimpleNamespace(line=SimpleNamespace(code="BL1"), state="pending", cents=12_345, share=Decimal("2.500"))
+    rows = list(RowBuilder(sheet).rows([record, record, END_OF_TABLE, Row(("Total",))]))
+    code, state, amount, double, share = rows[1]
+    assert (code, state, amount, share) == ("BL1", "Waiting for review", 12_345, Decimal("2.5"))
+    assert type(double) is Formula and double.text == "=C3*2" and double.value == 24_690
+    assert rows[0][3].text == "=C2*2" and rows[2] is END_OF_TABLE and rows[3].values == ("Total",)
+    assert [csv_value(v, c) for v, c in zip(rows[1], sheet.columns, strict=True)] == [
+        "BL1", "Waiting for review", Decimal("123.45"), Decimal("246.90"), Decimal("2.5")]
+    with pytest.raises(ValueError):
+        Column("x", "X", "colour")
 
 
 # --- The same words and the same order as the pages -------------------------------------------
