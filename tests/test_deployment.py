@@ -457,3 +457,48 @@ def test_the_apps_role_may_add_audit_events_but_not_tamper_with_them(pg_server, 
         server.run(f'DROP ROLE IF EXISTS "{role}"')
         server.run(f'DROP ROLE IF EXISTS "{owner}"')
         server.close()
+
+
+# --- The deployment guide, pasted in order ----------------------------------------------------
+
+@pytest.mark.skipif(not os.environ.get("TRACKER_TEST_DATABASE_URL"),
+                    reason="the deployment guide is checked once, in the PostgreSQL pass (make test-postgres): "
+                           "python scripts/deployment_check.py runs it alone")
+def test_the_deployment_guide_works_when_pasted_in_order():
+    """docs/deployment.md's checked blocks, in order, on a throwaway cluster of their own with
+    gunicorn on loopback; then a login and a save over HTTP, a backup, a restore and an
+    upgrade (scripts/deployment_check.py says what it redirects)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run([sys.executable, str(root / "scripts" / "deployment_check.py")], cwd=root,
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
+    assert "Deployment check passed" in result.stdout
+    for step in ("database and roles", "environment file", "first start", "start the server", "backup", "restore",
+                 "upgrade"):
+        assert step in result.stdout
+
+
+def test_every_shell_block_of_the_guide_is_checked_or_says_why_not():
+    from scripts.deployment_check import guide_blocks
+
+    blocks = guide_blocks()
+    run = [block.name for block in blocks if not block.skipped]
+    assert {"database and roles", "environment file", "first start", "administrator", "start the server",
+            "backup", "restore", "upgrade"} <= set(run)
+    for block in blocks:
+        if block.skipped:
+            assert re.match(r"skip \(.+\)$", block.name), f"a skipped block must say why: {block.name}"
+
+
+def test_the_guide_has_no_inline_comment_in_its_environment_file_and_sets_the_umask():
+    from scripts.deployment_check import guide_blocks
+
+    environment = next(block.text for block in guide_blocks() if block.name == "environment file")
+    settings = environment.split("<<EOF", 1)[1].split("\nEOF", 1)[0]
+    for line in settings.strip().splitlines():
+        assert line.startswith("#") or ("#" not in line and "=" in line), line
+    unit = next(block.text for block in guide_blocks() if block.name == "start the server")
+    assert "UMask=0027" in unit and "EnvironmentFile=/etc/tracker/env" in unit
