@@ -412,3 +412,153 @@ def test_a_template_with_broken_logframe_is_refused(app, client, auth):
     assert "unknown indicator code “7.q”" in page
     with app.app_context():
         assert digest() == before
+
+
+# --- The issue's cases: what the grid refuses, the import refuses, in the grid's words ---------
+
+def _unlock(app, code, start):
+    with app.app_context():
+        indicator = db.session.execute(select(Indicator).where(Indicator.code == code)).scalar_one()
+        period = next(p for p in indicator.periods if p.start_date == start)
+        period.state = "draft"
+        db.session.commit()
+
+
+def _append_period(code, start, end, target=None, actual=None):
+    def edit(book):
+        sheet = book["Indicators"]
+        headers = [cell.value for cell in sheet[1]]
+        row = [None] * len(headers)
+        for header, value in (("Indicator code", code), ("Period start", start), ("Period end", end),
+                              ("Target", target), ("Actual", actual)):
+            row[headers.index(header)] = value
+        sheet.append(row)
+    return edit
+
+
+@pytest.mark.parametrize("case", ["negative count", "1,5 typed as text", "1e999999999 typed as text",
+                                  "period in 1900", "period in 2099", "actual not its breakdown"])
+def test_the_import_refuses_what_the_grid_refuses(app, manager, demo, workbook_bytes, case):
+    edit, message = {
+        "negative count": (_cell("1.1.a", date(2017, 1, 1), 7, -3),
+                           "The actual cannot be negative: this indicator counts things"),
+        "1,5 typed as text": (_cell("1.1.a", date(2017, 1, 1), 7, "1,5"), "could be read two ways"),
+        "1e999999999 typed as text": (_cell("1.1.a", date(2017, 1, 1), 7, "1e999999999"), "The actual is too large."),
+        "period in 1900": (_append_period("1.1.a", datetime(1900, 1, 1), datetime(1900, 6, 30), 1),
+                           "A period must fall within the project period (2016-01-01 to 2017-12-31)."),
+        "period in 2099": (_append_period("1.1.a", datetime(2099, 1, 1), datetime(2099, 6, 30), 1),
+                           "A period must fall within the project period (2016-01-01 to 2017-12-31)."),
+        "actual not its breakdown": (_cell("1.2.a", date(2016, 7, 1), 7, 5),
+                                     "The breakdown by City adds up to 3, so the actual must be 3"),
+    }[case]
+    _unlock(app, "1.2.a", date(2016, 7, 1))
+    data = edited(workbook_bytes, edit)
+    with app.app_context():
+        before = digest()
+    response = upload(manager, f"/projects/{demo}/import", data)
+    page = response.get_data(as_text=True).replace("&#34;", '"').replace("&#39;", "'")
+    assert response.status_code == 422 and message in page, case
+    assert "Apply these" not in page
+    with app.app_context():
+        assert digest() == before
+
+
+def test_a_grouped_number_typed_as_text_is_read_as_on_the_page(app, manager, demo, workbook_bytes):
+    data = edited(workbook_bytes, _cell("1.1.a", date(2017, 1, 1), 7, "1,250"))
+    page = upload(manager, f"/projects/{demo}/import", data).get_data(as_text=True)
+    assert "actual: (blank) → 1250" in page
+
+
+def test_a_percentage_above_100_is_refused(app, manager, demo, other_project, workbook_bytes):
+    with app.app_context():
+        indicator = db.session.execute(select(Indicator).where(Indicator.code == "1.1.a")).scalar_one()
+        indicator.unit = "percent"
+        db.session.commit()
+    data = edited(workbook_bytes, _cell("1.1.a", date(2017, 1, 1), 7, 250))
+    response = upload(manager, f"/projects/{demo}/import", data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "The actual must be from 0 to 100." in page
+    assert re.search(r"<td>Indicators</td><td class=\"num\">\d+</td><td>H \(Actual\)</td>", page)
+
+
+# --- Robustness: files the import must read whole or refuse clearly, never a 500 ---------------
+
+def _patched(data: bytes, patch, parts=r"xl/worksheets/sheet\d+\.xml") -> bytes:
+    """The same package with ``patch(xml bytes) -> bytes`` applied to the parts matching ``parts``."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for entry in source.infolist():
+            content = source.read(entry)
+            if re.fullmatch(parts, entry.filename):
+                content = patch(content)
+            target.writestr(entry.filename, content)
+    return buffer.getvalue()
+
+
+def test_a_sheet_declaring_a_smaller_dimension_is_read_whole(app, manager, demo, workbook_bytes):
+    """openpyxl's read-only mode stops at a sheet's declared <dimension>; the import must not."""
+    def edit(book):
+        indicators = book["Indicators"]
+        row_of(indicators, "1.2.b", date(2017, 7, 1))[6].value = 1  # a row far below the declared end
+    data = edited(workbook_bytes, edit)
+    small = _patched(data, lambda xml: re.sub(rb'<dimension ref="[^"]*"\s*/>', b'<dimension ref="A1:B2"/>', xml))
+    assert small != data
+    page = upload(manager, f"/projects/{demo}/import", small).get_data(as_text=True)
+    assert "Indicator 1.2.b, period 2017-07-01 – 2017-12-31" in page and "target: (blank) → 1" in page
+
+
+def test_malformed_sheet_xml_is_refused_clearly(app, manager, demo, workbook_bytes):
+    broken = _patched(workbook_bytes, lambda xml: xml.replace(b"</sheetData>", b"</sheetDat>"))
+    with app.app_context():
+        before = digest()
+    response = upload(manager, f"/projects/{demo}/import", broken)
+    assert response.status_code == 422
+    assert "could not be read" in response.get_data(as_text=True)
+    with app.app_context():
+        assert digest() == before
+
+
+@pytest.mark.parametrize("part", ["docProps/core.xml", "xl/workbook.xml", "xl/styles.xml", "xl/worksheets/sheet3.xml",
+                                  "xl/_rels/workbook.xml.rels"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_a_doctype_anywhere_in_any_part_is_refused(app, manager, demo, workbook_bytes, part, encoding):
+    def patch(xml: bytes) -> bytes:
+        declaration = '<!DOCTYPE x [<!ENTITY big "big">]>'.encode(encoding)
+        if encoding == "utf-16":
+            declaration = declaration[2:]  # no second byte-order mark in the middle
+            return xml.decode("utf-8").encode("utf-16")[:-2] + declaration + "\n".encode("utf-16")[2:]
+        return xml + b" " * 10_000 + declaration  # far past the first few kilobytes
+    assert part in zipfile.ZipFile(io.BytesIO(workbook_bytes)).namelist()
+    data = _patched(workbook_bytes, patch, re.escape(part))
+    response = upload(manager, f"/projects/{demo}/import", data)
+    assert response.status_code == 422 and "DTD" in response.get_data(as_text=True)
+
+
+def test_absurd_numbers_in_number_cells_get_a_clear_answer(app, manager, demo, workbook_bytes):
+    data = edited(workbook_bytes, _cell("1.1.a", date(2017, 1, 1), 7, 123456789))
+    infinite = _patched(data, lambda xml: xml.replace(b"<v>123456789</v>", b"<v>1e999999999</v>"))
+    assert infinite != data
+    response = upload(manager, f"/projects/{demo}/import", infinite)
+    assert response.status_code == 422 and "The actual is too large." in response.get_data(as_text=True)
+    endless = _patched(data, lambda xml: xml.replace(b"<v>123456789</v>", b"<v>" + b"9" * 5000 + b"</v>"))
+    response = upload(manager, f"/projects/{demo}/import", endless)
+    assert response.status_code == 422 and "could not be read" in response.get_data(as_text=True)
+
+
+def test_an_entry_larger_than_its_directory_says_is_refused(app, manager, demo, workbook_bytes):
+    from tracker.imports.package import ImportRefused, check_package
+
+    source = zipfile.ZipFile(io.BytesIO(workbook_bytes))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as target:
+        for entry in source.infolist():
+            target.writestr(entry.filename, source.read(entry))
+    data = bytearray(buffer.getvalue())
+    # Lower the declared size of [Content_Types].xml in the central directory only.
+    name = b"[Content_Types].xml"
+    at = data.rfind(b"PK\x01\x02", 0, data.rfind(name))
+    declared = int.from_bytes(data[at + 24:at + 28], "little")
+    data[at + 24:at + 28] = (declared - 10).to_bytes(4, "little")
+    with pytest.raises(ImportRefused):
+        check_package(bytes(data), "odd.xlsx")
