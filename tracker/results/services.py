@@ -8,7 +8,7 @@ in this package, split by concern:
 * ``workflow.py``: submit, approve, return and unlock, and the lock of an approved period;
 * ``grid.py``: the rows of the indicators × periods grid;
 * here: loading the framework, periods (dates, values, breakdowns), dimensions, thresholds,
-  and the overview's small chart.
+  and the figures of the overview's small chart (drawn by ``tracker.charts``).
 
 Every change goes through one function taking plain values (text typed in a form or a
 workbook cell's value), so a page and the workbook import refuse the same input with the same
@@ -24,13 +24,13 @@ approved period), a stale form ``ConflictError``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from ..charts import TargetChart, target_chart
 from ..concurrency import check_version, stamp
 from ..extensions import db
 from ..models import (
@@ -87,7 +87,7 @@ __all__ = [
     "load_framework", "load_period", "load_indicator", "check_period_dates", "create_period", "add_period",
     "change_period_dates", "delete_period", "set_period_values", "save_target", "save_actual",
     "save_breakdown", "set_end_target", "add_dimension", "remove_dimension", "set_thresholds",
-    "Chart", "chart_for",
+    "chart_for",
 ]
 
 
@@ -436,76 +436,17 @@ def set_thresholds(project: Project, on_track_raw, at_risk_raw) -> None:
 # --- the overview's small chart ------------------------------------------------------------------
 
 
-CHART_MARKS = 12  # periods up to which each gets a marker with its figures
+def chart_for(progress: IndicatorProgress, width: int = 240, height: int = 72) -> TargetChart | None:
+    """The overview's small chart of an indicator: target against actual (to date) per period.
 
-
-@dataclass
-class Chart:
-    """Target and actual to date over the periods, as SVG coordinates (drawn by the template)."""
-
-    width: int
-    height: int
-    target_points: str
-    actual_points: str
-    dots: list  # (x, y, label) of each actual
-    target_dots: list  # (x, y, label) of each target
-    top_label: str
-    first_label: str
-    last_label: str
-    description: str
-    baseline_y: float
-
-
-def chart_for(progress: IndicatorProgress, width: int = 240, height: int = 72) -> Chart | None:
-    """A small line chart of target to date against actual to date; None without numbers.
-
-    Up to ``CHART_MARKS`` periods each get a marker with its figures; longer series are drawn
-    as lines only and described by their first and latest figures, so a framework of hundreds
-    of indicators with monthly periods keeps a light page.
+    The results area supplies the figures (labels, values as the pages show them); the drawing
+    is ``tracker.charts.target_chart`` (``chart.svg(ident, title)``). None for a qualitative
+    indicator or one without any number.
     """
     indicator = progress.indicator
-    series = progress.series
-    if indicator.unit == "qualitative" or not series:
+    if indicator.unit == "qualitative":
         return None
-    values = [v for _, t, a in series for v in (t, a) if v is not None]
-    if indicator.target_value is not None:
-        values.append(indicator.target_value)
-    if not values:
-        return None
-    top = float(max(values)) or 1.0
-    left, right, upper, lower = 4, width - 4, 10, height - 14
-    count = len(series)
-    step = (right - left) / (count - 1) if count > 1 else 0
-    xs = [round(left + step * i, 1) if count > 1 else width / 2 for i in range(count)]
-
-    def y(value) -> float:
-        return round(lower - (lower - upper) * float(value) / top, 1)
-
-    targets = [(i, p, t) for i, (p, t, _) in enumerate(series) if t is not None]
-    actuals = [(i, p, a) for i, (p, _, a) in enumerate(series) if a is not None]
-    target_points = " ".join(f"{xs[i]},{y(t)}" for i, _, t in targets)
-    actual_points = " ".join(f"{xs[i]},{y(a)}" for i, _, a in actuals)
-    marks = count <= CHART_MARKS
-    dots = [(xs[i], y(a), f"{period_label(p.start_date, p.end_date)}: actual {show_value(indicator, a)}")
-            for i, p, a in actuals] if marks else []
-    target_dots = [(xs[i], y(t), f"{period_label(p.start_date, p.end_date)}: target {show_value(indicator, t)}")
-                   for i, p, t in targets] if marks else []
-    to_date = "to date " if indicator.cumulative else ""
-    if marks:
-        parts = [f"{period_label(p.start_date, p.end_date)}: target {show_value(indicator, t) or 'none'}, "
-                 f"actual {show_value(indicator, a) or 'none'}" for p, t, a in series]
-        description = f"Target and actual {to_date}by period. " + "; ".join(parts) + "."
-    else:
-        first_period, last_period = series[0][0], series[-1][0]
-        description = (f"Target and actual {to_date}over {count} periods from "
-                       f"{period_label(first_period.start_date, first_period.end_date)} to "
-                       f"{period_label(last_period.start_date, last_period.end_date)}.")
-        if actuals:
-            _, p, a = actuals[-1]
-            target = series[actuals[-1][0]][1]
-            description += (f" Latest actual ({period_label(p.start_date, p.end_date)}): {show_value(indicator, a)}"
-                            f" against a target of {show_value(indicator, target) or 'none'}.")
-    first, last = series[0][0], series[-1][0]
-    return Chart(width, height, target_points, actual_points, dots, target_dots, show_value(indicator, max(values)),
-                 period_label(first.start_date, first.end_date), period_label(last.start_date, last.end_date),
-                 description, lower)
+    return target_chart([(period_label(p.start_date, p.end_date), target, actual)
+                         for p, target, actual in progress.series],
+                        show=lambda value: show_value(indicator, value), end_target=indicator.target_value,
+                        to_date=indicator.cumulative, width=width, height=height)
