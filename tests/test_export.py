@@ -29,6 +29,7 @@ from tracker.models import (
     EvidenceItem,
     Expenditure,
     Indicator,
+    ProgressLog,
     Project,
     ResultNode,
 )
@@ -440,8 +441,14 @@ def test_the_workbook_the_pages_and_the_csv_order_codes_alike(app, client, auth,
                                                                  Activity.code == old_code)).scalar_one()
             activity.code = new_code
             db.session.flush()
-            db.session.add(Activity(project_id=demo, result_id=activity.result_id, code=added,
-                                    title=f"Activity {added}", position=activity.position))
+            fresh = Activity(project_id=demo, result_id=activity.result_id, code=added, title=f"Activity {added}",
+                             position=activity.position)
+            db.session.add(fresh)
+            db.session.flush()
+            for week, monday in (("2016-W46", date(2016, 11, 14)), ("2016-W45", date(2016, 11, 7))):
+                for logged in (activity, fresh):  # the older activity logged first
+                    db.session.add(ProgressLog(project_id=demo, activity_id=logged.id, iso_week=week,
+                                               week_start=monday, status="on_track", percent_complete=10))
         db.session.commit()
     auth.login("manager")
     book = workbook_of(client.get(f"/projects/{demo}/export.xlsx"))
@@ -464,6 +471,10 @@ def test_the_workbook_the_pages_and_the_csv_order_codes_alike(app, client, auth,
         assert before(codes, "1.2", "1.10") and before(codes, "1.1", "1.2")
     for codes in activity_lists:
         assert before(codes, "A2", "A10") and before(codes, "A1.2", "A1.10") and before(codes, "A1.10", "A2")
+    for logged in sheet_codes("Progress log", "Activity code", "progress-log"):
+        assert before(logged, "A2", "A10") and before(logged, "A1.2", "A1.10")
+    weeks = [row[2] for row in rows_of(book["Progress log"])[1:] if row[0] == "A10"]
+    assert weeks == ["2016-W45", "2016-W46"]
 
 
 def test_the_workbook_says_what_the_pages_say_of_an_evidence_review(app, client, auth, demo):

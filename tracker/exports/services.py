@@ -346,19 +346,28 @@ def activity_records(ctx: ExportContext) -> list:
     return sorted(rows, key=lambda row: code_key(row.code))
 
 
-def progress_records(ctx: ExportContext):
-    """Every weekly log, by activity then week, streamed from the database."""
-    return db.session.execute(
-        select(Activity.code.label("activity"), Activity.title, ProgressLog.iso_week.label("week"),
-               ProgressLog.week_start, ProgressLog.status, ProgressLog.percent_complete.label("percent"),
-               ProgressLog.done, ProgressLog.problems, ProgressLog.next_steps, User.name.label("author"),
-               ProgressLog.updated_at)
-        .join(Activity, Activity.id == ProgressLog.activity_id)
-        .outerjoin(User, User.id == ProgressLog.author_id)
-        .where(ProgressLog.project_id == ctx.project.id)
-        .order_by(Activity.position, Activity.id, ProgressLog.week_start)
-        .execution_options(yield_per=2000)
-    )
+LOG_CHUNK = 100  # activities whose weekly logs are read (and ordered) at once
+
+
+def progress_records(ctx: ExportContext) -> Iterator:
+    """Every weekly log, by activity in code order (as on the Activities sheet), then by week;
+    read a hundred activities at a time, so memory does not grow with the project."""
+    project_id = ctx.project.id
+    activity_ids = _sorted_ids(db.session.execute(
+        select(Activity.id, Activity.code).where(Activity.project_id == project_id)))
+    for start in range(0, len(activity_ids), LOG_CHUNK):
+        chunk = activity_ids[start:start + LOG_CHUNK]
+        rank = {activity_id: n for n, activity_id in enumerate(chunk)}
+        rows = db.session.execute(
+            select(ProgressLog.activity_id, Activity.code.label("activity"), Activity.title,
+                   ProgressLog.iso_week.label("week"), ProgressLog.week_start, ProgressLog.status,
+                   ProgressLog.percent_complete.label("percent"), ProgressLog.done, ProgressLog.problems,
+                   ProgressLog.next_steps, User.name.label("author"), ProgressLog.updated_at)
+            .join(Activity, Activity.id == ProgressLog.activity_id)
+            .outerjoin(User, User.id == ProgressLog.author_id)
+            .where(ProgressLog.project_id == project_id, ProgressLog.activity_id.in_(chunk))
+        ).all()
+        yield from sorted(rows, key=lambda row: (rank[row.activity_id], row.week_start))
 
 
 # --- Budget and expenditures --------------------------------------------------------------------
