@@ -502,3 +502,30 @@ def test_the_guide_has_no_inline_comment_in_its_environment_file_and_sets_the_um
         assert line.startswith("#") or ("#" not in line and "=" in line), line
     unit = next(block.text for block in guide_blocks() if block.name == "start the server")
     assert "UMask=0027" in unit and "EnvironmentFile=/etc/tracker/env" in unit
+
+
+# --- Reproducible installs --------------------------------------------------------------------
+
+def test_the_lock_file_pins_every_dependency_within_pyproject_ranges():
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    root = Path(__file__).resolve().parent.parent
+    pins = {}
+    for line in (root / "requirements.lock").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            assert version, f"not an exact pin: {line}"
+            pins[canonicalize_name(name)] = version.strip()
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    wanted = list(project["dependencies"])
+    for extra in ("postgres", "server", "test"):
+        wanted += project["optional-dependencies"][extra]
+    for text_ in wanted:
+        requirement = Requirement(text_)
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{requirement.name} is not in requirements.lock"
+        assert requirement.specifier.contains(pins[name], prereleases=True), (
+            f"requirements.lock pins {requirement.name}=={pins[name]}, outside pyproject's {requirement.specifier}")
