@@ -10,6 +10,7 @@
   (``TRACKER_TEST_DATABASE_URL``, else a throwaway cluster started here).
 """
 
+import contextlib
 import io
 import os
 import re
@@ -529,3 +530,79 @@ def test_the_lock_file_pins_every_dependency_within_pyproject_ranges():
         assert name in pins, f"{requirement.name} is not in requirements.lock"
         assert requirement.specifier.contains(pins[name], prereleases=True), (
             f"requirements.lock pins {requirement.name}=={pins[name]}, outside pyproject's {requirement.specifier}")
+
+
+class SwitchableProxy:
+    """A TCP proxy on 127.0.0.1 to a real PostgreSQL server that can hang: while ``hanging``
+    it accepts new connections and never answers (nor forwards); afterwards it forwards."""
+
+    def __init__(self, host: str, port: int):
+        self.target = (host, port)
+        self.hanging = True
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.open = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            self.open.append(client)
+            if self.hanging:
+                continue  # held open, never answered
+            server = socket.create_connection(self.target)
+            self.open.append(server)
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source, sink):
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+
+    def close(self):
+        self.sock.close()
+        for end in self.open:
+            with contextlib.suppress(OSError):
+                end.close()
+
+
+def test_a_hung_database_costs_a_quick_503_then_the_same_app_recovers(pg_server, tmp_path, monkeypatch):
+    """No restart of the app between the hang and the recovery: the pool tries again."""
+    server = Server(pg_server)
+    name = f"hang_{os.getpid()}_{int(time.time() * 1000) % 10**8}"
+    proxy = SwitchableProxy(server.url.host, server.url.port)
+    url = server.database(name)
+    monkeypatch.setenv("TRACKER_DB_CONNECT_TIMEOUT", "2")
+    app = _app_on(server.url.set(database=name, host="127.0.0.1", port=proxy.port)
+                  .render_as_string(hide_password=False), tmp_path)
+
+    def healthz():
+        answers = []
+        probe = threading.Thread(target=lambda: answers.append(app.test_client().get("/healthz")), daemon=True)
+        probe.start()
+        probe.join(timeout=60)
+        assert not probe.is_alive(), "/healthz still hanging after 60 s"
+        return answers[0].status_code
+
+    try:
+        assert url
+        assert healthz() == 503
+        proxy.hanging = False
+        assert healthz() == 200
+    finally:
+        _dispose(app)
+        proxy.close()
+        server.close([name])
