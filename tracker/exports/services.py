@@ -53,7 +53,6 @@ from .columns import (
     END_OF_TABLE,
     SHEETS,
     SUMMARY_FIELDS,
-    Column,  # noqa: F401  (see below)
     Formula,
     Money,
     Row,
@@ -65,11 +64,6 @@ from .columns import (
     rounded_pct,
     status_formula,
 )
-
-# Until tracker.imports reads exports.columns itself (SHEETS), it finds Column and these here.
-LOGFRAME_COLUMNS = list(SHEETS["Logframe"].columns)
-INDICATOR_COLUMNS = list(SHEETS["Indicators"].columns)
-BUDGET_COLUMNS = list(SHEETS["Budget"].columns)
 
 CHUNK = 500  # indicators or results loaded per query on the large sheets
 MAX_OUTLINE = 7  # Excel's deepest outline level
