@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from tracker.extensions import db
-from tracker.models import AuditEvent, Indicator, IndicatorPeriod, Project
+from tracker.models import AuditEvent, BudgetLine, Indicator, IndicatorPeriod, Project
 
 
 def digest() -> str:
@@ -562,3 +562,70 @@ def test_an_entry_larger_than_its_directory_says_is_refused(app, manager, demo, 
     data[at + 24:at + 28] = (declared - 10).to_bytes(4, "little")
     with pytest.raises(ImportRefused):
         check_package(bytes(data), "odd.xlsx")
+
+
+# --- A new project obeys every rule of one made by hand ---------------------------------------
+
+def _with_allocations(rows):
+    def edit(book):
+        sheet = book.create_sheet("Allocations")
+        sheet.append(["Budget line", "Activity", "Share (%)"])
+        for row in rows:
+            sheet.append(row)
+    return edit
+
+
+def test_a_new_project_stays_within_its_grant(app, client, auth):
+    auth.login("admin")
+    data = edited(_filled_template(client), lambda book: book["Budget"].append(
+        ["BL2", "Travel", "5200", "Flights to Huế", 30000, None, None]))
+    with app.app_context():
+        before = digest()
+    response = upload(client, "/imports/new-project", data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert re.search(r"<td>Budget</td><td class=\"num\">3</td><td>E \(Original budget\)</td><td>Budget lines would "
+                     r"total USD 60,000.00, USD 10,000.00 above the grant of USD 50,000.00.</td>", page), page
+    with app.app_context():
+        assert digest() == before
+
+
+@pytest.mark.parametrize("fact, value, message", [
+    ("Grant", "1,5", "could be read two ways"),
+    ("Grant", -5, "The grant must be more than zero."),
+    ("Currency", "XYZ", "The currency must be an ISO 4217 code"),
+    ("End date", datetime(2019, 1, 1), "The project ends (2019-01-01) before it starts (2020-01-01)."),
+    ("Start date", "1899-12-31", "The start date must be between 1900 and 2100."),
+])
+def test_a_new_projects_facts_follow_the_shared_rules(app, client, auth, fact, value, message):
+    auth.login("admin")
+
+    def edit(book):
+        for row in book["Summary"].iter_rows(min_row=2):
+            if row[0].value == fact:
+                row[1].value = value
+    response = upload(client, "/imports/new-project", edited(_filled_template(client), edit))
+    page = response.get_data(as_text=True).replace("&#39;", "'")
+    assert response.status_code == 422 and message in page and "<td>Summary</td>" in page
+
+
+def test_a_new_projects_allocations_go_through_the_budget_rule(app, client, auth):
+    auth.login("admin")
+    refused = edited(_filled_template(client), _with_allocations([["BL1", "A1", 150]]))
+    response = upload(client, "/imports/new-project", refused)
+    page = response.get_data(as_text=True)
+    # the budget page's own words for the share of A1 (whatever they are), on the Share cell
+    assert response.status_code == 422
+    assert re.search(r"<td>Allocations</td><td class=\"num\">2</td><td>C \(Share \(%\)\)</td><td>[^<]*A1[^<]*100[^<]*</td>",
+                     page), page
+    accepted = edited(_filled_template(client, code="NEW-HUE-2"), _with_allocations([["BL1", "A1", "40"]]))
+    page = upload(client, "/imports/new-project", accepted).get_data(as_text=True)
+    assert "Allocation BL1 → A1" in page and "40% of BL1" in page
+    response = client.post("/imports/new-project/apply",
+                           data={"token": hidden(page, "token"), "fingerprint": hidden(page, "fingerprint")})
+    assert response.status_code == 303
+    with app.app_context():
+        project = db.session.execute(select(Project).where(Project.code == "NEW-HUE-2")).scalar_one()
+        activity = project.activities[0]
+        line = db.session.execute(select(BudgetLine).where(BudgetLine.project_id == project.id)).scalar_one()
+        assert [(a.activity_id, a.percent) for a in line.allocations] == [(activity.id, Decimal(40))]
