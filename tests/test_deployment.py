@@ -226,6 +226,18 @@ def test_files_the_app_creates_under_instance_are_private_whatever_the_umask(tmp
 
 # --- Export files -----------------------------------------------------------------------------
 
+def test_a_direct_workbook_download_leaves_nothing_in_instance_exports(app, client, auth, demo):
+    from tracker.exports import jobs
+
+    auth.login("liaison")
+    response = client.get(f"/projects/{demo}/export.xlsx")
+    assert response.status_code == 200 and response.data[:2] == b"PK"
+    response.close()
+    with app.app_context():
+        left = [path.name for path in jobs.jobs_dir(app).iterdir()]
+    assert left == []
+
+
 def test_a_background_export_carries_a_heartbeat(app, client, auth, demo):
     from tracker.exports import jobs
 
