@@ -169,7 +169,7 @@ def test_apply_changes_targets_and_actuals_in_one_audited_transaction(app, manag
         period = next(p for p in press.periods if p.start_date == date(2017, 1, 1))
         assert (period.target, period.actual) == (5, 4)
         assert period.updated_by_id is not None
-        assert period.version == 3  # the target, then the actual: each saved by the grid's own save
+        assert period.version == 2  # the target and the actual in one save
         new = db.session.execute(select(IndicatorPeriod).join(Indicator).where(
             Indicator.code == "1.1.a", IndicatorPeriod.start_date == date(2017, 7, 1))).scalar_one()
         assert new.target == 1 and new.state == "draft"
@@ -287,7 +287,7 @@ BAD_FILES = {
     "a wrong type": (lambda wb: edited(wb, _cell("1.1.b", date(2017, 1, 1), 7, "lots")), "figures.xlsx",
                      ["<td>Indicators</td>", "H (Actual)", "The actual must be a number"]),
     "a date that is no date": (lambda wb: edited(wb, _cell("1.1.b", date(2017, 1, 1), 4, "soon")), "figures.xlsx",
-                               ["E (Period start)", "Period start must be a date such as 2016-11-24."]),
+                               ["E (Period start)", "The start date must be a date such as 2016-11-24."]),
     "an unknown code": (lambda wb: edited(wb, _cell("1.1.b", date(2017, 1, 1), 0, "9.z")), "figures.xlsx",
                         ["A (Indicator code)", "unknown indicator code “9.z”"]),
     "a formula where a value belongs": (lambda wb: edited(wb, _cell("1.1.b", date(2017, 1, 1), 7, "=2+2")),

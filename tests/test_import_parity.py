@@ -69,12 +69,13 @@ CELLS = st.one_of(st.tuples(st.just("text"), TEXT_VALUES), st.tuples(st.just("nu
 def page_text(cell) -> str:
     """What the person would have typed on the page for this cell: the text of a text cell, the
     plain form of a number (a date in ISO form)."""
-    kind, value = cell
+    kind, value = cell[:2]
     return value if kind == "text" else typed(value)
 
 
 def as_kept(cell):
-    """The cell as the workbook keeps it (a float with Excel's digits, text with XML's line ends)."""
+    """(kind, the value as the workbook keeps it, the value written): a float comes back with the
+    digits the file holds, text with XML's line ends; the page is given the kept value."""
     kind, value = cell
     data = book_bytes({"Sheet": [[cell]]})
     wb = open_workbook(data, "kept.xlsx")
@@ -82,11 +83,11 @@ def as_kept(cell):
         kept = next(wb["Sheet"].iter_rows(values_only=True))[0]
     finally:
         wb.close()
-    return kind, kept
+    return kind, kept, value
 
 
 def put(ws, row: int, column: int, cell) -> None:
-    kind, value = cell
+    kind, value = cell[0], cell[-1]  # what was drawn is what is written (see as_kept)
     target = ws.cell(row=row, column=column)
     target.value = value
     if kind == "text":

@@ -2,13 +2,13 @@
 and the Logframe sheet's end targets, each through the results services.
 
 * A period is found by its indicator code and its two dates (read by ``validation.parse_date``,
-  the rule of the period form). A period the indicator does not have yet is created by
-  ``add_period`` (inside the project period, no overlap), then its values are set.
-* A target or actual goes through ``save_target`` / ``save_actual`` (the grid's own saves:
-  ``parse_value`` for the unit, the lock of an approved period, the breakdown an actual must
-  equal), with the period's current version. A blank cell leaves the value as it is; a value
-  equal to the stored one changes nothing (so an unchanged export imports as nothing to do,
-  approved periods included).
+  as the period rule reads them). A period the indicator does not have yet is created with its
+  values by ``create_period`` (inside the project period, no overlap; the indicator page's rule).
+* The targets, actuals and comments of an existing period go through ``set_period_values``,
+  the grid's own save (``parse_value`` for the unit, the lock of an approved period, the
+  breakdown an actual must equal). A blank cell leaves the value as it is; a value equal to the
+  stored one changes nothing (so an unchanged export imports as nothing to do, approved periods
+  included).
 * An end target is read by ``parse_value`` for the indicator's unit, the rule of every value.
 """
 
@@ -34,13 +34,8 @@ def show(indicator: Indicator, number, text: str = "") -> str:
     return str(int(value)) if value == value.to_integral_value() else format(value.normalize(), "f")
 
 
-def located(column: str, call):
-    """Run a service call; its refusal is put on ``column`` (unless it names a field of its own)."""
-    try:
-        return call()
-    except InputError as error:
-        raise InputError(errors={(name if name in ("start_date", "end_date") else column): message
-                                 for name, message in error.errors.items()}) from None
+# The words of the period rule (results.services.check_period_dates) for the two dates.
+DATE_LABELS = {"start": "The start date", "end": "The end date"}
 
 
 def period_label(start: date, end: date) -> str:
@@ -93,7 +88,7 @@ def _date(table: Table, number: int, cells: dict, key: str):
     if raw is MISSING:
         return MISSING
     try:
-        value = parse_date(raw, label=table.headers[key])
+        value = parse_date(raw, label=DATE_LABELS[key])
     except InputError as error:
         table.problem(number, key, str(error))
         return MISSING
@@ -115,18 +110,11 @@ def _parsed(table: Table, number: int, indicator: Indicator, raw, key: str):
 
 
 def _new_period(plan, table, number, indicator, start, end, target, actual, comment, user, label):
-    def create():
-        period = results.add_period(indicator, start, end, user)
-        if target is not None:
-            located("target", lambda: results.save_target(period, target, period.version, user))
-        if actual is not None:
-            located("actual", lambda: results.save_actual(period, actual, period.version, user))
-        if comment:
-            period.comment = comment
-        return period
-
-    period = plan.attempt(table, number, {"start_date": "start", "end_date": "end", "target": "target",
-                                          "actual": "actual", "*": "start"}, create)
+    period = plan.attempt(
+        table, number, {"start_date": "start", "end_date": "end", "target": "target", "actual": "actual",
+                        "comment": "comment", "*": "start"},
+        lambda: results.create_period(indicator, start, end, user, target=target, actual=actual,
+                                      comment=comment or None))
     if period is FAILED:
         return
     values = [f"{kind} {show(indicator, number_, text)}" for kind, number_, text in
@@ -137,40 +125,32 @@ def _new_period(plan, table, number, indicator, start, end, target, actual, comm
 
 
 def _update_period(plan, table, number, period: IndicatorPeriod, target, actual, comment, user, label):
+    """Only what differs from the stored period is handed to ``set_period_values`` (one save)."""
     indicator = period.indicator
-    updates = []
+    given = {}
+    old = {}
     for kind, raw in (("target", target), ("actual", actual)):
         new = _parsed(table, number, indicator, raw, kind)
         if new is MISSING:
             return
-        old = (getattr(period, kind), getattr(period, f"{kind}_text"))
-        if new is None or _same(old, new):
-            continue
-        updates.append((kind, raw, old))
-    comment_changes = bool(comment) and comment != period.comment
-    if not updates and not comment_changes:
+        old[kind] = (getattr(period, kind), getattr(period, f"{kind}_text"))
+        if new is not None and not _same(old[kind], new):
+            given[kind] = raw
+    if comment and comment != period.comment:
+        given["comment"] = comment
+    if not given:
         return
-
-    def change():
-        for kind, raw, _old in updates:
-            save = results.save_target if kind == "target" else results.save_actual
-            located(kind, lambda save=save, raw=raw: save(period, raw, period.version, user))
-        if comment_changes:
-            if period.locked:
-                raise InputError(errors={"comment": f"{label} is approved and locked, so its comment cannot "
-                                                    "change. Unlock the period in the app first, or leave it as it is."})
-            period.comment = comment
-        return period
-
-    if plan.attempt(table, number, {"target": "target", "actual": "actual", "comment": "comment", "*": "target"},
-                    change) is FAILED:
+    first = next(iter(given))
+    if plan.attempt(table, number, {"target": "target", "actual": "actual", "comment": "comment", "*": first},
+                    lambda: results.set_period_values(period, user, **given)) is FAILED:
         return
-    for kind, _raw, (old_number, old_text) in updates:
-        plan.changes.append(Change("change", label, f"{kind}: {show(indicator, old_number, old_text)} → "
-                                   f"{show(indicator, getattr(period, kind), getattr(period, f'{kind}_text'))}",
-                                   "Indicators", number))
-    if comment_changes:
-        plan.changes.append(Change("change", label, f"comment: → “{shown(comment)}”", "Indicators", number))
+    for kind in ("target", "actual"):
+        if kind in given:
+            plan.changes.append(Change("change", label, f"{kind}: {show(indicator, *old[kind])} → "
+                                       f"{show(indicator, getattr(period, kind), getattr(period, f'{kind}_text'))}",
+                                       "Indicators", number))
+    if "comment" in given:
+        plan.changes.append(Change("change", label, f"comment: → “{shown(period.comment)}”", "Indicators", number))
 
 
 def _same(old: tuple, new: tuple) -> bool:
