@@ -421,8 +421,9 @@ def run_check() -> int:
             for name in [n for n in env if n.startswith(("TRACKER_TEST", "PG")) or n == "TRACKER_DATABASE_URL"]:
                 env.pop(name)
             try:
+                # An administrator's shell has Debian's umask 022, not the 077 a test process may have.
                 result = subprocess.run(["bash", str(script)], cwd=root, env=env, input=f"{ADMIN_PASSWORD}\n",
-                                        text=True, timeout=900)
+                                        text=True, timeout=900, preexec_fn=lambda: os.umask(0o022))
             finally:
                 subprocess.run([str(root / "bin" / "systemctl"), "stop", "tracker"], env=env)
             log = root / "var" / "log" / "tracker.log"

@@ -59,8 +59,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         raise
 
     # Everything the app writes (secret key, SQLite database and its -wal, evidence, exports,
-    # imports, outbox) is for its own user only, whatever umask the shell or service manager
-    # gave the process (docs/deployment.md also sets UMask=0027 in the systemd unit).
+    # imports, mail written to files) is for its own user only, whatever umask the shell or
+    # service manager gave the process (docs/deployment.md also sets UMask=0027 in the unit).
     from .deploy import make_private_folder, restrict_umask
 
     restrict_umask()
