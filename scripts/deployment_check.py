@@ -14,7 +14,8 @@ happen, never hidden):
   this working copy (linked) and its ``.venv``, as section 2 of the guide would install them;
 - ports: PostgreSQL's 5432 and gunicorn's 8000 become free loopback ports;
 - stand-ins on ``PATH``: ``sudo`` (runs the command as the current user; ``-u postgres`` reaches
-  the throwaway cluster as its superuser), ``systemctl`` (starts the unit's ``ExecStart`` with
+  the throwaway cluster as its superuser through its Unix socket; TCP connections need their
+  password, scram-sha-256, as on a real server), ``systemctl`` (starts the unit's ``ExecStart`` with
   its ``WorkingDirectory``, ``EnvironmentFile`` read as systemd reads it, and ``UMask``; stops it
   with SIGTERM; the ``User=`` line is not applied), ``install`` (drops ``-o``/``-g``: the
   ``tracker`` user is not created on this machine), ``apt-get``, ``adduser`` and ``nginx`` (only
@@ -63,9 +64,13 @@ def _as_postgres(args: list[str]) -> list[str]:
 
 
 @contextlib.contextmanager
-def throwaway_cluster():
-    """A PostgreSQL 15 cluster on 127.0.0.1 (trust authentication) for the ``with`` block;
-    yields the superuser's URL (``postgresql+psycopg://postgres@127.0.0.1:PORT/postgres``)."""
+def throwaway_cluster(host_auth: str = "trust", sockets: list | None = None):
+    """A PostgreSQL 15 cluster on 127.0.0.1 for the ``with`` block; yields the superuser's URL
+    (``postgresql+psycopg://postgres@127.0.0.1:PORT/postgres``).
+
+    ``host_auth`` is the authentication of TCP connections: "trust" for the tests, or
+    "scram-sha-256" as on a real server (then the superuser connects through the Unix socket,
+    whose folder is appended to ``sockets``, like Debian's ``sudo -u postgres psql``)."""
     if not Path(PG_BIN, "initdb").exists():
         raise RuntimeError(f"PostgreSQL 15 server binaries not found in {PG_BIN} (apt-get install postgresql-15, "
                            "or set TRACKER_TEST_DATABASE_URL to a server's URL)")
@@ -77,13 +82,16 @@ def throwaway_cluster():
     port = free_port()
     started = False
     try:
-        subprocess.run(_as_postgres([f"{PG_BIN}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                                     "--locale=C.UTF-8"]), check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(_as_postgres([f"{PG_BIN}/initdb", "-D", data, "-U", "postgres", "--auth-local=trust",
+                                     f"--auth-host={host_auth}", "-E", "UTF8", "--locale=C.UTF-8"]),
+                       check=True, stdout=subprocess.DEVNULL)
         options = f"-h 127.0.0.1 -p {port} -k {root} -c fsync=off -c synchronous_commit=off"
         subprocess.run(_as_postgres([f"{PG_BIN}/pg_ctl", "-D", data, "-o", options, "-l",
                                      os.path.join(root, "server.log"), "-w", "start"]),
                        check=True, stdout=subprocess.DEVNULL)
         started = True
+        if sockets is not None:
+            sockets.append(root)
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     finally:
         if started:
@@ -161,7 +169,8 @@ while [ $# -gt 0 ]; do
     esac
 done
 if [ "$as" = postgres ]; then
-    export PGHOST=127.0.0.1 PGPORT="$CHECK_PG_PORT" PGUSER=postgres
+    # The superuser through the cluster's Unix socket (trusted), like Debian's peer login.
+    export PGHOST="$CHECK_PG_SOCKET" PGPORT="$CHECK_PG_PORT" PGUSER=postgres
 fi
 exec "$@"
 """
@@ -410,12 +419,16 @@ def run_check() -> int:
         for folder in ("etc/systemd/system", "etc/nginx/sites-available", "etc/nginx/sites-enabled", "etc/cron.d",
                        "var/www/html"):
             (root / folder).mkdir(parents=True, exist_ok=True)
-        with throwaway_cluster() as server_url:
+        sockets: list[str] = []
+        # Passwords are checked on TCP (scram-sha-256), as on a real server: the URLs the
+        # guide writes must carry the right ones.
+        with throwaway_cluster(host_auth="scram-sha-256", sockets=sockets) as server_url:
             pg_port = int(server_url.rsplit(":", 1)[1].split("/")[0])
             script = root / "session.sh"
             script.write_text(session_script(blocks, root, pg_port, app_port))
             env = dict(os.environ, PATH=f"{root / 'bin'}:{PG_BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}",
                        CHECK_ROOT=str(root), CHECK_PG_PORT=str(pg_port), CHECK_APP_PORT=str(app_port),
+                       CHECK_PG_SOCKET=sockets[0],
                        CHECK_PYTHON=sys.executable, CHECK_SCRIPT=str(Path(__file__).resolve()),
                        TRACKER_ETC=f"{root}/etc/tracker", TRACKER_USER=pwd.getpwuid(os.getuid()).pw_name)
             for name in [n for n in env if n.startswith(("TRACKER_TEST", "PG")) or n == "TRACKER_DATABASE_URL"]:
