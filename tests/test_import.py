@@ -32,7 +32,9 @@ def digest() -> str:
 def exported(client, project_id) -> bytes:
     response = client.get(f"/projects/{project_id}/export.xlsx")
     assert response.status_code == 200
-    return response.data
+    data = response.data
+    response.close()  # the sent file is removed when the response closes
+    return data
 
 
 def saved(book) -> bytes:
