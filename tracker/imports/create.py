@@ -298,7 +298,7 @@ def _read_budget(plan: Plan, wb, project: Project, user) -> dict:
     if not table.ok:
         return lines
     for number, cells in table.rows:
-        code = table.text(number, cells, "code", limit=20)
+        code = table.text(number, cells, "code")  # its rule (length, unique) is create_line's
         if code is MISSING:
             continue
         if not code or code.lower() == "total":

@@ -21,7 +21,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 
 from ..extensions import db
 from ..models import Project
@@ -77,7 +77,7 @@ class Plan:
         except InputError as error:
             for name, message in error.errors.items():
                 table.problem(row, columns.get(name, columns.get("*")), message)
-        except IntegrityError:  # a rule only the database states (a service should have said it first)
+        except (IntegrityError, DataError):  # a rule only the database states (a service should say it first)
             table.problem(row, columns.get("*"), "this row contradicts data already there (the database refused "
                                                  "it); check its codes and dates.")
         return FAILED
