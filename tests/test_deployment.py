@@ -510,9 +510,11 @@ def test_the_guide_has_no_inline_comment_in_its_environment_file_and_sets_the_um
     from scripts.deployment_check import guide_blocks
 
     environment = next(block.text for block in guide_blocks() if block.name == "environment file")
-    settings = environment.split("<<EOF", 1)[1].split("\nEOF", 1)[0]
-    for line in settings.strip().splitlines():
-        assert line.startswith("#") or ("#" not in line and "=" in line), line
+    files = [part.split("\nEOF", 1)[0] for part in environment.split("<<EOF")[1:]]
+    assert len(files) == 2  # /etc/tracker/env and /etc/tracker/owner.env
+    for settings in files:
+        for line in settings.strip().splitlines():
+            assert line.startswith("#") or ("#" not in line and "=" in line), line
     unit = next(block.text for block in guide_blocks() if block.name == "start the server")
     assert "UMask=0027" in unit and "EnvironmentFile=/etc/tracker/env" in unit
 
