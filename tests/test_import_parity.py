@@ -240,27 +240,21 @@ def test_a_new_period_follows_the_period_rule(world, start, length, end_cell):
         except (ValueError, TypeError, OverflowError):
             end_cell = ("text", "2016-06-30")
 
-    def on_the_page():
+    def on_the_page():  # the indicator page's rule: its two date fields as typed
         period = results.add_period(indicator, page_text(start), page_text(end_cell), user)
         return period.start_date, period.end_date
 
-    try:  # the page's form reads its date fields first, with the same parse_date
-        page_value, page_error = in_savepoint(on_the_page)
-    except TypeError:  # a service that wants dates: the form's fields give it dates
-        from tracker.validation import parse_date
-
-        def on_the_form():
-            period = results.add_period(indicator, parse_date(page_text(start), label="The start date"),
-                                        parse_date(page_text(end_cell), label="The end date"), user)
-            return period.start_date, period.end_date
-
-        page_value, page_error = in_savepoint(on_the_form)
+    page_value, page_error = in_savepoint(on_the_page)
 
     headers, row = header_row("Indicators", {"code": "P.dates", "start": start, "end": end_cell})
     data = book_bytes({"Indicators": [headers, row]})
     dry = plans.dry_run(data, "parity.xlsx", user, project)
     if page_error is not None:
         assert not dry.ok, f"the page refuses {start!r}-{end_cell!r} ({page_error}) but the import accepts it"
+        columns = {"start_date": "start", "end_date": "end"}
+        assert {str(p) for p in dry.problems} == {
+            f"Indicators, row 2, column {letter('Indicators', columns.get(field, 'start'))}: {message}"
+            for field, message in page_error.errors.items()}
         return
     assert dry.ok, f"the page accepts {start!r}-{end_cell!r} but the import says {[str(p) for p in dry.problems]}"
     plan, savepoint = run_import(data, user, project)
