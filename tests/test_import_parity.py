@@ -287,6 +287,23 @@ def new_project_sheets(budget_rows=(), allocation_rows=()) -> dict:
     return sheets
 
 
+def on_a_new_project(sheets: dict, user, call):
+    """``call(project)`` on the project the import creates from ``sheets``, all rolled back after:
+    (its result, None) or (None, the InputError it raised)."""
+    plan, savepoint = run_import(book_bytes(sheets), user, None)
+    try:
+        assert plan.ok, [str(p) for p in plan.problems]
+        return call(plan.project), None
+    except InputError as error:
+        return None, error
+    finally:
+        savepoint.rollback()
+
+
+def the_line(project) -> BudgetLine:
+    return db.session.execute(select(BudgetLine).where(BudgetLine.project_id == project.id)).scalar_one()
+
+
 MONEY_CELLS = st.one_of(
     CELLS,
     st.decimals(min_value=0, max_value=60_000, places=2).map(lambda d: ("text", str(d))),
@@ -302,21 +319,13 @@ def test_a_budget_line_is_read_by_the_budget_rule(world, original, revised):
     original, revised = as_kept(original), revised and as_kept(revised)
     line = {"code": "BL1", "description": "Trainers", "original": original, "revised": revised}
 
-    def on_the_page():
-        plan, savepoint = run_import(book_bytes(new_project_sheets()), user, None)
-        try:
-            assert plan.ok, [str(p) for p in plan.problems]
-            created = budget.create_line(plan.project, {"code": "BL1", "description": "Trainers", "category": "other",
-                                                        "original": page_text(original),
-                                                        "revised": page_text(revised) if revised else ""}, user)
-            return created.original_cents, created.revised_cents
-        finally:
-            savepoint.rollback()
+    def on_the_page(project):
+        created = budget.create_line(project, {"code": "BL1", "description": "Trainers", "category": "other",
+                                               "original": page_text(original),
+                                               "revised": page_text(revised) if revised else ""}, user)
+        return created.original_cents, created.revised_cents
 
-    try:
-        page_value, page_error = on_the_page(), None
-    except InputError as error:
-        page_error = error
+    page_value, page_error = on_a_new_project(new_project_sheets(), user, on_the_page)
     data = book_bytes(new_project_sheets([line]))
     dry = plans.dry_run(data, "parity.xlsx", user, None)
     if page_error is not None:
@@ -326,13 +335,9 @@ def test_a_budget_line_is_read_by_the_budget_rule(world, original, revised):
         assert {str(p) for p in dry.problems} == located
         return
     assert dry.ok, f"the page accepts {line!r} but the import says {[str(p) for p in dry.problems]}"
-    plan, savepoint = run_import(data, user, None)
-    try:
-        stored = plan.project and db.session.execute(
-            select(BudgetLine).where(BudgetLine.project_id == plan.project.id)).scalar_one()
-        assert (stored.original_cents, stored.revised_cents) == page_value
-    finally:
-        savepoint.rollback()
+    stored, _ = on_a_new_project(new_project_sheets([line]), user,
+                                 lambda project: (the_line(project).original_cents, the_line(project).revised_cents))
+    assert stored == page_value
 
 
 @PARITY
@@ -342,24 +347,14 @@ def test_an_allocation_is_read_by_the_allocation_rule(world, share):
     share = as_kept(share)
     line = {"code": "BL1", "description": "Trainers", "original": 1000}
 
-    def on_the_page():
-        plan, savepoint = run_import(book_bytes(new_project_sheets([line])), user, None)
-        try:
-            assert plan.ok, [str(p) for p in plan.problems]
-            created = db.session.execute(select(BudgetLine).where(
-                BudgetLine.project_id == plan.project.id)).scalar_one()
-            activity = db.session.execute(select(Activity).where(
-                Activity.project_id == plan.project.id)).scalar_one()
-            budget.set_allocations(created, {activity.id: page_text(share)})
-            return [a.percent for a in created.allocations]
-        finally:
-            savepoint.rollback()
+    def on_the_page(project):
+        activity = db.session.execute(select(Activity).where(Activity.project_id == project.id)).scalar_one()
+        budget.set_allocations(the_line(project), {activity.id: page_text(share)})
+        return [a.percent for a in the_line(project).allocations]
 
-    try:
-        page_value, page_error = on_the_page(), None
-    except InputError as error:
-        page_error = error
-    data = book_bytes(new_project_sheets([line], [{"line": "BL1", "activity": "A1", "share": share}]))
+    page_value, page_error = on_a_new_project(new_project_sheets([line]), user, on_the_page)
+    sheets = new_project_sheets([line], [{"line": "BL1", "activity": "A1", "share": share}])
+    data = book_bytes(sheets)
     dry = plans.dry_run(data, "parity.xlsx", user, None)
     if page_error is not None:
         assert not dry.ok, f"the page refuses {share!r} ({page_error}) but the import accepts it"
@@ -367,12 +362,5 @@ def test_an_allocation_is_read_by_the_allocation_rule(world, share):
         assert {(p.sheet, p.row, p.column) for p in dry.problems} == {("Allocations", 2, "C")}
         return
     assert dry.ok, f"the page accepts {share!r} but the import says {[str(p) for p in dry.problems]}"
-    plan, savepoint = run_import(data, user, None)
-    try:
-        created = db.session.execute(select(BudgetLine).where(
-            BudgetLine.project_id == plan.project.id)).scalar_one()
-        stored = [a.percent for a in created.allocations]
-        assert stored == page_value and [str(v) for v in stored] == [str(v) for v in page_value]
-    finally:
-        savepoint.rollback()
-
+    stored, _ = on_a_new_project(sheets, user, lambda project: [a.percent for a in the_line(project).allocations])
+    assert stored == page_value and [str(v) for v in stored] == [str(v) for v in page_value]
