@@ -620,3 +620,21 @@ def test_a_hung_database_costs_a_quick_503_then_the_same_app_recovers(pg_server,
         _dispose(app)
         proxy.close()
         server.close([name])
+
+
+def test_a_statement_running_too_long_is_cancelled_by_the_server(pg_server, tmp_path):
+    from sqlalchemy.exc import OperationalError
+
+    server = Server(pg_server)
+    name = f"slow_{os.getpid()}_{int(time.time() * 1000) % 10**8}"
+    app = _app_on(server.database(name), tmp_path, DB_STATEMENT_TIMEOUT_MS=300)
+    try:
+        with app.app_context():
+            with pytest.raises(OperationalError, match="statement timeout"):
+                db.session.execute(text("SELECT pg_sleep(20)"))
+            db.session.rollback()
+            assert db.session.execute(text("SELECT 1")).scalar() == 1  # the connection is still usable
+            db.session.remove()
+    finally:
+        _dispose(app)
+        server.close([name])
