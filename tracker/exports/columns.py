@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple
 
 from openpyxl.utils import get_column_letter
@@ -131,12 +131,8 @@ def _percent(value):
     return rounded_pct(value) if type(value) is Decimal else value
 
 
-def _flag(value):
-    return bool(value)
-
-
-_CONVERT: dict[str, Callable[[Any], Any]] = {"number": _number, "percent": _percent, "datetime": naive_utc,
-                                              "flag": _flag}
+# (flag values stay as they are: both writers write True as "Yes" and False or None as nothing)
+_CONVERT: dict[str, Callable[[Any], Any]] = {"number": _number, "percent": _percent, "datetime": naive_utc}
 
 
 # --- Columns and sheets -----------------------------------------------------------------------
@@ -152,25 +148,27 @@ class Column:
     value: str | Callable[[Any], Any] | None = None
     formula: str | Callable[[Any], str | None] | None = None
     labels: Mapping[str, str] | None = None
-    read: Callable[[Any], Any] = field(init=False, repr=False, compare=False)
+    read: Callable[[Any], Any] = field(init=False, repr=False, compare=False)  # record -> cell value
+    path: str | None = field(init=False, repr=False, compare=False)  # the attribute path, when it is one
+    after: Callable[[Any], Any] | None = field(init=False, repr=False, compare=False)  # labels or conversion
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"column {self.key}: unknown kind {self.kind!r}")
         source = self.value if self.value is not None else self.key
-        read = source if callable(source) else attrgetter(source)
-        convert, labels = _CONVERT.get(self.kind), self.labels
-        if labels is not None:
-            plain = read
-
-            def read(record, plain=plain, get=labels.get):
-                value = plain(record)
+        path = None if callable(source) else source
+        after = _CONVERT.get(self.kind)
+        if self.labels is not None:
+            def after(value, get=self.labels.get):
                 return get(value, value)
-        elif convert is not None:
-            plain = read
-
-            def read(record, plain=plain, convert=convert):
-                return convert(plain(record))
+        get = attrgetter(path) if path is not None else source
+        if after is None:
+            read = get
+        else:
+            def read(record, get=get, after=after):
+                return after(get(record))
+        object.__setattr__(self, "path", path)
+        object.__setattr__(self, "after", after)
         object.__setattr__(self, "read", read)
 
 
@@ -227,11 +225,29 @@ class RowBuilder:
     """Records -> rows of cell values for one sheet: the same for the workbook and CSV."""
 
     def __init__(self, sheet: SheetColumns):
+        columns = sheet.columns
         self.sheet = sheet
-        self.readers = [c.read for c in sheet.columns]
-        self.letters = {c.key: get_column_letter(i) for i, c in enumerate(sheet.columns, 1)}
-        self.formulas = [(i, c.formula) for i, c in enumerate(sheet.columns) if c.formula is not None]
+        # The attribute paths are read in one call; then labels, conversions and callables.
+        self.paths = [i for i, c in enumerate(columns) if c.path is not None]
+        self.read_paths = None if len(self.paths) < 2 else self._by_first_record
+        self.readers = [(i, c.read) for i, c in enumerate(columns) if c.path is None or self.read_paths is None]
+        self.afters = [(i, c.after) for i, c in enumerate(columns)
+                       if c.path is not None and c.after is not None and self.read_paths is not None]
+        self.width = len(columns)
+        self.letters = {c.key: get_column_letter(i) for i, c in enumerate(columns, 1)}
+        self.formulas = [(i, c.formula, callable(c.formula)) for i, c in enumerate(columns) if c.formula is not None]
         self._compiled: dict[str, list[str]] = {}
+
+    def _by_first_record(self, record):
+        """Choose how to read the paths from the first record (a sheet's records share a shape):
+        by position for named tuples and query rows, else by attribute."""
+        paths = [self.sheet.columns[i].path for i in self.paths]
+        fields = getattr(record, "_fields", None)
+        if fields is not None and all(path in fields for path in paths):
+            self.read_paths = itemgetter(*(fields.index(path) for path in paths))
+        else:
+            self.read_paths = attrgetter(*paths)
+        return self.read_paths(record)
 
     def compile(self, template: str) -> list[str]:
         """'={a}+{b}' -> the parts around the row number: ['=E', '+F', ''] (joined by '7')."""
@@ -243,13 +259,25 @@ class RowBuilder:
         return parts
 
     def __call__(self, record, number: int):
-        values = [read(record) for read in self.readers]
+        if self.read_paths is None:
+            values = [None] * self.width
+        elif len(self.paths) == self.width:
+            values = list(self.read_paths(record))
+        else:
+            values = [None] * self.width
+            for index, value in zip(self.paths, self.read_paths(record), strict=True):
+                values[index] = value
+        for index, after in self.afters:
+            values[index] = after(values[index])
+        for index, read in self.readers:
+            values[index] = read(record)
         if self.formulas:
-            row = str(number)
-            for index, formula in self.formulas:
-                template = formula(record) if callable(formula) else formula
+            row, compiled = str(number), self._compiled
+            for index, formula, per_record in self.formulas:
+                template = formula(record) if per_record else formula
                 if template is not None:
-                    values[index] = Formula(row.join(self.compile(template)), values[index])
+                    parts = compiled.get(template) or self.compile(template)
+                    values[index] = Formula(row.join(parts), values[index])
         if self.sheet.grouped:
             return Row(values, level=record.outline, bold=record.bold)
         return values
