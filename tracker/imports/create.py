@@ -3,49 +3,52 @@
 Summary (the project's facts), Logframe (results, indicators, activities), Indicators
 (periods with targets and actuals), and when present Budget (lines) and Allocations (each
 line's share of an activity) create a project that obeys every rule of one made by hand,
-because each piece is made by the service the pages use:
+because each piece is made by the service of the area that owns it:
 
+* the project: ``projects.services.create_project`` (required title and code, a code no other
+  project has, lengths, the grant, an ISO 4217 currency, a two-letter country, dates with the
+  end not before the start);
+* results and indicators: ``results.services.create_result`` / ``create_indicator`` (codes,
+  a result's parent coming first, levels and units by their labels, baseline and end target
+  read for the unit);
 * activities: ``progress.services.create_activity`` (unique code, a result of the project,
   dates inside the project period);
 * periods, targets and actuals: ``results.services.add_period`` / ``save_target`` /
   ``save_actual`` (see ``imports.indicators``);
-* budget lines: ``budget.services.create_line`` (the grant ceiling: the lines never total more
-  than the grant; amounts by ``parse_money_cents``), allocations:
-  ``budget.services.set_allocations`` (shares 0-100, at most 100% per line);
-* an indicator's baseline and end target: ``results.services.parse_value`` for its unit.
+* budget lines: ``budget.services.create_line`` (the grant ceiling, amounts, the category),
+  allocations: ``budget.services.set_allocations`` (shares 0-100, at most 100% per line).
 
-No page creates a project, a result or an indicator yet, so their few rules live here, stated
-with the shared helpers: facts read by ``validation`` (required title and code, a code no
-other project has, the grant by ``parse_money_cents``, an ISO 4217 currency, dates by
-``parse_date`` with the end not before the start), result codes whose parent result comes
-first, and the units of ``models.results.UNIT_LABELS``.
+This module only reads cells and translates: each row becomes one service call inside
+``Plan.attempt`` (its own savepoint), and each error the service keys by field lands on that
+field's column (the ``*_COLUMNS`` maps below) with the sheet and row added. It holds no rule of
+its own; what it checks is the workbook's shape (the sheets, a row per Summary fact, a
+logframe with at least one row).
 """
 
 from __future__ import annotations
 
-import re
-
-from sqlalchemy import select
-
 from ..budget import services as budget
-from ..budget.currencies import CURRENCIES
 from ..extensions import db
 from ..models import Indicator, Project, ResultNode
 from ..models.budget import CATEGORY_LABELS
-from ..models.results import LEVEL_LABELS, UNIT_LABELS
 from ..progress import services as progress
+from ..projects import services as projects
 from ..results import services as results
-from ..validation import InputError, clean_text, parse_date, parse_money_cents
+from ..validation import InputError
 from .indicators import read_periods
 from .plan import FAILED, Change, Plan
 from .sheets import MISSING, SUMMARY, Problem, Table, find_sheet, norm, shown, summary_cells
 
-# The longest text each fact may hold (the columns of the project table).
-FACT_LIMITS = {"title": 300, "code": 40, "donor": 200, "funding_source": 200, "implementing_agency": 200,
-               "currency": 3, "country": 2, "iati_identifier": 100, "status_note": 300}
-REQUIRED_FACTS = ("title", "code", "grant_cents", "start_date", "end_date")
-LEVEL_WORDS = {"indicator": "indicator", "activity": "activity", "objective": "objective", "outcome": "outcome",
-               "expected result": "outcome", "result": "outcome"}
+# create_project's field for a Summary row's Project attribute (the grant is typed as an amount).
+FACT_FIELDS = {"grant_cents": "grant"}
+# The Logframe rows that are not results (the level column says which service makes the row).
+ROW_KINDS = {"indicator": "indicator", "activity": "activity"}
+# Each service's error fields -> the Logframe column they are about ("*": anything else).
+RESULT_COLUMNS = {"code": "code", "level": "level", "statement": "logic", "assumptions": "assumptions",
+                  "parent": "code", "*": "code"}
+INDICATOR_COLUMNS = {"code": "code", "title": "indicator", "unit": "unit", "baseline": "baseline",
+                     "target": "target", "means_of_verification": "verification", "result": "code", "*": "code"}
+ACTIVITY_COLUMNS = {"code": "code", "title": "logic", "result_id": "code", "*": "code"}
 
 
 def plan_create(wb, user) -> Plan:
@@ -68,208 +71,122 @@ def plan_create(wb, user) -> Plan:
 
 # --- the project ------------------------------------------------------------------------------
 
+class _SummaryTable(Table):
+    """The Summary sheet: one fact per row (label in column A, value in B), so an error lands on
+    its fact's row; a fact whose row is absent points at column A and says which row is missing."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__(problems, "Summary")
+        self.row_of: dict[str, int | None] = {}
+        self.label_of: dict[str, str] = {}
+
+    def problem(self, row, key, message) -> None:
+        if key in self.label_of and self.row_of.get(key) is None:
+            self.problems.append(Problem("Summary", None, "A", "Item",
+                                         f"the row “{self.label_of[key]}” is missing: {message}"))
+            return
+        super().problem(self.row_of.get(key, row), key, message)
+
+
 def _create_project(plan: Plan, ws) -> Project | None:
     cells, rows = summary_cells(ws)
-    table = Table(plan.problems, "Summary")
-    errors = False
+    table = _SummaryTable(plan.problems)
     facts: dict = {}
-    for label, attr, kind in SUMMARY:
-        table.letters[attr], table.headers[attr] = "B", "Value"
-        key = norm(label)
-        if key not in rows:
-            if attr in REQUIRED_FACTS:
-                plan.problems.append(Problem("Summary", None, "A", "Item", f"the row “{label}” is missing."))
-                errors = True
+    for label, attr, _kind in SUMMARY:
+        name = FACT_FIELDS.get(attr, attr)
+        table.letters[name], table.headers[name], table.label_of[name] = "B", "Value", label
+        table.row_of[name] = rows.get(norm(label))
+        if table.row_of[name] is None:
             continue
-        row = rows[key]
-        value = table.raw(row, {attr: cells[key]}, attr)
-        if value is MISSING:
-            errors = True
-            continue
-        try:
-            facts[attr] = _fact(label, attr, kind, value)
-        except InputError as error:
-            table.problem(row, attr, str(error))
-            errors = True
-    if errors:
+        facts[name] = table.raw(table.row_of[name], {name: cells[norm(label)]}, name)
+    if MISSING in facts.values():
         return None
-    where = {attr: rows.get(norm(label)) for label, attr, _kind in SUMMARY}
-    if facts["end_date"] < facts["start_date"]:
-        table.problem(where["end_date"], "end_date", f"The project ends ({facts['end_date'].isoformat()}) before it "
-                                                     f"starts ({facts['start_date'].isoformat()}).")
+    columns = {name: name for name in table.label_of} | {"*": "code"}
+    project = plan.attempt(table, None, columns, lambda: projects.create_project(facts))
+    if project is FAILED:
         return None
-    if db.session.execute(select(Project.id).where(Project.code == facts["code"])).first():
-        table.problem(where["code"], "code", f"a project with the code {facts['code']} exists already. To update its "
-                      "targets and actuals, import on that project's page; to create a new one, give it another code.")
-        return None
-    project = Project(**facts)
-    db.session.add(project)
-    db.session.flush()
     plan.changes.append(Change("create", f"Project {project.code}", shown(project.title), "Summary", None))
     return project
 
 
-def _fact(label: str, attr: str, kind: str, value):
-    if kind == "money":
-        return parse_money_cents(value, field=f"The {label.lower()}")
-    if kind == "date":
-        parsed = parse_date(value, label=f"The {label.lower()}")
-        if parsed is None:
-            raise InputError(f"The {label.lower()} is required, for example 2016-01-31.")
-        return parsed
-    text = clean_text(value)
-    if attr in REQUIRED_FACTS and not text:
-        raise InputError(f"{label} is required.")
-    if attr == "currency":
-        text = (text or "USD").upper()
-        if text not in CURRENCIES:
-            raise InputError("The currency must be an ISO 4217 code such as USD or VND.")
-    if attr == "country":
-        text = text.upper()
-        if text and not re.fullmatch(r"[A-Z]{2}", text):
-            raise InputError("The country is a two-letter ISO code such as VN.")
-    limit = FACT_LIMITS.get(attr)
-    if limit and len(text) > limit:
-        raise InputError(f"{label} has at most {limit} characters.")
-    return text
-
-
 # --- the logframe -----------------------------------------------------------------------------
-
-def _level_of(text: str) -> str | None:
-    lowered = norm(text)
-    for key, label in LEVEL_LABELS.items():
-        if lowered in (key, norm(label)):
-            return key
-    return LEVEL_WORDS.get(lowered)
-
-
-def _unit_of(text: str) -> str | None:
-    lowered = norm(text)
-    for key, label in UNIT_LABELS.items():
-        if lowered in (key, norm(label)):
-            return key
-    return {"yes/no": "yesno", "%": "percent", "": "number"}.get(lowered)
-
 
 def _read_logframe(plan: Plan, ws, project: Project, user):
     table = Table.read(plan.problems, ws, "Logframe", ("level", "code", "logic", "indicator"))
-    nodes: dict[str, ResultNode] = {}
     indicators: dict[str, Indicator] = {}
     activities: dict[str, object] = {}
     if not table.ok:
         return indicators, activities
-    codes: set[str] = set()
-    current: ResultNode | None = None
+    results_made = 0
+    current: ResultNode | None = None  # the result of the rows below it
     for number, cells in table.rows:
-        level_text = table.text(number, cells, "level", required=True)
-        code = table.text(number, cells, "code", required=True, limit=20)
-        if MISSING in (level_text, code):
+        level = table.text(number, cells, "level")
+        code = table.text(number, cells, "code")
+        if MISSING in (level, code):
             continue
-        level = _level_of(level_text)
-        if level is None:
-            table.problem(number, "level", f"unknown level “{shown(level_text)}”: use Overall objective, Expected "
-                                           "result, Output, Indicator or Activity.")
-            continue
-        if code in codes:
-            table.problem(number, "code", f"the code {code} is used twice.")
-            continue
-        if level in LEVEL_LABELS:
-            node = _result(plan, table, number, cells, project, level, code, nodes)
+        kind = ROW_KINDS.get(norm(level), "result")
+        if kind == "result":
+            node = _result(plan, table, number, cells, project, level, code, results_made)
             if node is not None:
-                codes.add(code)
-                current = nodes[code] = node
-            continue
-        if current is None:
-            table.problem(number, "code", f"{level} {code} has no result above it; put it under its result.")
-            continue
-        if level == "activity":
+                results_made += 1
+                current = node
+        elif kind == "activity":
             activity = _activity(plan, table, number, cells, project, current, code, user)
             if activity is not None:
-                codes.add(code)
-                activities[code] = activity
-            continue
-        indicator = _indicator(plan, table, number, cells, project, current, code, len(indicators))
-        if indicator is not None:
-            codes.add(code)
-            indicators[code] = indicator
-    if not nodes and table.ok:
+                activities[activity.code] = activity
+        else:
+            indicator = _indicator(plan, table, number, cells, project, current, code, len(indicators))
+            if indicator is not None:
+                indicators[indicator.code] = indicator
+    if not results_made and not any(p.sheet == "Logframe" for p in plan.problems):
         plan.problems.append(Problem("Logframe", None, None, "", "no result rows: the logframe needs at least the "
                                      "overall objective."))
     return indicators, activities
 
 
-def _result(plan, table, number, cells, project, level, code, nodes) -> ResultNode | None:
-    statement = table.text(number, cells, "logic", required=True)
-    assumptions = table.text(number, cells, "assumptions") if table.has("assumptions") else ""
+def _optional(table: Table, number: int, cells: dict, key: str):
+    """A column the template may leave out: its cell as typed, None when the column is absent."""
+    return table.raw(number, cells, key) if table.has(key) else None
+
+
+def _result(plan, table, number, cells, project, level, code, position) -> ResultNode | None:
+    statement = table.raw(number, cells, "logic")
+    assumptions = _optional(table, number, cells, "assumptions")
     if MISSING in (statement, assumptions):
         return None
-    parent = code.rsplit(".", 1)[0] if "." in code else None
-    if parent is not None and parent not in nodes:
-        table.problem(number, "code", f"result {code} needs its parent result {parent} in a row above.")
-        return None
-
-    def create():
-        node = ResultNode(project_id=project.id, code=code, level=level, statement=statement,
-                          assumptions=assumptions, parent=nodes.get(parent), position=len(nodes))
-        db.session.add(node)
-        db.session.flush()
-        return node
-
-    node = plan.attempt(table, number, {"*": "code"}, create)
+    node = plan.attempt(table, number, RESULT_COLUMNS, lambda: results.create_result(
+        project, code=code, level=level, statement=statement, assumptions=assumptions or "", position=position))
     if node is FAILED:
         return None
-    plan.changes.append(Change("create", f"{LEVEL_LABELS[level]} {code}", shown(statement), "Logframe", number))
+    plan.changes.append(Change("create", f"{node.level_label} {node.code}", shown(node.statement), "Logframe",
+                               number))
     return node
 
 
 def _indicator(plan, table, number, cells, project, result, code, position) -> Indicator | None:
-    title = table.text(number, cells, "indicator", required=True)
-    unit_text = table.text(number, cells, "unit") if table.has("unit") else ""
-    verification = table.text(number, cells, "verification") if table.has("verification") else ""
-    if MISSING in (title, unit_text, verification):
+    values = {key: _optional(table, number, cells, key) for key in ("unit", "verification", "baseline", "target")}
+    title = table.raw(number, cells, "indicator")
+    if MISSING in (title, *values.values()):
         return None
-    unit = _unit_of(unit_text)
-    if unit is None:
-        table.problem(number, "unit", f"unknown unit “{shown(unit_text)}”: use "
-                                      f"{', '.join(UNIT_LABELS.values())}.")
+    indicator = plan.attempt(table, number, INDICATOR_COLUMNS, lambda: results.create_indicator(
+        project, result, code=code, title=title, unit=values["unit"],
+        means_of_verification=values["verification"] or "", baseline=values["baseline"], target=values["target"],
+        position=position))
+    if indicator is FAILED:
         return None
-    indicator = Indicator(project_id=project.id, result_id=result.id, code=code, title=title, unit=unit,
-                          means_of_verification=verification, position=position)
-    figures = {}
-    for key, what in (("baseline", "The baseline"), ("target", "The target")):
-        raw = table.raw(number, cells, key) if table.has(key) else None
-        if raw is MISSING:
-            return None
-        try:
-            figures[key] = results.parse_value(indicator, raw, what)
-        except InputError as error:
-            table.problem(number, key, str(error))
-            return None
-    indicator.baseline_value, indicator.baseline_text = figures["baseline"]
-    indicator.target_value, indicator.target_text = figures["target"]
-
-    def create():
-        db.session.add(indicator)
-        db.session.flush()
-        return indicator
-
-    if plan.attempt(table, number, {"*": "code"}, create) is FAILED:
-        return None
-    plan.changes.append(Change("create", f"Indicator {code}", shown(title), "Logframe", number))
+    plan.changes.append(Change("create", f"Indicator {indicator.code}", shown(indicator.title), "Logframe", number))
     return indicator
 
 
 def _activity(plan, table, number, cells, project, result, code, user):
-    title = table.text(number, cells, "logic", required=True)
+    title = table.raw(number, cells, "logic")
     if title is MISSING:
         return None
-    data = progress.ActivityInput(result_id=result.id, code=code, title=title)
-    activity = plan.attempt(table, number, {"code": "code", "title": "logic", "*": "code"},
-                            lambda: progress.create_activity(project, data, user))
+    data = progress.ActivityInput(result_id=result.id if result is not None else None, code=code, title=title or "")
+    activity = plan.attempt(table, number, ACTIVITY_COLUMNS, lambda: progress.create_activity(project, data, user))
     if activity is FAILED:
         return None
-    plan.changes.append(Change("create", f"Activity {code}", shown(title), "Logframe", number))
+    plan.changes.append(Change("create", f"Activity {activity.code}", shown(activity.title), "Logframe", number))
     return activity
 
 
@@ -279,14 +196,14 @@ LINE_FIELDS = {"code": "code", "category": "category", "account_code": "account"
                "original": "original", "revised": "revised", "notes": "notes", "*": "original"}
 
 
-def _category_of(text: str) -> str | None:
-    lowered = norm(text)
-    if not lowered:
-        return "other"
+def _category_of(text) -> str:
+    """A category as the workbook shows it (its label) -> the stored value ``create_line`` reads;
+    anything else is passed on as typed, for ``create_line`` to accept or refuse."""
+    typed = text or ""
     for key, label in CATEGORY_LABELS.items():
-        if lowered in (key, norm(label)):
+        if norm(typed) in (key, norm(label)):
             return key
-    return None
+    return typed
 
 
 def _read_budget(plan: Plan, wb, project: Project, user) -> dict:
@@ -307,12 +224,7 @@ def _read_budget(plan: Plan, wb, project: Project, user) -> dict:
                   for key in ("category", "account", "description", "original", "revised", "notes")}
         if MISSING in values.values():
             continue
-        category = _category_of(values["category"] or "")
-        if category is None:
-            table.problem(number, "category", f"unknown category “{shown(values['category'])}”: use "
-                                              f"{', '.join(CATEGORY_LABELS.values())}.")
-            continue
-        data = {"code": code, "category": category, "account_code": values["account"] or "",
+        data = {"code": code, "category": _category_of(values["category"]), "account_code": values["account"] or "",
                 "description": values["description"] or "", "original": values["original"] or "",
                 "revised": values["revised"] or "", "notes": values["notes"] or ""}
         line = plan.attempt(table, number, LINE_FIELDS, lambda data=data: budget.create_line(project, data, user))
@@ -336,8 +248,8 @@ def _read_allocations(plan: Plan, wb, lines: dict, activities: dict) -> None:
     where: dict[tuple[str, int], int] = {}
     first_row: dict[str, int] = {}
     for number, cells in table.rows:
-        line_code = table.text(number, cells, "line", required=True, limit=20)
-        activity_code = table.text(number, cells, "activity", required=True, limit=20)
+        line_code = table.text(number, cells, "line", required=True)  # references to rows made above
+        activity_code = table.text(number, cells, "activity", required=True)
         share = table.raw(number, cells, "share")
         if MISSING in (line_code, activity_code, share):
             continue

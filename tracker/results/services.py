@@ -7,6 +7,8 @@ in this package, split by concern:
   progress it adds up to (% of target, status and ``STATUS_LABELS``);
 * ``workflow.py``: submit, approve, return and unlock, and the lock of an approved period;
 * ``grid.py``: the rows of the indicators × periods grid;
+* ``framework.py``: creating results and indicators (codes, parents, levels, units, baseline
+  and end target: ``create_result``, ``create_indicator``, ``parse_level``, ``parse_unit``);
 * here: loading the framework, periods (dates, values, breakdowns), dimensions, thresholds,
   and the figures of the overview's small chart (drawn by ``tracker.charts``).
 
@@ -44,6 +46,7 @@ from ..models import (
 )
 from ..models.results import PERIOD_STATE_LABELS
 from ..validation import InputError, clean_text, code_key, parse_date, parse_percent
+from .framework import create_indicator, create_result, parse_level, parse_unit
 from .grid import GRID_PAGE_SIZE, Grid, GridColumn, GridRow, indicator_order, load_grid
 from .values import (
     NO_WORDS,
@@ -81,6 +84,8 @@ __all__ = [
     # workflow (workflow.py)
     "LockedError", "SUBMITTABLE_STATES", "check_unlocked", "submit_period", "approve_period", "return_period", "unlock_period",
     "take_step",
+    # building the framework (framework.py)
+    "create_result", "create_indicator", "parse_level", "parse_unit",
     # grid (grid.py)
     "GRID_PAGE_SIZE", "Grid", "GridColumn", "GridRow", "indicator_order", "load_grid",
     # loading, periods, values, dimensions, thresholds (here)
