@@ -4,6 +4,11 @@ The database is built once per session through the real migrations (and once mor
 the demo loaded), then copied for each test: a file copy on SQLite, ``CREATE DATABASE ...
 TEMPLATE`` on PostgreSQL. Set ``TRACKER_TEST_DATABASE_URL`` to a PostgreSQL server URL
 (``postgresql+psycopg://postgres@127.0.0.1:PORT/postgres``) to run the suite there.
+
+Under pytest-xdist (``make test``) each worker is one process with its own template
+databases. Every test gets its own app, built as in production; what the apps of a process
+share is only what is slow to build again and the same for all of them: compiled templates,
+URL builders and SQL statements. Passwords are hashed with one PBKDF2 round.
 """
 
 import itertools
