@@ -14,7 +14,7 @@ PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 # fsync off, 30 ms in memory. TEST_TMPDIR=/some/folder puts it elsewhere.
 TEST_TMPDIR ?= $(shell df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 && $$4 > 2097152 {print "/dev/shm"}')
 
-.PHONY: run test test-sqlite test-postgres browser-deps install install-test lint bench bench-check clean
+.PHONY: run dev test test-sqlite test-postgres browser-deps install install-test lint bench bench-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,12 +33,22 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed-run
 install-test: $(VENV)/.installed-test
 
+# gunicorn (scripts/gunicorn_conf.py): threaded workers, one per core by default;
+# WORKERS=4 THREADS=8 make run to change them, PORT=8000 for another port.
 run: install
 	@mkdir -p instance
 	$(FLASK) db upgrade
 	$(FLASK) load-demo-if-empty
-	@echo "Serving the results tracker on http://127.0.0.1:$(PORT)  (Ctrl-C stops it)"
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	@echo "Serving the results tracker on http://127.0.0.1:$(PORT) with gunicorn  (Ctrl-C stops it)"
+	PORT=$(PORT) $(if $(WORKERS),TRACKER_WORKERS=$(WORKERS)) $(if $(THREADS),TRACKER_THREADS=$(THREADS)) \
+		$(BIN)/gunicorn -c scripts/gunicorn_conf.py wsgi:app
+
+# The development server (reloads on edits, shows tracebacks): not for real use.
+dev: install
+	@mkdir -p instance
+	$(FLASK) db upgrade
+	$(FLASK) load-demo-if-empty
+	$(FLASK) run --debug --host 127.0.0.1 --port $(PORT)
 
 # Real-browser tests use Debian's Chromium; installed here when it is missing.
 browser-deps:
