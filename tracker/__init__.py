@@ -97,6 +97,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
+    from .assets import init_assets
+    from .extensions import init_compress
+
+    init_assets(app)  # static_url(): versioned static URLs, cached for a year
+    init_compress(app)  # gzip / brotli responses (Flask-Compress)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Please log in to see that page."
