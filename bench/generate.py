@@ -11,7 +11,7 @@ Run alone to fill a database:  .venv/bin/python bench/generate.py sqlite:////tmp
 from __future__ import annotations
 
 import sys
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,10 +23,15 @@ from tracker.extensions import db  # noqa: E402
 from tracker.formatting import iso_week  # noqa: E402
 from tracker.models import (  # noqa: E402
     Activity,
+    AuditEvent,
+    BudgetAllocation,
+    BudgetLine,
     Dimension,
     DimensionCategory,
     DisaggregatedValue,
     EvidenceItem,
+    EvidenceLink,
+    Expenditure,
     Indicator,
     IndicatorPeriod,
     Membership,
@@ -44,6 +49,12 @@ START, END = date(2016, 1, 1), date(2017, 12, 31)
 UNITS = ("number", "number", "number", "percent", "yesno", "qualitative")
 BENCH_EMAIL = "bench-manager@example.test"
 BENCH_PASSWORD = "bench-manager-password"
+BENCH_AUDITOR_EMAIL = "bench-auditor@example.test"
+BENCH_AUDITOR_PASSWORD = "bench-auditor-password"
+BUDGET_LINES = 20
+EXPENDITURES = 1_000
+AUDIT_EVENTS = 5_000
+PORTFOLIO = 500  # projects the bench manager is a member of (small ones) for the portfolio page
 STATUSES = ("on_track", "at_risk", "delayed", "on_track", "completed")
 
 
@@ -76,8 +87,14 @@ def generate(scale: int = 1, code: str | None = None) -> int:
         user = User(email=BENCH_EMAIL, name="Bench Manager")
         user.set_password(BENCH_PASSWORD)
         db.session.add(user)
+    auditor = db.session.execute(select(User).where(User.email == BENCH_AUDITOR_EMAIL)).scalar()
+    if auditor is None:
+        auditor = User(email=BENCH_AUDITOR_EMAIL, name="Bench Auditor")
+        auditor.set_password(BENCH_AUDITOR_PASSWORD)
+        db.session.add(auditor)
     db.session.flush()
     db.session.add(Membership(user_id=user.id, project_id=project.id, role="manager"))
+    db.session.add(Membership(user_id=auditor.id, project_id=project.id, role="auditor"))
     pid = project.id
 
     # Results: one objective, 5 outcomes, 4 outputs each (26 results).
@@ -177,13 +194,83 @@ def generate(scale: int = 1, code: str | None = None) -> int:
     _bulk(Activity, activities)
     _bulk(ProgressLog, logs)
 
-    # Some evidence, a few of it queried by the auditor.
+    # Budget lines (the grant split evenly), each allocated to one activity; expenditures on them.
+    blid, xid = _next_id(BudgetLine), _next_id(Expenditure)
+    line_count = BUDGET_LINES * scale
+    line_cents = project.grant_cents // line_count
+    _bulk(BudgetLine, [{"id": blid + n, "project_id": pid, "code": f"B{n + 1}", "category": "travel",
+                        "account_code": "", "description": f"Budget line {n + 1}: workshops in Huế",
+                        "original_cents": line_cents, "revised_cents": None, "notes": "", "illustrative": True,
+                        "position": n, "version": 1} for n in range(line_count)])
+    alid = _next_id(BudgetAllocation)
+    _bulk(BudgetAllocation, [{"id": alid + n, "project_id": pid, "line_id": blid + n,
+                              "activity_id": aid + n % (ACTIVITIES * scale), "percent": Decimal(100)}
+                             for n in range(line_count)])
+    spend_count = EXPENDITURES * scale
+    each = line_cents * line_count // (spend_count * 2)  # half the grant spent
+    _bulk(Expenditure, [{"id": xid + n, "project_id": pid, "line_id": blid + n % line_count,
+                         "spent_on": START + timedelta(days=n % 700), "amount_cents": each,
+                         "original_amount": None, "original_currency": "", "exchange_rate": None,
+                         "payee": f"Payee {n % 37} (Hà Nội)", "voucher": f"V-{n + 1:06d}",
+                         "description": f"Workshop cost {n}", "status": "disbursed" if n % 4 else "committed",
+                         "overspend_justification": "", "created_by_id": user.id, "version": 1}
+                        for n in range(spend_count)])
+
+    # Evidence, a few of it queried by the auditor, some verified; half of it backs an expenditure.
     eid = _next_id(EvidenceItem)
+    evidence_count = 200 * scale
     _bulk(EvidenceItem, [{"id": eid + n, "project_id": pid, "kind": "report", "title": f"Report {n}",
-                          "review_state": "queried" if n % 10 == 0 else "pending",
-                          "review_note": "Chữ ký thiếu" if n % 10 == 0 else ""} for n in range(200 * scale)])
+                          "review_state": "queried" if n % 10 == 0 else ("verified" if n % 3 == 0 else "pending"),
+                          "review_note": "Chữ ký thiếu" if n % 10 == 0 else ""} for n in range(evidence_count)])
+    elid = _next_id(EvidenceLink)
+    _bulk(EvidenceLink, [{"id": elid + n, "project_id": pid, "evidence_id": eid + n,
+                          "expenditure_id": xid + n % spend_count} for n in range(0, evidence_count, 2)])
+
+    # The audit trail: events written straight (the hook sees no flush); the chain is not
+    # verifiable, which the trail page does not check.
+    evid = _next_id(AuditEvent)
+    stamp = datetime(2017, 1, 1, tzinfo=UTC)
+    _bulk(AuditEvent, [{"id": evid + n, "created_at": stamp + timedelta(minutes=n), "actor_id": user.id,
+                        "actor_label": BENCH_EMAIL, "action": "update", "table_name": "progress_log",
+                        "row_id": lid - 1 - n % 100, "project_id": pid,
+                        "changes": '{"done": ["Week 1", "Week 1: meetings in Huế"]}', "address": "127.0.0.1",
+                        "prev_hash": f"{pid:08x}{n:056x}", "hash": f"{pid:08x}{n + 1:056x}"}
+                       for n in range(AUDIT_EVENTS * scale)])
     db.session.commit()
     return pid
+
+
+def generate_portfolio(count: int = PORTFOLIO) -> int:
+    """``count`` small projects (facts and two activities each) the bench manager belongs to,
+    for the portfolio page; returns how many projects the manager now sees. Commits."""
+    user = db.session.execute(select(User).where(User.email == BENCH_EMAIL)).scalar_one()
+    first = _next_id(Project)
+    projects, memberships, activities = [], [], []
+    mid, aid, rid = _next_id(Membership), _next_id(Activity), _next_id(ResultNode)
+    results = []
+    for n in range(count):
+        results.append({"id": rid + n, "project_id": first + n, "parent_id": None, "level": "objective",
+                        "code": "1", "statement": "Objective", "assumptions": "", "position": 0})
+        projects.append({"id": first + n, "code": f"PF-{first + n}", "title": f"Portfolio project {n} (Đà Nẵng)",
+                         "donor": "Bench donor", "grant_cents": 50_000_00 + n, "currency": "USD",
+                         "start_date": START + timedelta(days=n % 365), "end_date": END, "objective": "",
+                         "summary": "", "country": "VN", "iati_identifier": "", "status_note": "",
+                         "illustrative_note": "", "on_track_pct": Decimal(90), "at_risk_pct": Decimal(60)})
+        memberships.append({"id": mid + n, "user_id": user.id, "project_id": first + n,
+                            "role": ("manager", "officer", "liaison", "auditor")[n % 4]})
+        for k in range(2):
+            activities.append({"id": aid + 2 * n + k, "project_id": first + n, "result_id": rid + n,
+                               "code": f"A{k + 1}", "title": "Workshop", "description": "",
+                               "status": STATUSES[(n + k) % len(STATUSES)], "percent_complete": 0,
+                               "planned_start": START, "planned_end": END, "responsible": "", "locations": "",
+                               "position": k, "version": 1})
+    _bulk(Project, projects)
+    _bulk(ResultNode, results)
+    _bulk(Membership, memberships)
+    _bulk(Activity, activities)
+    db.session.commit()
+    return db.session.execute(select(func.count()).select_from(Membership)
+                              .where(Membership.user_id == user.id)).scalar()
 
 
 if __name__ == "__main__":
