@@ -31,12 +31,13 @@ def test_the_grid_has_labelled_inputs_for_what_the_role_may_edit(client, auth, d
     page = client.get(f"/projects/{demo}/indicators").get_data(as_text=True)
     pid, _ = period_of(app, "1.1.b", 2)
     assert '<table class="indicator-grid" id="indicator-grid" hx-target="closest td"' in page and "<caption>" in page
-    assert f'id="cell-{pid}-actual-input"' in page and f'id="cell-{pid}-target-input"' not in page
-    assert f'action="/projects/{demo}/indicators/periods/{pid}/actual"' in page
-    assert (f'<label class="visually-hidden" for="cell-{pid}-actual-input">Actual of 1.1.b Press articles published '
+    assert f'id="i{pid}a"' in page and f'id="i{pid}t"' not in page
+    assert f'data-periods-url="/projects/{demo}/indicators/periods/"' in page  # grid.js posts to <url><id>/actual
+    assert (f'<label class="vh" for="i{pid}a">Actual of 1.1.b Press articles published '
             "on the project, 2017 H1 (a number)</label>") in page
     locked, _ = period_of(app, "1.1.b", 0)
-    assert f'id="cell-{locked}-actual-input"' not in page and "Approved · locked" in page  # approved: read-only
+    assert f'id="i{locked}a"' not in page and "Approved · locked" in page  # approved: read-only
+    assert f'href="/projects/{demo}/indicators/periods/{pid}">Draft</a>' in page  # the no-JS way to edit it
     assert '/static/js/grid.js' in page and "Enter</kbd> saves and moves down" in page
     assert "yes or no)</label>" in page and "(text)</label>" in page
     assert "Save thresholds" not in page  # only managers change them
@@ -46,13 +47,13 @@ def test_managers_get_target_inputs_and_readers_get_none(client, auth, demo, app
     pid, _ = period_of(app, "1.1.b", 2)
     auth.login("manager")
     page = client.get(f"/projects/{demo}/indicators").get_data(as_text=True)
-    assert f'id="cell-{pid}-target-input"' in page and f'id="cell-{pid}-actual-input"' in page
+    assert f'id="i{pid}t"' in page and f'id="i{pid}a"' in page
     assert "Save thresholds" in page
     auth.logout()
     for role in ("liaison", "auditor"):
         auth.login(role)
         page = client.get(f"/projects/{demo}/indicators").get_data(as_text=True)
-        assert 'class="cell-input' not in page and "9</span>" in page
+        assert 'class="cell-input' not in page and re.search(r'<td id="cell-\d+-actual" class="cell">9<a', page)
         auth.logout()
 
 
@@ -68,6 +69,56 @@ def test_saving_an_actual_with_htmx_swaps_the_cell_and_the_summary(client, auth,
     assert '<span class="to-date">11</span>' in html  # cumulative: 0 + 9 + 2
     assert response.headers["HX-Trigger"] == f'{{"periodSaved": {{"id": {pid}, "version": {version + 1}}}}}'
     assert stored(app, pid)[1] == 2
+
+
+def grid_cells_bytes(page: str) -> tuple[int, int]:
+    """(bytes, cells) of the grid's period cells: in each row, from its first period cell to the
+    row's end (whitespace between cells included), in UTF-8."""
+    total = cells = 0
+    for row in re.findall(r"<tr data-grid-row=.*?</tr>", page, re.S):
+        start = re.search(r'<td (?:id="cell-[^"]+" )?class="cell', row)
+        if start:
+            total += len(row[start.start():].encode("utf-8"))
+            cells += len(re.findall(r'<td (?:id="cell-[^"]+" )?class="cell', row))
+    return total, cells
+
+
+@pytest.mark.parametrize("role", ["manager", "officer", "auditor"])
+def test_the_grid_sends_at_most_250_bytes_of_html_per_cell(client, auth, demo, app, role):
+    """One labelled input per cell and nothing else: no form, URL or CSRF token per cell (the
+    token travels once, in the hx-headers of <body>)."""
+    auth.login(role)
+    page = client.get(f"/projects/{demo}/indicators").get_data(as_text=True)
+    total, cells = grid_cells_bytes(page)
+    assert cells >= 40  # the demo's 12 indicators × 2 rows × their periods
+    assert total / cells <= 250, f"{total / cells:.0f} bytes per cell"
+    assert page.count('name="csrf_token"') <= 1  # the thresholds form's, for managers
+    assert "<form" not in page.split('id="indicator-grid"', 1)[1].split("</table>", 1)[0]
+
+
+def test_a_grid_cell_saved_from_the_grid_comes_back_compact(client, auth, demo, app):
+    pid, version = period_of(app, "1.1.b", 2)
+    auth.login("officer")
+    response = client.post(f"/projects/{demo}/indicators/periods/{pid}/actual", headers=HX,
+                           data={"value": "4", "version": version, "layout": "grid"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and stored(app, pid)[1] == 4
+    assert html.lstrip().startswith(f'<td id="cell-{pid}-actual" class="cell">')
+    assert f'id="i{pid}a"' in html and 'value="4"' in html and f'data-v="{version + 1}"' in html
+    assert "<form" not in html
+    refused = client.post(f"/projects/{demo}/indicators/periods/{pid}/actual", headers=HX,
+                          data={"value": "bốn", "version": version + 1, "layout": "grid"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and 'value="bốn"' in html and 'data-saved="4"' in html
+    assert f'aria-describedby="i{pid}ae"' in html and f'id="i{pid}ae" role="alert"' in html
+
+
+def test_the_period_page_keeps_plain_forms_for_use_without_javascript(client, auth, demo, app):
+    pid, _ = period_of(app, "1.1.b", 2)
+    auth.login("officer")
+    page = client.get(f"/projects/{demo}/indicators/periods/{pid}").get_data(as_text=True)
+    assert f'<form method="post" action="/projects/{demo}/indicators/periods/{pid}/actual"' in page
+    assert 'name="csrf_token"' in page and f'id="cell-{pid}-actual-input" name="value"' in page
 
 
 def test_saving_a_cell_without_javascript_redirects_back_to_the_grid_page(client, auth, demo, app):

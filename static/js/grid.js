@@ -1,12 +1,17 @@
 // Keyboard editing of the indicator grid (loaded only by the grid and period pages).
 //
-// Each cell is a small form that htmx posts and swaps. This file adds the spreadsheet keys:
+// The grid's cells are bare labelled inputs (templates/results/_cell.html, compact): this file
+// posts a changed cell to its period's URL (the table's data-periods-url + the period id in the
+// cell's id + /target or /actual) with the period's version (data-v) through htmx, which adds
+// the CSRF token from the hx-headers of <body>, and swaps the cell it gets back. On the period
+// page each cell is a small form, submitted as it is. This file adds the spreadsheet keys:
 //   Enter        saves the cell and moves down (to the next row with an editable cell there)
 //   Tab          saves and moves right (Shift+Tab: left), wrapping to the next (previous) row
 //   Escape       puts back the saved value and clears the cell's error
 // Focus moves only after a successful save; after an error it stays on the cell, with the
 // typed text kept and the message beside it. A changed cell left with the mouse is saved too.
-// Without this file every cell still works: Enter submits its form.
+// Without this file the period page's cells still work (Enter submits the form); the grid
+// links each period to that page.
 (function () {
   "use strict";
 
@@ -52,10 +57,13 @@
       }
       return null;
     }
-    var column = td.getAttribute("data-col");
+    // Period cells are the last cells of both rows of an indicator (the target row also holds
+    // the name and the summary), so a column is its place counted from the row's end.
+    var fromEnd = tr.cells.length - td.cellIndex;
     for (index += step; index >= 0 && index < all.length; index += step) {
-      var cell = all[index].querySelector('td.cell[data-col="' + column + '"]');
-      var below = editable(cell);
+      var cells = all[index].cells;
+      var cell = cells[cells.length - fromEnd];
+      var below = cell && cell.classList.contains("cell") ? editable(cell) : null;
       if (below) { return below; }
     }
     return null;
@@ -71,11 +79,27 @@
 
   function send(input, dir) {
     var form = input.form;
-    if (!form || form.classList.contains("htmx-request")) { return; }
+    var td = cellOf(input);
+    if (!td || (form || input).classList.contains("htmx-request")) { return; }
     input.setAttribute("data-sent", input.value);
-    pending = { cellId: cellOf(input).id, dir: dir, xhr: null };
-    if (form.requestSubmit) { form.requestSubmit(); } else { htmx.trigger(form, "submit"); }
+    pending = { cellId: td.id, dir: dir, xhr: null };
+    if (form) {
+      if (form.requestSubmit) { form.requestSubmit(); } else { htmx.trigger(form, "submit"); }
+      return;
+    }
+    var table = td.closest("[data-periods-url]");
+    var parts = /^cell-(\d+)-(target|actual)$/.exec(td.id);
+    if (!table || !parts) { pending = null; return; }
+    htmx.ajax("POST", table.getAttribute("data-periods-url") + parts[1] + "/" + parts[2], {
+      source: input, target: td, swap: "outerHTML",
+      values: { value: input.value, version: input.getAttribute("data-v"), layout: "grid" }
+    });
   }
+
+  // The grid's inputs carry no name or form: keep the browser from offering past entries.
+  document.addEventListener("focusin", function (event) {
+    if (isCellInput(event.target) && !event.target.form) { event.target.autocomplete = "off"; }
+  });
 
   function commit(input, dir) {
     if (input.value === savedValue(input)) {
@@ -153,5 +177,9 @@
     var forms = document.querySelectorAll('[data-period="' + detail.id + '"] input[name="version"], ' +
                                           'form[data-period="' + detail.id + '"] input[name="version"]');
     Array.prototype.forEach.call(forms, function (field) { field.value = String(detail.version); });
+    ["target", "actual"].forEach(function (kind) {
+      var input = editable(document.getElementById("cell-" + detail.id + "-" + kind));
+      if (input && input.hasAttribute("data-v")) { input.setAttribute("data-v", String(detail.version)); }
+    });
   });
 })();

@@ -2,8 +2,10 @@
 
 Grid cells are saved one at a time: htmx swaps the cell (``results/_cell.html``) and the
 indicator's "to date" summary out of band, and tells the page the period's new version
-(``HX-Trigger: periodSaved``) so the period's other cell stays current. Without JavaScript
-each cell is a small form: POST, then 303 back to the grid (or a page with the error).
+(``HX-Trigger: periodSaved``) so the period's other cell stays current. The grid's cells are
+compact (a labelled input; static/js/grid.js posts it with ``layout=grid`` and gets a compact
+cell back); the period page's cells are small forms that work without JavaScript: POST, then
+303 back to the grid (or a page with the error).
 
 Every save goes through ``htmx.write``: load or 404, permission, form, one service call.
 """
@@ -123,12 +125,18 @@ def _save_cell(period_id: int, kind: str):
                  again=lambda status: _cell_again(period_id, kind, form, status))
 
 
+def _compact_cell() -> bool:
+    """The grid's compact cells (static/js/grid.js sends ``layout=grid``), else cells as forms."""
+    return is_htmx() and request.form.get("layout") == "grid"
+
+
 def _cell_saved(period_id: int, kind: str):
     if not is_htmx():
         return redirect(_back_to_grid(f"cell-{period_id}-{kind}"), 303)
     period = _period_or_404(period_id)
     indicator = services.load_indicator(g.project, period.indicator_id)
     return fragment_response("results/_cell_response.html", period=period, indicator=indicator, kind=kind,
+                             compact=_compact_cell(),
                              progress=services.indicator_progress(indicator, g.project),
                              trigger={"periodSaved": {"id": period.id, "version": period.version}})
 
@@ -136,7 +144,7 @@ def _cell_saved(period_id: int, kind: str):
 def _cell_again(period_id: int, kind: str, form, status: int):
     period = _period_or_404(period_id)
     context = dict(period=period, cells=[period], indicator=period.indicator, kind=kind, raw=form.value.data or "",
-                   error=_messages(form), conflict=status == 409)
+                   error=_messages(form), conflict=status == 409, compact=_compact_cell())
     if is_htmx():
         return fragment_response("results/_cell.html", status, **context)
     return render_template("results/cell_page.html", back_url=_back_to_grid(f"cell-{period.id}-{kind}"),
