@@ -1,11 +1,15 @@
 """Portfolio, project overview, logframe and the health check."""
 
-from flask import Blueprint, g, render_template
+from flask import Blueprint, abort, current_app, g, render_template, request, stream_with_context
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import select
 
 from ..database import database_answers
 from ..evidence.services import evidence_for
 from ..extensions import db
+from ..htmx import render, vary
+from ..models import Indicator
 from ..permissions import logged_in, public, requires
 from ..progress.services import status_rows
 from . import services
@@ -23,26 +27,79 @@ def portfolio():
     return render_template("projects/portfolio.html", items=items)
 
 
+def _page_arg() -> int:
+    raw = request.args.get("page", "")
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 2**31 else 1
+
+
 @bp.route("/projects/<int:project_id>")
 @requires("project.view")
 def overview(project_id):
-    """Objective, results with their indicators' progress, activity status counts."""
+    """Objective, activity status counts, and the results with their indicators' progress a page
+    of indicators at a time (``?page=N``; htmx asks for the next page's results only: "load more")."""
+    framework = services.framework_page(g.project, _page_arg())
     counts = services.activity_status_counts([project_id])[project_id]
-    return render_template(
-        "projects/overview.html",
-        framework=services.framework_rows(g.project),
-        status_counts=status_rows(counts),
-        activity_total=sum(counts.values()),
-    )
+    return render("projects/overview.html", "projects/_overview_results.html", framework=framework,
+                  status_counts=status_rows(counts), activity_total=sum(counts.values()))
+
+
+@bp.route("/projects/<int:project_id>/indicators/<int:indicator_id>/chart")
+@requires("project.view")
+def indicator_chart(project_id, indicator_id):
+    """An indicator's small chart (target against actual), loaded by the overview when it is
+    scrolled into view (htmx, ``hx-trigger="revealed"``)."""
+    indicator = db.session.execute(select(Indicator).where(Indicator.id == indicator_id,
+                                                           Indicator.project_id == project_id)).scalar()
+    if indicator is None:
+        abort(404)
+    return render_template("projects/_target_chart.html", progress=services.progress_of(g.project, indicator))
 
 
 @bp.route("/projects/<int:project_id>/logframe")
 @requires("project.view")
 def logframe(project_id):
-    """The logframe matrix: logic | indicators | means of verification | assumptions."""
-    framework = services.framework_rows(g.project)
-    evidence = evidence_for(g.project.id, results=[result.id for result, _ in framework])
-    return render_template("projects/logframe.html", framework=framework, evidence=evidence)
+    """The logframe matrix: logic | indicators | means of verification | assumptions.
+
+    A page of indicators at a time (``?page=N``, the results around them with their activities);
+    ``?all=1`` is the printable version with every row, streamed: the first rows leave while
+    the later ones are still being read.
+    """
+    if request.args.get("all") == "1":
+        return _printable_logframe()
+    framework = services.framework_page(g.project, _page_arg(), with_activities=True)
+    evidence = evidence_for(g.project.id, results=[result.id for result, _ in framework.rows])
+    return render("projects/logframe.html", "projects/_logframe_rows.html", framework=framework,
+                  evidence=evidence)
+
+
+def _printable_logframe():
+    generate_csrf()  # the session must hold the page's token before the headers leave
+    app = current_app._get_current_object()
+    rows = services.framework_stream(g.project)
+
+    def with_evidence():
+        """The rows in batches of results, each batch with its evidence read in one query."""
+        batch = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) == 10:
+                yield from _evidence_batch(batch)
+                batch = []
+        yield from _evidence_batch(batch)
+
+    context = {"rows": with_evidence(), "printable": True}
+    app.update_template_context(context)
+    stream = app.jinja_env.get_template("projects/logframe_print.html").stream(context)
+    stream.enable_buffering(20)  # chunks of about 20 template pieces, not one per piece
+    return vary(app.response_class(stream_with_context(stream), mimetype="text/html"))
+
+
+def _evidence_batch(batch):
+    if not batch:
+        return
+    evidence = evidence_for(g.project.id, results=[result.id for result, _p, _a in batch])
+    for result, progress_list, activities in batch:
+        yield result, progress_list, activities, evidence.result(result.id)
 
 
 @bp.route("/healthz")

@@ -9,16 +9,18 @@ keyed by field.
 """
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from ..budget.currencies import CURRENCIES
 from ..extensions import db
-from ..models import Activity, Membership, Project
+from ..models import Activity, Indicator, IndicatorPeriod, Membership, Project, ResultNode
 from ..models.progress import ACTIVITY_STATUSES, STATUS_LABELS
 from ..results.services import indicator_progress, load_framework
-from ..validation import InputError, clean_text, parse_date, parse_money_cents, raise_if
+from ..validation import InputError, clean_text, code_key, parse_date, parse_money_cents, raise_if
 
 
 def visible_projects(user):
@@ -51,11 +53,159 @@ def one_line_status(counts: Counter) -> str:
 
 
 def framework_rows(project: Project):
-    """The results tree, each with its indicators' progress, in code order."""
+    """The results tree, each with its indicators' progress, in code order (every indicator:
+    for exports and small frameworks; the pages use ``framework_page``)."""
     rows = []
     for result in load_framework(project):
         rows.append((result, [indicator_progress(i, project) for i in result.indicators]))
     return rows
+
+
+# --- the framework a page at a time ------------------------------------------------------------
+#
+# The overview and the logframe list the results with their indicators' progress. A framework
+# of thousands of indicators with dozens of periods each cannot be read and drawn in one request,
+# so they show it a page of indicators at a time (in logframe order: results by code, then each
+# result's indicators by position), with every result whose place falls within the page, and the
+# rest a click (or an htmx "load more") away. Periods are read as plain rows, not ORM objects:
+# the progress of an indicator needs only their dates and figures.
+
+FRAMEWORK_PAGE_SIZE = 25
+PERIOD_COLUMNS = (IndicatorPeriod.indicator_id, IndicatorPeriod.id, IndicatorPeriod.start_date,
+                  IndicatorPeriod.end_date, IndicatorPeriod.target, IndicatorPeriod.actual,
+                  IndicatorPeriod.target_text, IndicatorPeriod.actual_text, IndicatorPeriod.state)
+
+
+class IndicatorWithPeriods:
+    """An indicator as the progress figures read it: the ORM row, with its periods as plain
+    rows (id, start_date, end_date, target, actual, target_text, actual_text, state)."""
+
+    __slots__ = ("_indicator", "periods")
+
+    def __init__(self, indicator: Indicator, periods: list):
+        self._indicator = indicator
+        self.periods = periods
+
+    def __getattr__(self, name):
+        return getattr(self._indicator, name)
+
+
+@dataclass
+class FrameworkPage:
+    rows: list  # (result, [IndicatorProgress]) in logframe order
+    page: int
+    pages: int
+    total: int  # indicators in the whole framework
+    per_page: int
+    first: int = 0  # position (1-based) of the page's first indicator
+    last: int = 0
+    continued: set = field(default_factory=set)  # ids of results begun on an earlier page
+    activities: dict = field(default_factory=dict)  # result id -> its activities (logframe)
+
+    @property
+    def remaining(self) -> int:
+        return self.total - self.last
+
+
+def _indicator_order(project_id: int, results: list):
+    """ORDER BY of indicators in logframe order: their result's place (code order), position, id."""
+    rank = {result.id: n for n, result in enumerate(results)}
+    by_result = case(rank, value=Indicator.result_id, else_=len(rank)) if rank else Indicator.result_id
+    return by_result, Indicator.position, Indicator.id
+
+
+def _progress_of(project: Project, indicators: list) -> list:
+    """Progress of each indicator, its periods read as rows in one query."""
+    periods = defaultdict(list)
+    if indicators:
+        for row in db.session.execute(
+                select(*PERIOD_COLUMNS).where(IndicatorPeriod.indicator_id.in_([i.id for i in indicators]))
+                .order_by(IndicatorPeriod.start_date)):
+            periods[row.indicator_id].append(row)
+    return [indicator_progress(IndicatorWithPeriods(i, periods[i.id]), project) for i in indicators]
+
+
+def progress_of(project: Project, indicator: Indicator):
+    """The progress of one indicator (its periods read as rows)."""
+    return _progress_of(project, [indicator])[0]
+
+
+def framework_page(project: Project, page: int = 1, per_page: int = FRAMEWORK_PAGE_SIZE, *,
+                   with_activities: bool = False) -> FrameworkPage:
+    """One page of the framework: the results whose place falls within the page, each with its
+    indicators of the page and their progress, in a fixed number of queries whatever the size.
+
+    Page 1 starts with the first result (the objective) and the last page ends with the last
+    one, so results without indicators are always on a page.
+    """
+    results = db.session.execute(select(ResultNode).where(ResultNode.project_id == project.id)).scalars().all()
+    results.sort(key=lambda r: code_key(r.code))
+    total = db.session.execute(select(func.count()).select_from(Indicator)
+                               .where(Indicator.project_id == project.id)).scalar()
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    offset = (page - 1) * per_page
+    order = _indicator_order(project.id, results)
+    indicators = db.session.execute(
+        select(Indicator).where(Indicator.project_id == project.id).order_by(*order).offset(offset).limit(per_page)
+    ).scalars().all()
+    rank = {result.id: n for n, result in enumerate(results)}
+    first_rank = 0 if page == 1 or not indicators else rank[indicators[0].result_id]
+    last_rank = len(results) - 1 if page == pages or not indicators else rank[indicators[-1].result_id]
+    shown = results[first_rank:last_rank + 1]
+    by_result = defaultdict(list)
+    for progress in _progress_of(project, indicators):
+        by_result[progress.indicator.result_id].append(progress)
+    continued = set()
+    if offset and indicators:
+        before = db.session.execute(select(Indicator.result_id).where(Indicator.project_id == project.id)
+                                    .order_by(*order).offset(offset - 1).limit(1)).scalar()
+        if before == indicators[0].result_id:
+            continued.add(before)
+    framework = FrameworkPage([(result, by_result.get(result.id, [])) for result in shown], page, pages, total,
+                              per_page, offset + 1 if indicators else 0, offset + len(indicators), continued)
+    if with_activities and shown:
+        for activity in db.session.execute(
+                select(Activity).where(Activity.result_id.in_([r.id for r in shown]))
+                .order_by(Activity.position, Activity.id)).scalars():
+            framework.activities.setdefault(activity.result_id, []).append(activity)
+    return framework
+
+
+def framework_stream(project: Project, batch: int = 50) -> Iterator:
+    """Every result with its indicators' progress, read ``batch`` indicators at a time, for the
+    printable logframe: it streams, so the first rows leave before the last are read. Yields
+    (result, [IndicatorProgress], [Activity])."""
+    results = db.session.execute(select(ResultNode).where(ResultNode.project_id == project.id)).scalars().all()
+    results.sort(key=lambda r: code_key(r.code))
+    activities = defaultdict(list)
+    for activity in db.session.execute(select(Activity).where(Activity.project_id == project.id)
+                                       .order_by(Activity.position, Activity.id)).scalars():
+        activities[activity.result_id].append(activity)
+    order = _indicator_order(project.id, results)
+    rank = {result.id: n for n, result in enumerate(results)}
+    pending: dict = defaultdict(list)
+    next_rank = 0
+    offset = 0
+    while True:
+        indicators = db.session.execute(
+            select(Indicator).where(Indicator.project_id == project.id).order_by(*order)
+            .offset(offset).limit(batch)).scalars().all()
+        offset += len(indicators)
+        for progress in _progress_of(project, indicators):
+            pending[progress.indicator.result_id].append(progress)
+        # A result is complete once a later result's indicator was read (or nothing is left).
+        done_before = rank[indicators[-1].result_id] if indicators else len(results)
+        while next_rank < done_before:
+            result = results[next_rank]
+            yield result, pending.pop(result.id, []), activities.get(result.id, [])
+            next_rank += 1
+        if len(indicators) < batch:
+            break
+    while next_rank < len(results):
+        result = results[next_rank]
+        yield result, pending.pop(result.id, []), activities.get(result.id, [])
+        next_rank += 1
 
 
 # --- creating a project -------------------------------------------------------------------------

@@ -1,0 +1,125 @@
+"""Large frameworks a page at a time: the overview and the logframe show a page of indicators
+with the rest a click (or an htmx "load more") away; charts load when revealed; the printable
+logframe streams every row."""
+
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy import insert, select
+
+from tests.helpers import HX, count_queries
+from tracker.extensions import db
+from tracker.models import Indicator, IndicatorPeriod, ResultNode
+from tracker.projects.services import FRAMEWORK_PAGE_SIZE
+
+
+@pytest.fixture
+def big(app, demo):
+    """The demo plus 70 indicators under result 1.1.2 (each with two periods): 82 in all."""
+    with app.app_context():
+        result = db.session.execute(select(ResultNode.id).where(ResultNode.code == "1.1.2")).scalar_one()
+        db.session.execute(insert(Indicator), [
+            {"project_id": demo, "result_id": result, "code": f"1.1.2.{i}", "title": f"Chỉ số {i:02d}", "unit": "number",
+             "ascending": True, "cumulative": True, "illustrative": False, "position": 50 + i,
+             "target_value": 10, "means_of_verification": f"Báo cáo {i:02d}"} for i in range(70)])
+        ids = db.session.execute(select(Indicator.id).where(Indicator.title.like("Chỉ số %"))).scalars().all()
+        db.session.execute(insert(IndicatorPeriod), [
+            {"project_id": demo, "indicator_id": iid, "start_date": date(2016, 1 + 6 * h, 1),
+             "end_date": date(2016, 6 + 6 * h, 30 if h == 0 else 31), "target": 2, "actual": 1, "state": "draft",
+             "version": 1} for iid in ids for h in (0, 1)])
+        db.session.commit()
+    return demo
+
+
+def shown(page: str) -> list[str]:
+    return re.findall(r"Chỉ số (\d\d)", page)
+
+
+def test_the_overview_shows_one_page_of_indicators_and_loads_more_with_htmx(client, auth, big):
+    auth.login("officer")
+    page = client.get(f"/projects/{big}").get_data(as_text=True)
+    total = int(re.search(r"(\d+) indicators, 25 at a time", page).group(1))
+    assert total == 70 + 6 and FRAMEWORK_PAGE_SIZE == 25  # the demo has 6
+    first = shown(page)
+    assert page.count('<li id="indicator-progress-') == 25 and "Chỉ số 69" not in page
+    more = re.search(r'<a href="([^"#]+)#results-h" hx-get="([^"]+)" hx-target="closest p" hx-swap="outerHTML">'
+                     r"Show the next 25 indicators</a>", page)
+    assert more and more.group(1) == more.group(2) == f"/projects/{big}?page=2"
+    fragment = client.get(more.group(2), headers=HX)
+    html = fragment.get_data(as_text=True)
+    assert fragment.status_code == 200 and "HX-Request" in fragment.headers["Vary"]
+    assert "<html" not in html and "(continued)" in html  # result 1.1.2 goes on from page 1
+    second = shown(html)
+    assert html.count('<li id="indicator-progress-') == 25 and not set(first) & set(second)
+    assert f'hx-get="/projects/{big}?page=3"' in html
+    rest = [client.get(f"/projects/{big}?page={n}", headers=HX).get_data(as_text=True) for n in (3, 4)]
+    assert "Show the next" in rest[0] and "Show the next" not in rest[-1]  # page 4 is the last
+    assert sorted(first + second + shown(rest[0]) + shown(rest[1])) == [f"{i:02d}" for i in range(70)]
+    # Without JavaScript the same link is a page of its own, with a way back.
+    plain = client.get(f"/projects/{big}?page=2").get_data(as_text=True)
+    assert "<html" in plain and shown(plain) == second and "← Indicators before 26" in plain
+
+
+def test_the_overview_page_costs_the_same_queries_whatever_the_page(client, auth, big, app):
+    auth.login("manager")
+    client.get(f"/projects/{big}")
+    with count_queries(app) as first:
+        client.get(f"/projects/{big}")
+    with count_queries(app) as middle:
+        client.get(f"/projects/{big}?page=2")
+    assert len(middle) <= len(first) + 1  # + the question "does page 2 continue a result?"
+
+
+def test_overview_charts_load_when_revealed(client, auth, big):
+    auth.login("liaison")
+    page = client.get(f"/projects/{big}").get_data(as_text=True)
+    slots = re.findall(r'hx-get="(/projects/\d+/indicators/\d+/chart)" hx-trigger="revealed"', page)
+    assert slots and "target-chart" not in page
+    chart = client.get(slots[-1], headers=HX).get_data(as_text=True)
+    assert '<figure class="target-chart">' in chart and "<svg" in chart
+
+
+def test_a_chart_of_another_projects_indicator_is_404(client, auth, demo, other_project):
+    auth.login("manager")
+    with client.application.app_context():
+        other = db.session.execute(select(IndicatorPeriod.indicator_id)
+                                   .where(IndicatorPeriod.id == other_project.period_id)).scalar()
+    assert client.get(f"/projects/{demo}/indicators/{other}/chart").status_code == 404
+
+
+def test_the_logframe_is_paged_and_its_rows_load_more_with_htmx(client, auth, big):
+    auth.login("liaison")
+    page = client.get(f"/projects/{big}/logframe").get_data(as_text=True)
+    assert "Chỉ số 69" not in page and "Báo cáo 69" not in page
+    more = re.search(r'<tr class="load-more" id="logframe-more-2"><td colspan="4"><a href="([^"]+)" '
+                     r'hx-get="([^"]+)" hx-target="closest tr" hx-swap="outerHTML">', page)
+    assert more and more.group(2) == f"/projects/{big}/logframe?page=2"
+    rows = client.get(more.group(2), headers=HX).get_data(as_text=True)
+    assert rows.lstrip().startswith("<tr") and "<html" not in rows
+    rest = "".join(client.get(f"/projects/{big}/logframe?page={n}", headers=HX).get_data(as_text=True) for n in (2, 3, 4))
+    assert "Báo cáo 69" in rest and "logframe-more-5" not in rest and "logframe-more-4" in rest
+    assert f'href="/projects/{big}/logframe?all=1"' in page
+
+
+def test_the_printable_logframe_streams_every_row(client, auth, big):
+    auth.login("liaison")
+    response = client.get(f"/projects/{big}/logframe?all=1")
+    assert response.status_code == 200 and response.is_streamed
+    chunks = iter(response.response)
+    head = next(chunks)
+    assert b"<html" in head and "Chỉ số 69".encode() not in head  # the first bytes leave before the last row
+    page = (head + b"".join(chunks)).decode("utf-8")
+    assert page.rstrip().endswith("</html>")
+    assert sorted(set(shown(page))) == [f"{i:02d}" for i in range(70)]
+    assert "Decision No. 1755/QĐ-TTg" in page and "Evidence on file" in page  # the demo's rows too
+    assert "Show the next" not in page
+
+
+def test_the_printable_logframe_is_compressed_as_it_streams(client, auth, big):
+    import gzip
+
+    auth.login("liaison")
+    response = client.get(f"/projects/{big}/logframe?all=1", headers={"Accept-Encoding": "gzip"})
+    assert response.headers["Content-Encoding"] == "gzip" and "Content-Length" not in response.headers
+    assert "Chỉ số 69" in gzip.decompress(response.get_data()).decode("utf-8")
