@@ -117,21 +117,31 @@ class LinkChoices:
     expenditures: list[tuple[int, str]]
 
 
-def link_choices(project_id: int) -> LinkChoices:
-    """Everything an item can link to, labelled, in four queries."""
+def link_choices(project_id: int, linked_only: bool = False) -> LinkChoices:
+    """Everything an item can link to, labelled, in four queries; with ``linked_only``, only
+    what some evidence already backs (the register's filter reads no more than that)."""
+
+    def linked(model, column):
+        if not linked_only:
+            return model.project_id == project_id
+        return model.id.in_(select(column).where(EvidenceLink.project_id == project_id, column.is_not(None)))
+
     activities = db.session.execute(
-        select(Activity.id, Activity.code, Activity.title).where(Activity.project_id == project_id)
+        select(Activity.id, Activity.code, Activity.title)
+        .where(Activity.project_id == project_id, linked(Activity, EvidenceLink.activity_id))
         .order_by(Activity.position, Activity.code)).all()
     periods = db.session.execute(
         select(IndicatorPeriod.id, Indicator.code, IndicatorPeriod.start_date, IndicatorPeriod.end_date)
         .join(Indicator, IndicatorPeriod.indicator_id == Indicator.id)
-        .where(IndicatorPeriod.project_id == project_id)
+        .where(IndicatorPeriod.project_id == project_id, linked(IndicatorPeriod, EvidenceLink.period_id))
         .order_by(Indicator.position, Indicator.code, IndicatorPeriod.start_date)).all()
     results = db.session.execute(
-        select(ResultNode.id, ResultNode.code, ResultNode.statement).where(ResultNode.project_id == project_id)).all()
+        select(ResultNode.id, ResultNode.code, ResultNode.statement)
+        .where(ResultNode.project_id == project_id, linked(ResultNode, EvidenceLink.result_id))).all()
     expenditures = db.session.execute(
         select(Expenditure.id, Expenditure.voucher, Expenditure.payee, Expenditure.amount_cents)
-        .where(Expenditure.project_id == project_id).order_by(Expenditure.spent_on, Expenditure.voucher)).all()
+        .where(Expenditure.project_id == project_id, linked(Expenditure, EvidenceLink.expenditure_id))
+        .order_by(Expenditure.spent_on, Expenditure.voucher)).all()
     return LinkChoices(
         activities=[(a.id, f"{a.code} {_short(a.title)}") for a in activities],
         periods=[(p.id, f"{p.code} {p.start_date.isoformat()} – {p.end_date.isoformat()}") for p in periods],
@@ -148,18 +158,15 @@ def _short(text: str, length: int = 70) -> str:
 
 
 def linked_target_options(project_id: int) -> list[tuple[str, str]]:
-    """Filter options: only the targets that have evidence, as ("activity:12", "Activity A1.4 ...")."""
-    rows = db.session.execute(
-        select(EvidenceLink.activity_id, EvidenceLink.period_id, EvidenceLink.result_id, EvidenceLink.expenditure_id)
-        .where(EvidenceLink.project_id == project_id).distinct()).all()
-    wanted = {name: {row[i] for row in rows if row[i] is not None} for i, name in enumerate(TARGETS)}
-    choices = link_choices(project_id)
+    """Filter options: only the targets that have evidence, as ("activity:12", "Activity A1.4 ...").
+
+    Reads only the linked targets (not every period of the framework), in four queries."""
+    choices = link_choices(project_id, linked_only=True)
     options = []
     for name, pairs in (("activity", choices.activities), ("result", choices.results),
                         ("period", choices.periods), ("expenditure", choices.expenditures)):
-        for target_id, label in pairs:
-            if target_id in wanted[name]:
-                options.append((f"{name}:{target_id}", f"{LINK_TARGET_LABELS[name]} {label}"))
+        label_of = LINK_TARGET_LABELS[name]
+        options.extend((f"{name}:{target_id}", f"{label_of} {label}") for target_id, label in pairs)
     return options
 
 
