@@ -14,16 +14,16 @@ always reconciles to the line totals.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from ..charts import BurnChart, burn_chart
 from ..evidence.services import justified_overspends
 from ..extensions import db
-from ..formatting import money
 from ..models import Activity, BudgetAllocation, BudgetLine, Expenditure, Project, ResultNode
 from ..validation import code_key, parse_id
 
@@ -268,67 +268,7 @@ def line_page(project_id: int, line_id) -> LinePage | None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Burn chart (drawn as SVG by the template from these numbers)
-
-
-@dataclass
-class BurnChart:
-    width: int
-    height: int
-    left: int
-    top: int
-    plot_width: int
-    plot_height: int
-    start: date
-    end: date
-    max_cents: int
-    budget_cents: int
-    grant_cents: int
-    disbursed_points: str
-    spent_points: str
-    plan_points: str
-    grant_y: float
-    budget_y: float
-    x_ticks: list[tuple[float, str]] = field(default_factory=list)
-    y_ticks: list[tuple[float, str]] = field(default_factory=list)
-    last_day: date | None = None
-    disbursed_cents: int = 0
-    spent_cents: int = 0
-
-    @property
-    def summary(self) -> str:
-        if self.last_day is None:
-            return (f"No spending booked yet. Budget {money(self.budget_cents)} "
-                    f"of a grant of {money(self.grant_cents)}.")
-        return (f"By {self.last_day.isoformat()}: disbursed {money(self.disbursed_cents)}, "
-                f"committed and disbursed {money(self.spent_cents)}, of a budget of {money(self.budget_cents)} "
-                f"(grant {money(self.grant_cents)}).")
-
-
-def _nice_ceiling(cents: int) -> int:
-    """A round axis maximum a little above ``cents`` (1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of ten)."""
-    target = cents * 105 // 100
-    if target <= 0:
-        return 100
-    magnitude = 1
-    while magnitude * 10 <= target:
-        magnitude *= 10
-    for step in ("1", "1.5", "2", "2.5", "3", "4", "5", "6", "8", "10"):
-        candidate = int(Decimal(magnitude) * Decimal(step))
-        if candidate >= target:
-            return candidate
-    return magnitude * 10
-
-
-def _month_starts(start: date, end: date) -> list[date]:
-    months = []
-    current = date(start.year, start.month, 1)
-    if current < start:
-        current = date(current.year + (current.month == 12), current.month % 12 + 1, 1)
-    while current <= end:
-        months.append(current)
-        current = date(current.year + (current.month == 12), current.month % 12 + 1, 1)
-    return months
+# Burn chart (the figures; ``tracker.charts.burn_chart`` draws it)
 
 
 def spending_by_day(project_id: int) -> list[tuple[date, str, int]]:
@@ -338,66 +278,6 @@ def spending_by_day(project_id: int) -> list[tuple[date, str, int]]:
         .where(Expenditure.project_id == project_id)
         .group_by(Expenditure.spent_on, Expenditure.status).order_by(Expenditure.spent_on)
     ).all()]
-
-
-def burn_chart(rows: list[tuple[date, str, int]], *, period: tuple[date, date], budget_cents: int,
-               grant_cents: int, width: int = 720, height: int = 260) -> BurnChart:
-    """Cumulative disbursed and committed+disbursed spending over the project ``period``.
-
-    Pure drawing: takes ``spending_by_day`` rows and the figures, returns the chart's SVG
-    geometry (the template ``budget/_burn_chart.html`` draws it); no database access.
-    """
-    left, right, top, bottom = 78, 16, 14, 34
-    plot_w, plot_h = width - left - right, height - top - bottom
-    project_start, project_end = period
-    start = min([project_start, *[r[0] for r in rows[:1]]])
-    end = max([project_end, *[r[0] for r in rows]])
-    span = max((end - start).days, 1)
-    spent_total = sum(cents for _, _, cents in rows)
-    max_cents = _nice_ceiling(max(grant_cents, budget_cents, spent_total))
-
-    def x(day: date) -> float:
-        return round(left + plot_w * (day - start).days / span, 1)
-
-    def y(cents: int) -> float:
-        return round(top + plot_h - plot_h * cents / max_cents, 1)
-
-    def steps(series: list[tuple[date, int]]) -> str:
-        points = [(x(start), y(0))]
-        running = 0
-        for day, cents in series:
-            points.append((x(day), y(running)))
-            running += cents
-            points.append((x(day), y(running)))
-        points.append((x(end), y(running)))
-        return " ".join(f"{px},{py}" for px, py in points)
-
-    by_day_disbursed: dict[date, int] = {}
-    by_day_spent: dict[date, int] = {}
-    for day, status, cents in rows:
-        by_day_spent[day] = by_day_spent.get(day, 0) + cents
-        if status == "disbursed":
-            by_day_disbursed[day] = by_day_disbursed.get(day, 0) + cents
-
-    months = _month_starts(start, end)
-    every = max(1, round(len(months) / 8))
-    x_ticks = [(x(m), m.strftime("%b %Y")) for i, m in enumerate(months) if i % every == 0]
-    y_ticks = []
-    for quarter in range(5):
-        cents = max_cents * quarter // 4
-        y_ticks.append((y(cents), money(cents).replace(".00", "")))
-
-    return BurnChart(
-        width=width, height=height, left=left, top=top, plot_width=plot_w, plot_height=plot_h,
-        start=start, end=end, max_cents=max_cents, budget_cents=budget_cents, grant_cents=grant_cents,
-        disbursed_points=steps(sorted(by_day_disbursed.items())),
-        spent_points=steps(sorted(by_day_spent.items())),
-        plan_points=f"{x(project_start)},{y(0)} {x(project_end)},{y(budget_cents)}",
-        grant_y=y(grant_cents), budget_y=y(budget_cents),
-        x_ticks=x_ticks, y_ticks=y_ticks,
-        last_day=rows[-1][0] if rows else None,
-        disbursed_cents=sum(by_day_disbursed.values()), spent_cents=spent_total,
-    )
 
 
 @dataclass
@@ -415,7 +295,8 @@ def budget_page(project: Project) -> BudgetPage:
     totals = line_totals(project.id)
     summary = summarise(project, totals)
     chart = burn_chart(spending_by_day(project.id), period=(project.start_date, project.end_date),
-                       budget_cents=summary.current_cents, grant_cents=project.grant_cents)
+                       budget_cents=summary.current_cents, grant_cents=project.grant_cents,
+                       currency=project.currency or "USD")
     return BudgetPage(totals=totals, summary=summary, rollup=rollup(project.id, totals), chart=chart,
                       overspends=justified_overspends(project.id))
 
