@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.exc import DataError, IntegrityError
 
+from ..concurrency import ConflictError
 from ..extensions import db
 from ..models import Project
 from ..validation import InputError
@@ -83,7 +84,7 @@ class Plan:
         return FAILED
 
 
-class PlanMovedOn(Exception):
+class PlanMovedOn(ConflictError):
     """Applying found a different plan from the dry run the person saw (or problems): nothing applied."""
 
     def __init__(self, plan: Plan):

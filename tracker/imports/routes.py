@@ -2,24 +2,19 @@
 
 Who: a project's import needs ``import`` (managers, admins); creating a new project from a
 workbook is for admins. The dry run writes nothing (``plan.dry_run``); applying re-runs the
-same import and commits once through the write path (``htmx.commit_once``), all or nothing,
-in the audit trail.
+same import and commits once through the write path (``htmx.write``), all or nothing, in
+the audit trail. A plan that moved on since the dry run is a conflict (409) showing the new one.
 """
 
 from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
-from ..concurrency import ConflictError
-from ..htmx import SAVED_MEANWHILE, commit_once, is_htmx, render
+from ..htmx import is_htmx, last_errors, render, write
 from ..models import Project
 from ..permissions import admin_only, requires
-from ..validation import InputError
 from . import plan as plans
 from . import uploads
 from .forms import ApplyImportForm, ImportForm
-from .package import ImportRefused
 
 bp = Blueprint("imports", __name__)
 PAGE, FRAGMENT = "imports/import.html", "imports/_import.html"
@@ -38,21 +33,33 @@ def _message(message: str, status: int, **context):
 
 
 def _dry_run(project: Project | None, **context):
-    """Check the uploaded workbook and show what it would change (writes nothing)."""
+    """Check the uploaded workbook and show what it would change.
+
+    It goes through the write path like every POST, but writes nothing: the plan runs the
+    services inside a savepoint that it rolls back (``plans.dry_run``).
+    """
     form = ImportForm()
-    plan, token = None, None
-    if form.validate_on_submit():
+    uploaded = {}
+
+    def check():
         upload = form.workbook.data
-        data, filename = upload.read(), upload.filename or ""
-        try:
-            plan = plans.dry_run(data, filename, current_user, project)
-        except ImportRefused as error:
-            form.workbook.errors.append(str(error))
-        if plan is not None and plan.ok and plan.changes:
-            token = uploads.keep_upload(data, filename, project.id if project else None, current_user.id,
-                                        plan.fingerprint())
-    status = 200 if plan is not None and plan.ok else 422
-    return _show(status, form, plan, token, **context)
+        uploaded["data"], uploaded["filename"] = upload.read(), upload.filename or ""
+        return plans.dry_run(uploaded["data"], uploaded["filename"], current_user, project)
+
+    def done(plan):
+        token = None
+        if plan.ok and plan.changes:
+            token = uploads.keep_upload(uploaded["data"], uploaded["filename"], project.id if project else None,
+                                        current_user.id, plan.fingerprint())
+        return _show(200 if plan.ok else 422, form, plan, token, **context)
+
+    def again(status):
+        # The file as a whole was refused: its message belongs next to the upload field.
+        form.workbook.errors = [*form.workbook.errors, *form.form_errors]
+        form.form_errors.clear()
+        return _show(status, form, None, None, **context)
+
+    return write(check, form=form, done=done, again=again)
 
 
 def _apply(project: Project | None, **context):
@@ -66,29 +73,38 @@ def _apply(project: Project | None, **context):
         return _message("This dry run is no longer available (it was applied or has expired). Upload the workbook "
                         "again.", 409, **context)
     data, meta = stored
-    try:
-        plan = commit_once(lambda: plans.apply(data, meta, form.fingerprint.data, current_user, project))
-    except plans.PlanMovedOn as moved:
+    moved = {}
+
+    def apply():
+        try:
+            return plans.apply(data, meta, form.fingerprint.data, current_user, project)
+        except plans.PlanMovedOn as error:  # a conflict: rolled back by the write path, shown below
+            moved["plan"] = error.plan
+            raise
+
+    def done(plan):
         uploads.discard_upload(form.token.data)
-        fresh = moved.plan
-        token = (uploads.keep_upload(data, meta["filename"], expected, current_user.id, fresh.fingerprint())
-                 if fresh.ok and fresh.changes else None)
-        return _show(409, None, fresh, token, moved_on=True, **context)
-    except InputError as error:
-        return _message(f"{error} Nothing was changed.", 422, **context)
-    except (ConflictError, StaleDataError, IntegrityError):
-        return _message(SAVED_MEANWHILE, 409, **context)
-    uploads.discard_upload(form.token.data)
-    flash(f"Imported {meta['filename'] or 'the workbook'}: {plan.creates} created, {plan.updates} changed. "
-          "The changes are in the audit trail.", "success")
-    target_id = plan.project.id
-    destination = (url_for("imports.import_page", project_id=target_id) if project is not None
-                   else url_for("projects.overview", project_id=target_id))
-    if is_htmx():
-        response = Response(status=204)
-        response.headers["HX-Redirect"] = destination
-        return response
-    return redirect(destination, 303)
+        flash(f"Imported {meta['filename'] or 'the workbook'}: {plan.creates} created, {plan.updates} changed. "
+              "The changes are in the audit trail.", "success")
+        destination = (url_for("imports.import_page", project_id=plan.project.id) if project is not None
+                       else url_for("projects.overview", project_id=plan.project.id))
+        if is_htmx():
+            response = Response(status=204)
+            response.headers["HX-Redirect"] = destination
+            return response
+        return redirect(destination, 303)
+
+    def again(status):
+        if "plan" in moved:
+            uploads.discard_upload(form.token.data)
+            fresh = moved["plan"]
+            token = (uploads.keep_upload(data, meta["filename"], expected, current_user.id, fresh.fingerprint())
+                     if fresh.ok and fresh.changes else None)
+            return _show(409, None, fresh, token, moved_on=True, **context)
+        suffix = " Nothing was changed." if status == 422 else ""
+        return _message(" ".join(last_errors()) + suffix, status, **context)
+
+    return write(apply, done=done, again=again)
 
 
 @bp.route("/projects/<int:project_id>/import", methods=["GET", "POST"])
