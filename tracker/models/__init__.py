@@ -1,6 +1,6 @@
 """All models, importable from one place: ``from tracker.models import Project``."""
 
-from .accounts import ROLES, LoginAttempt, Membership, User
+from .accounts import ROLES, LoginAttempt, Membership, SubmittedForm, User
 from .audit import AuditEvent
 from .budget import BUDGET_CATEGORIES, EXPENDITURE_STATUSES, BudgetAllocation, BudgetLine, Expenditure
 from .evidence import EVIDENCE_KINDS, REVIEW_STATES, EvidenceItem, EvidenceLink, StoredFile
@@ -24,5 +24,5 @@ __all__ = [
     "Activity", "AgendaItem", "AuditEvent", "BudgetAllocation", "BudgetLine", "Dimension",
     "DimensionCategory", "DisaggregatedValue", "Event", "EvidenceItem", "EvidenceLink", "Expenditure",
     "Indicator", "IndicatorPeriod", "LoginAttempt", "Membership", "ProgressLog", "Project", "ResultNode",
-    "StoredFile", "User",
+    "StoredFile", "SubmittedForm", "User",
 ]

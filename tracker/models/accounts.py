@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ._base import flag, one_of, utcnow
+from ._base import Versioned, flag, one_of, utcnow
 
 # A member's role in a project (what each may do: tracker.permissions). One ordered
 # value -> label map; the tuple and the database's CHECK constraint derive from it.
@@ -52,7 +52,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.email}>"
 
 
-class Membership(db.Model):
+class Membership(Versioned, db.Model):
     __tablename__ = "membership"
     __audit__ = True
     __table_args__ = (UniqueConstraint("user_id", "project_id"), one_of("role", ROLES))
@@ -61,6 +61,9 @@ class Membership(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), nullable=False, index=True)
     role: Mapped[str] = mapped_column(String(20), nullable=False)
+    # Who changed the role last, by id only: a second foreign key to ``user`` would make every
+    # join between user and membership ambiguous. A user who is gone reads as "someone else".
+    updated_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     user: Mapped[User] = relationship(back_populates="memberships")
     project = relationship("Project", back_populates="memberships")
@@ -76,3 +79,35 @@ class LoginAttempt(db.Model):
     address: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
     success: Mapped[bool] = mapped_column(flag("success"), nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class SubmittedForm(db.Model):
+    """A create form's one-time token, kept once the form has created its row.
+
+    A create form carries a fresh ``form_token``; the first submission that succeeds records it
+    with where its result lives, and a second submission of the same form (a double click, a
+    resent request) is answered with a redirect to that result instead of making a second row
+    (tracker.forms.idempotent_create).
+    """
+
+    __tablename__ = "submitted_form"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    result_url: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class UserSession(db.Model):
+    """One logged-in browser session, so the server can end it (tracker/accounts/sessions.py).
+
+    The signed session cookie carries a random token; only its SHA-256 is stored here.
+    Logging out deletes the row; "log out everywhere" deletes all of a user's rows.
+    """
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)

@@ -73,7 +73,7 @@ class BudgetLine(ProjectScoped, Versioned, db.Model):
         return CATEGORY_LABELS.get(self.category, self.category)
 
 
-class BudgetAllocation(ProjectScoped, db.Model):
+class BudgetAllocation(ProjectScoped, Versioned, db.Model):
     """A budget line's share of an activity, in percent; a line's shares total at most 100."""
 
     __tablename__ = "budget_allocation"

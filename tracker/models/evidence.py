@@ -6,7 +6,7 @@ from sqlalchemy import BigInteger, CheckConstraint, Date, DateTime, ForeignKey, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ._base import ProjectScoped, not_negative, one_of, utcnow
+from ._base import ProjectScoped, Versioned, not_negative, one_of, utcnow
 
 # Each enum is defined once, as an ordered value -> label map; the tuple of values, the
 # forms' choices and the database's CHECK constraint all derive from it.
@@ -41,7 +41,9 @@ class StoredFile(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class EvidenceItem(ProjectScoped, db.Model):
+class EvidenceItem(ProjectScoped, Versioned, db.Model):
+    """Versioned: a change of its links stamps the item too, so the item's version covers them."""
+
     __tablename__ = "evidence_item"
     __audit__ = True
     __table_args__ = (one_of("kind", EVIDENCE_KINDS), one_of("review_state", REVIEW_STATES))

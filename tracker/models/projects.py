@@ -7,10 +7,12 @@ from sqlalchemy import BigInteger, CheckConstraint, Date, DateTime, Integer, Num
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ._base import ends_after_start, not_negative, utcnow
+from ._base import Versioned, ends_after_start, not_negative, utcnow
 
 
-class Project(db.Model):
+class Project(Versioned, db.Model):
+    """Versioned: the settings form (thresholds, dates, ...) carries the version it was opened with."""
+
     __tablename__ = "project"
     __audit__ = True
     __table_args__ = (
