@@ -229,8 +229,10 @@ def main() -> None:
     print("        page reading 200 rows from SQLite into a table, through the test client), timed alternately.")
     print(f"Worst ratio of the paged pages: {worst:.1f} ({'within' if worst <= 5 else 'ABOVE'} 5× the floor).")
     print("The printable logframe shows every row and streams; its figure is for the whole framework.")
-    same = all(len({results[s]['pages'][name][0] for s in scales}) == 1 for name in names)
-    print("Query counts are the same at every scale." if same else "WARNING: a query count grows with the data.")
+    # The printable logframe reads the framework in batches of 50 indicators: its count grows by design.
+    same = all(len({results[s]['pages'][name][0] for s in scales}) == 1 for name in names if name not in PRINT_PAGES)
+    print("Query counts of the paged pages are the same at every scale." if same
+          else "WARNING: a paged page's query count grows with the data.")
 
 
 if __name__ == "__main__":

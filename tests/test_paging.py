@@ -123,3 +123,30 @@ def test_the_printable_logframe_is_compressed_as_it_streams(client, auth, big):
     response = client.get(f"/projects/{big}/logframe?all=1", headers={"Accept-Encoding": "gzip"})
     assert response.headers["Content-Encoding"] == "gzip" and "Content-Length" not in response.headers
     assert "Chỉ số 69" in gzip.decompress(response.get_data()).decode("utf-8")
+
+
+def test_the_portfolio_lists_50_projects_at_a_time_and_loads_more_with_htmx(client, auth, app, demo):
+    from tracker.models import Project
+
+    with app.app_context():
+        db.session.execute(insert(Project), [
+            {"code": f"PF-{n:03d}", "title": f"Dự án {n:03d}", "grant_cents": 100_00, "currency": "USD",
+             "start_date": date(2015, 1, 1), "end_date": date(2015, 12, 31)} for n in range(60)])
+        db.session.commit()
+    auth.login("admin")  # sees every project: the demo, the 60 and any other
+    page = client.get("/").get_data(as_text=True)
+    assert page.count('<li class="card"') == 50
+    more = re.search(r'<li class="load-more" id="projects-more-2"><a href="/\?page=2" hx-get="/\?page=2" '
+                     r'hx-target="closest li" hx-swap="outerHTML">Show the next (\d+) projects</a>', page)
+    assert more
+    fragment = client.get("/?page=2", headers=HX)
+    html = fragment.get_data(as_text=True)
+    assert "<html" not in html and "HX-Request" in fragment.headers["Vary"]
+    assert html.count('<li class="card"') == int(more.group(1)) and "load-more" not in html
+    ids = set(re.findall(r'<li class="card" id="project-(\d+)"', page + html))
+    assert len(ids) == 50 + int(more.group(1)) >= 61
+    with count_queries(app) as first:
+        client.get("/")
+    with count_queries(app) as second:
+        client.get("/?page=2")
+    assert len(first) == len(second)

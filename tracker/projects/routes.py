@@ -17,19 +17,24 @@ from . import services
 bp = Blueprint("projects", __name__)
 
 
-@bp.route("/")
-@logged_in
-def portfolio():
-    """Every project the user can see, with grant, period and a one-line status."""
-    rows = services.visible_projects(current_user)
-    counts = services.activity_status_counts([project.id for project, _ in rows])
-    items = [(project, role, services.one_line_status(counts[project.id])) for project, role in rows]
-    return render_template("projects/portfolio.html", items=items)
-
-
 def _page_arg() -> int:
     raw = request.args.get("page", "")
     return int(raw) if raw.isdigit() and 0 < int(raw) < 2**31 else 1
+
+
+@bp.route("/")
+@logged_in
+def portfolio():
+    """Every project the user can see, with grant, period and a one-line status; 50 at a time
+    (``?page=N``; htmx asks for the next page's cards only: "load more")."""
+    per_page = services.PORTFOLIO_PAGE_SIZE
+    rows, total = services.visible_projects(current_user, _page_arg(), per_page)
+    pages = max(1, -(-total // per_page))
+    page = min(_page_arg(), pages)
+    counts = services.activity_status_counts([project.id for project, _ in rows])
+    items = [(project, role, services.one_line_status(counts[project.id])) for project, role in rows]
+    return render("projects/portfolio.html", "projects/_portfolio_cards.html", items=items, page_no=page,
+                  page_count=pages, total=total, per_page=per_page)
 
 
 @bp.route("/projects/<int:project_id>")

@@ -23,13 +23,23 @@ from ..results.services import indicator_progress, load_framework
 from ..validation import InputError, clean_text, code_key, parse_date, parse_money_cents, raise_if
 
 
-def visible_projects(user):
-    """Projects the user may see: all for an admin, else those with a membership; with the role."""
+PORTFOLIO_PAGE_SIZE = 50
+
+
+def visible_projects(user, page: int | None = None, per_page: int = PORTFOLIO_PAGE_SIZE):
+    """Projects the user may see: all for an admin, else those with a membership; with the role.
+
+    Newest first. With ``page``, one page of ``per_page`` projects: returns (rows, total)."""
     query = select(Project, Membership.role).outerjoin(
         Membership, (Membership.project_id == Project.id) & (Membership.user_id == user.id))
     if not user.is_admin:
         query = query.where(Membership.id.is_not(None))
-    return db.session.execute(query.order_by(Project.start_date.desc(), Project.title)).all()
+    query = query.order_by(Project.start_date.desc(), Project.title, Project.id)
+    if page is None:
+        return db.session.execute(query).all()
+    total = db.session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar()
+    page = min(max(1, page), max(1, -(-total // per_page)))
+    return db.session.execute(query.offset((page - 1) * per_page).limit(per_page)).all(), total
 
 
 def activity_status_counts(project_ids) -> dict[int, Counter]:
