@@ -22,7 +22,6 @@ from ..models.progress import ACTIVITY_STATUSES, STATUS_LABELS
 from ..results.services import indicator_progress, load_framework
 from ..validation import InputError, clean_text, code_key, parse_date, parse_money_cents, raise_if
 
-
 PORTFOLIO_PAGE_SIZE = 50
 
 
