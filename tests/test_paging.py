@@ -150,3 +150,14 @@ def test_the_portfolio_lists_50_projects_at_a_time_and_loads_more_with_htmx(clie
     with count_queries(app) as second:
         client.get("/?page=2")
     assert len(first) == len(second)
+
+
+def test_the_registers_coverage_loads_after_the_page(client, auth, demo):
+    auth.login("auditor")
+    page = client.get(f"/projects/{demo}/evidence").get_data(as_text=True)
+    slot = re.search(r'<section id="coverage"[^>]*hx-get="([^"]+)" hx-trigger="load" hx-swap="outerHTML">', page)
+    assert slot and 'id="coverage-money"' not in page
+    figures = client.get(slot.group(1), headers=HX).get_data(as_text=True)
+    assert figures.lstrip().startswith('<section id="coverage"') and 'id="coverage-money"' in figures
+    inline = client.get(f"/projects/{demo}/evidence?coverage=1").get_data(as_text=True)  # without JavaScript
+    assert 'id="coverage-money"' in inline and f'href="/projects/{demo}/evidence?coverage=1"' in page

@@ -19,6 +19,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from ..concurrency import answer_earlier, remember_submission
 from ..forms import EmptyForm
 from ..htmx import commit_once, fragment_response, is_htmx, render, write
 from ..models.evidence import KIND_LABELS, LANGUAGE_LABELS, REVIEW_STATE_LABELS
@@ -54,7 +55,9 @@ def register(project_id):
     context = {"result": result, "filters": filters,
                "review_form": ReviewForm() if can("evidence.review") else None}
     if not is_htmx():
-        context.update(coverage=services.coverage(project_id),
+        # The coverage figures read every reported period and disbursement: htmx loads them
+        # right after the page (register_coverage); ?coverage=1 shows them inline (no JavaScript).
+        context.update(coverage=services.coverage(project_id) if request.args.get("coverage") == "1" else None,
                        link_options=services.linked_target_options(project_id),
                        kinds=list(KIND_LABELS.items()))
     response = render("evidence/register.html", "evidence/_results.html", **context)
@@ -64,6 +67,13 @@ def register(project_id):
         response.headers["HX-Push-Url"] = url_for("evidence.register", project_id=project_id) + (
             f"?{query}" if query else "")
     return response
+
+
+@bp.route("/projects/<int:project_id>/evidence/coverage")
+@requires("project.view")
+def register_coverage(project_id):
+    """The register's coverage figures, loaded by htmx once the register is shown."""
+    return render_template("evidence/_coverage.html", coverage=services.coverage(project_id))
 
 
 @bp.route("/projects/<int:project_id>/evidence/<int:item_id>")
@@ -88,11 +98,24 @@ def _save(form: EvidenceForm, evidence_item=None):
     def done(saved):
         flash(f"Added “{saved.title}” to the evidence register." if evidence_item is None else f"Saved “{saved.title}”.",
               "success")
-        return redirect(url_for("evidence.item", project_id=g.project.id, item_id=saved.id), 303)
+        return redirect(_item_url(saved), 303)
 
-    return write(lambda: services.save_item(g.project, evidence_item, form.values(), form.links(), file=chosen,
-                                            remove_file=bool(form.remove_file.data), user=current_user),
-                 form=form, done=done, again=again)
+    def _item_url(saved):
+        return url_for("evidence.item", project_id=g.project.id, item_id=saved.id)
+
+    def change():
+        saved = services.save_item(g.project, evidence_item, form.values(), form.links(), file=chosen,
+                                   remove_file=bool(form.remove_file.data), user=current_user,
+                                   version=None if evidence_item is None else (form.version.data or ""))
+        if evidence_item is None:
+            remember_submission(form.form_token.data, current_user, _item_url(saved))
+        return saved
+
+    if evidence_item is None:
+        earlier = answer_earlier(form.form_token.data, current_user)
+        if earlier is not None:
+            return earlier
+    return write(change, form=form, done=done, again=again)
 
 
 @bp.route("/projects/<int:project_id>/evidence/new", methods=["GET", "POST"])
