@@ -228,8 +228,19 @@ def _check_links(project_id: int, links: dict[str, list[int]]) -> set[tuple[str,
 
 
 def _set_links(item: EvidenceItem, wanted: set[tuple[str, int]]) -> bool:
-    """Make the item's links exactly ``wanted``; True when anything changed."""
+    """Make the item's links exactly ``wanted``; True when anything changed.
+
+    An approved (locked) indicator period keeps its evidence as it was approved: linking to
+    it or unlinking from it is refused, like any other change to the period.
+    """
     current = {link_target(link): link for link in item.links}
+    touched = [i for name, i in set(current) ^ wanted if name == "period"]
+    if touched:
+        locked = db.session.execute(select(IndicatorPeriod).where(
+            IndicatorPeriod.id.in_(touched), IndicatorPeriod.state == "approved")).scalars().first()
+        if locked is not None:
+            raise InputError(f"The period {period_label(locked)} is approved and locked: its evidence cannot be "
+                             "linked or unlinked until a manager unlocks it. Nothing was saved.", field="period_ids")
     changed = False
     for key, link in current.items():
         if key not in wanted:
