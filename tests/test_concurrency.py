@@ -23,12 +23,15 @@ from tracker.extensions import db
 from tracker.models import (
     Activity,
     AuditEvent,
+    BudgetAllocation,
     BudgetLine,
     DisaggregatedValue,
+    EvidenceItem,
     Expenditure,
     Indicator,
     IndicatorPeriod,
     ProgressLog,
+    Project,
 )
 
 NAMES = {
@@ -93,12 +96,25 @@ def cases(app, demo):
     period = open_numeric_period(app, demo)
     line = first(app, BudgetLine, project_id=demo)
     expenditure = first(app, Expenditure, project_id=demo)
+    evidence = first(app, EvidenceItem, project_id=demo)
+    allocation = first(app, BudgetAllocation, project_id=demo)
     base = f"/projects/{demo}"
     return {
+        "evidence item": Case("evidence item", ("officer", "manager"), f"{base}/evidence/{evidence.id}/edit",
+                              f"/evidence/{evidence.id}/edit", "title", EvidenceItem, evidence.id, "title",
+                              ("Biên bản hội thảo (first)", "Danh sách tham dự (second)")),
+        # Lower than any demo share, so the line's shares stay within 100%.
+        "allocation": Case("allocation", ("manager", "admin"),
+                           f"{base}/budget/lines/{allocation.line_id}/allocations",
+                           f"/budget/lines/{allocation.line_id}/allocations", f"share-{allocation.activity_id}",
+                           BudgetAllocation, allocation.id, "percent", ("1", "2")),
+        "thresholds": Case("thresholds", ("manager", "admin"), f"{base}/indicators", "/indicators/thresholds",
+                           "on_track_pct", Project, demo, "on_track_pct", ("85", "95")),
         "activity": Case("activity", ("manager", "admin"), f"{base}/activities/{activity.id}/edit",
                          f"/activities/{activity.id}/edit", "title", Activity, activity.id, "title",
                          ("Hội thảo ở Huế (first)", "Hội thảo ở Hà Nội (second)")),
-        "indicator period": Case("indicator period", ("officer", "manager"), f"{base}/indicators",
+        "indicator period": Case("indicator period", ("officer", "manager"),
+                                 f"{base}/indicators/periods/{period.id}",
                                  f"/periods/{period.id}/actual", "value", IndicatorPeriod, period.id, "actual",
                                  ("11", "22")),
         "budget line": Case("budget line", ("manager", "admin"), f"{base}/budget/lines/{line.id}/edit",
@@ -110,7 +126,7 @@ def cases(app, demo):
     }
 
 
-RECORDS = ["activity", "indicator period", "budget line", "expenditure"]
+RECORDS = ["activity", "indicator period", "budget line", "expenditure", "evidence item", "allocation", "thresholds"]
 
 
 def same(stored, typed) -> bool:
@@ -233,3 +249,93 @@ def test_a_page_read_that_ends_in_a_write_chains_onto_the_latest_event(app, demo
         db.session.remove()
     with other.app_context():
         db.engine.dispose()
+
+
+# --- an evidence item's links are covered by its version --------------------------------------
+
+
+def test_changing_only_an_items_links_makes_an_older_form_stale(app, demo):
+    officer, manager = person(app, "officer"), person(app, "manager")
+    item = first(app, EvidenceItem, project_id=demo)
+    page, action = f"/projects/{demo}/evidence/{item.id}/edit", f"/evidence/{item.id}/edit"
+    first_form, second_form = open_form(officer, page, action), open_form(manager, page, action)
+    linked = first_form["fields"].get("activity_ids", [])
+    first_form["fields"]["activity_ids"] = [*linked, next(o for o in first_form["options"]["activity_ids"]
+                                                       if o not in linked)]  # one more link, nothing else
+    assert officer.post(first_form["action"], data=first_form["fields"]).status_code == 303
+    refused = manager.post(second_form["action"], data=second_form["fields"])
+    assert refused.status_code == 409
+    assert NAMES["officer"] in refused.get_data(as_text=True)
+
+
+# --- migration 0004 ---------------------------------------------------------------------------
+
+
+def test_migration_0004_keeps_every_row_and_starts_each_at_version_1(app, demo):
+    from flask_migrate import downgrade, upgrade
+
+    from tests.test_constraints import MIGRATIONS, _rows_per_table
+
+    with app.app_context():
+        downgrade(directory=MIGRATIONS, revision="0003")
+        before = _rows_per_table()
+        assert "submitted_form" not in before
+        upgrade(directory=MIGRATIONS, revision="0004")
+        after = _rows_per_table()
+        assert after.pop("submitted_form") == 0
+        assert after == before
+        with db.engine.connect() as connection:
+            for table in ("project", "membership", "budget_allocation", "evidence_item"):
+                versions = connection.execute(text(f"SELECT DISTINCT version FROM {table}")).scalars().all()
+                assert versions == [1], (table, versions)
+        db.session.remove()
+        upgrade(directory=MIGRATIONS)
+
+
+# --- create forms are made once ---------------------------------------------------------------
+
+
+def _count(app, model):
+    with app.app_context():
+        number = db.session.execute(select(func.count()).select_from(model)).scalar()
+        db.session.remove()
+        return number
+
+
+CREATES = {
+    "evidence item": (lambda demo: f"/projects/{demo}/evidence/new", "/evidence/new", EvidenceItem,
+                      {"title": "Biên bản họp lần 2", "kind": "report", "dated": "2016-11-25"}),
+    "expenditure": (lambda demo: f"/projects/{demo}/expenditures/new", "/expenditures/new", Expenditure,
+                    {"voucher": "DOUBLE-1", "amount": "12.50", "spent_on": "2016-11-25", "payee": "Huế"}),
+}
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+@pytest.mark.parametrize("record", list(CREATES))
+def test_the_same_create_form_sent_twice_makes_one_row(app, demo, record, htmx):
+    page, action, model, typed = CREATES[record]
+    officer = person(app, "officer")
+    form = open_form(officer, page(demo), action)
+    for name, value in typed.items():
+        set_field(form, name, value)
+    if record == "expenditure":
+        line = first(app, BudgetLine, project_id=demo)
+        set_field(form, "line_id", str(line.id))
+    assert form["fields"].get("form_token")
+    before = _count(app, model)
+    first_answer = officer.post(form["action"], data=form["fields"])
+    assert first_answer.status_code == 303, first_answer.get_data(as_text=True)[:500]
+    headers = {"HX-Request": "true"} if htmx else {}
+    second_answer = officer.post(form["action"], data=form["fields"], headers=headers)
+    assert _count(app, model) == before + 1
+    # The second answer leads to what the first one made.
+    if htmx:
+        made = second_answer.headers["HX-Redirect"]
+    else:
+        assert second_answer.status_code == 303
+        made = second_answer.headers["Location"]
+    shown = officer.get(made)
+    assert shown.status_code == 200
+    assert typed.get("title", typed.get("voucher")) in shown.get_data(as_text=True)
+    # The form opened again carries a new token.
+    assert open_form(officer, page(demo), action)["fields"]["form_token"] != form["fields"]["form_token"]

@@ -127,8 +127,10 @@ def test_editing_a_verified_item_warns_and_sends_it_back(app, client, auth, demo
     page = client.get(edit).get_data(as_text=True)
     assert "Saving a change sends it back to the auditor for review" in page
     assert re.search(r'<option selected value="\d+">A1.4', page)  # current links are selected
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', page) or re.search(
+        r'name="version" value="(\d+)"', page)
     response = client.post(edit, data={"kind": "press_clipping", "title": "Creative hubs spotlight (UN)",
-                                       "source": "UN Website", "dated": "2016-11-24"})
+                                       "source": "UN Website", "dated": "2016-11-24", "version": version[1]})
     assert response.status_code == 303
     with app.app_context():
         row = db.session.get(EvidenceItem, item)

@@ -8,7 +8,7 @@ from sqlalchemy import insert, select
 
 from tests.helpers import HX, count_queries
 from tracker.extensions import db
-from tracker.models import AuditEvent, Indicator, IndicatorPeriod, ResultNode
+from tracker.models import AuditEvent, Indicator, IndicatorPeriod, Project, ResultNode
 
 
 def period_of(app, code, index):
@@ -340,10 +340,14 @@ def test_thresholds_form_for_managers(client, auth, demo, app):
                        data={"on_track_pct": "80", "at_risk_pct": "50"}).status_code == 403
     auth.logout()
     auth.login("manager")
-    bad = client.post(f"/projects/{demo}/indicators/thresholds", data={"on_track_pct": "50", "at_risk_pct": "70"})
+    with app.app_context():
+        version = str(db.session.get(Project, demo).version)  # the form's hidden field
+    bad = client.post(f"/projects/{demo}/indicators/thresholds",
+                      data={"on_track_pct": "50", "at_risk_pct": "70", "version": version})
     assert bad.status_code == 422 and "must be below" in bad.get_data(as_text=True)
     assert 'value="70"' in bad.get_data(as_text=True)
-    good = client.post(f"/projects/{demo}/indicators/thresholds", data={"on_track_pct": "80", "at_risk_pct": "50"})
+    good = client.post(f"/projects/{demo}/indicators/thresholds",
+                       data={"on_track_pct": "80", "at_risk_pct": "50", "version": version})
     assert good.status_code == 303
     assert "at least 80% of its target" in client.get(good.location).get_data(as_text=True)
 

@@ -8,6 +8,7 @@ typed comes back exactly as typed when something is wrong.
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 
+from ..concurrency import new_form_token
 from ..formatting import cents_to_decimal
 from ..forms import choice_list, label_choices
 from ..models.budget import CATEGORY_LABELS, EXPENDITURE_STATUS_LABELS
@@ -63,6 +64,7 @@ class ExpenditureForm(FlaskForm):
         "Justification for spending past the line's budget",
         description="Needed only when this takes the line over its budget.")
     version = HiddenField()
+    form_token = HiddenField(default=new_form_token)  # a new booking is made once (tracker.concurrency)
 
     @classmethod
     def for_expenditure(cls, item) -> "ExpenditureForm":
@@ -86,11 +88,13 @@ class ExpenditureForm(FlaskForm):
                  "payee", "voucher", "description", "status", "overspend_justification")}
 
 
-def allocation_form(activities, current: dict[int, str]) -> FlaskForm:
+def allocation_form(activities, current: dict[int, str], versions: str = "") -> FlaskForm:
     """One text field ``share-<activity id>`` per activity, filled with the line's current shares
     (or, on a POST, with what was typed)."""
     fields = {f"share-{a.id}": StringField(a.code, default=current.get(a.id, ""),
                                            render_kw={"inputmode": "decimal", "size": 6})
               for a in activities}
+    # The line's allocations as they were when the form was opened (tracker.concurrency.versions_of).
+    fields["versions"] = HiddenField(default=versions)
     form_class = type("AllocationForm", (FlaskForm,), fields)
     return form_class()

@@ -8,6 +8,7 @@ Every view: load (404 outside the project) -> permission (decorator) -> form ->
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ..concurrency import answer_earlier, remember_submission, versions_of
 from ..evidence.services import evidence_for
 from ..extensions import db
 from ..forms import EmptyForm
@@ -15,6 +16,7 @@ from ..htmx import fragment_response, is_htmx, last_errors, render, write
 from ..models import BudgetLine, Expenditure
 from ..models.budget import EXPENDITURE_STATUS_LABELS
 from ..permissions import can, requires
+from ..redirects import safe_target
 from ..validation import parse_id
 from . import services
 from .forms import BudgetLineForm, ExpenditureForm, allocation_form
@@ -46,10 +48,7 @@ def _fresh_expenditure_form(line_id: str = "", spent_on: str = "", status: str =
 
 def _back_to(default: str) -> str:
     """A same-site path from the form's ``next`` field, else ``default``."""
-    target = request.form.get("next") or request.args.get("next") or ""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    return safe_target(request.form.get("next") or request.args.get("next"), default)
 
 
 def _flash_booking(booking, message: str) -> None:
@@ -102,7 +101,16 @@ def new_expenditure(project_id):
         _flash_booking(booking, booking.message)
         return redirect(_back_to(url_for("budget.overview", project_id=project_id)), 303)
 
-    return write(lambda: services.book_expenditure(g.project, form.values(), current_user), form=form, done=done,
+    def change():
+        booking = services.book_expenditure(g.project, form.values(), current_user)
+        remember_submission(form.form_token.data, current_user,
+                            url_for("budget.expenditure", project_id=project_id, expenditure_id=booking.expenditure.id))
+        return booking
+
+    earlier = answer_earlier(form.form_token.data, current_user)
+    if earlier is not None:
+        return earlier
+    return write(change, form=form, done=done,
                  again=lambda status: render("budget/expenditure_form.html", "budget/_expenditure_form.html",
                                              status, form=form, expenditure=None))
 
@@ -231,7 +239,8 @@ def allocations(project_id, line_id):
     budget_line = _line_or_404(line_id)
     activities = services.project_activities(project_id)
     form = allocation_form(activities, {a.activity_id: f"{a.percent.normalize():f}"
-                                        for a in budget_line.allocations})
+                                        for a in budget_line.allocations},
+                           versions_of(budget_line.allocations))
 
     def again(status):
         return render_template("budget/allocations.html", line=budget_line, activities=activities, form=form), status
@@ -244,4 +253,5 @@ def allocations(project_id, line_id):
         return redirect(url_for("budget.line", project_id=project_id, line_id=line_id), 303)
 
     typed = {a.id: form[f"share-{a.id}"].data for a in activities}
-    return write(lambda: services.set_allocations(budget_line, typed), form=form, done=done, again=again)
+    return write(lambda: services.set_allocations(budget_line, typed, versions=form.versions.data or "",
+                                                  user=current_user), form=form, done=done, again=again)

@@ -42,7 +42,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ..concurrency import check_version, stamp
+from ..concurrency import check_version, check_versions, stamp
 from ..extensions import db
 from ..formatting import money, number
 from ..models import (
@@ -216,12 +216,17 @@ def allocation_share(raw, *, label: str) -> Decimal | None:
     return value
 
 
-def set_allocations(line: BudgetLine, shares: dict[int, str]) -> list[BudgetAllocation]:
+def set_allocations(line: BudgetLine, shares: dict[int, str], *, versions: str | None = None,
+                    user=None) -> list[BudgetAllocation]:
     """Replace the line's allocations: ``{activity_id: "percent"}``; blank or 0 removes a share.
 
     The shares of a line total at most 100%; what is left is shown as unallocated. Errors
-    name the form field of each share (``share-<activity id>``).
+    name the form field of each share (``share-<activity id>``). ``versions`` is what the form
+    held (``versions_of`` the line's allocations when it was opened): a share added, removed
+    or changed since is refused (409) rather than overwritten. None: a caller without a form.
     """
+    if versions is not None:
+        check_versions(line.allocations, versions, f"The allocation of {line.code}")
     activities = {a.id: a for a in db.session.execute(
         select(Activity).where(Activity.project_id == line.project_id)).scalars()}
     errors: dict[str, str] = {}
@@ -251,9 +256,10 @@ def set_allocations(line: BudgetLine, shares: dict[int, str]) -> list[BudgetAllo
         if activity_id in existing:
             if existing[activity_id].percent != value:
                 existing[activity_id].percent = value
+                stamp(existing[activity_id], user)
         else:
             line.allocations.append(BudgetAllocation(project_id=line.project_id, activity_id=activity_id,
-                                                     percent=value))
+                                                     percent=value, updated_by_id=getattr(user, "id", None)))
     db.session.flush()
     return line.allocations
 

@@ -4,6 +4,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 
+from ..concurrency import new_form_token
 from ..forms import choice_list, label_choices
 from ..models.evidence import KIND_LABELS, LANGUAGE_LABELS, LINK_TARGETS
 
@@ -23,6 +24,10 @@ class EvidenceForm(FlaskForm):
     period_ids = SelectMultipleField("Indicator periods", coerce=int, choices=[], validate_choice=False)
     result_ids = SelectMultipleField("Results", coerce=int, choices=[], validate_choice=False)
     expenditure_ids = SelectMultipleField("Expenditures", coerce=int, choices=[], validate_choice=False)
+    # The item's version when the form was opened (editing; its links included), and the
+    # new-item form's one-time token (a double submit makes one item): tracker.concurrency.
+    version = HiddenField()
+    form_token = HiddenField(default=new_form_token)
 
     def set_choices(self, choices) -> None:
         self.activity_ids.choices = choice_list(choices.activities)
@@ -36,6 +41,7 @@ class EvidenceForm(FlaskForm):
         """The form filled from a stored item and its links."""
         form = cls(formdata=None, obj=item)
         form.dated.data = item.dated.isoformat() if item.dated else ""
+        form.version.data = str(item.version)
         for name in LINK_TARGETS:
             getattr(form, f"{name}_ids").data = [getattr(link, f"{name}_id") for link in item.links
                                                  if getattr(link, f"{name}_id") is not None]

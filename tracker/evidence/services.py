@@ -40,6 +40,7 @@ from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..audit import trail
+from ..concurrency import check_version, touch
 from ..extensions import db
 from ..formatting import money
 from ..models import (
@@ -281,8 +282,15 @@ def create_item(project, data: dict, links: dict[str, list[int]], upload=None, u
 
 
 def update_item(item: EvidenceItem, data: dict, links: dict[str, list[int]], upload=None,
-                remove_file: bool = False) -> EvidenceItem:
-    """Change an item; a reviewed item goes back to waiting for review when anything changed."""
+                remove_file: bool = False, *, version=None, user=None) -> EvidenceItem:
+    """Change an item; a reviewed item goes back to waiting for review when anything changed.
+
+    ``version`` is the item's version when the form was opened: a form older than the last
+    change (of the item or of its links) is refused with who changed it and when. None means a
+    caller without a form (a script, the tests); a form always sends its field ("" if missing).
+    """
+    if version is not None:
+        check_version(item, version, "This evidence item")
     values, wanted = _check_all(item.project_id, data, links)
     changed = False
     for key, value in values.items():
@@ -299,12 +307,14 @@ def update_item(item: EvidenceItem, data: dict, links: dict[str, list[int]], upl
     changed = _set_links(item, wanted) or changed
     if changed and item.review_state != "pending":
         item.review_state = "pending"
+    if changed:
+        touch(item, user)  # the version grows with a change of links too
     db.session.flush()
     return item
 
 
 def save_item(project, item: EvidenceItem | None, data: dict, links: dict[str, list[int]], *, file=None,
-              remove_file: bool = False, user=None) -> EvidenceItem:
+              remove_file: bool = False, user=None, version=None) -> EvidenceItem:
     """Store the chosen ``file`` (a werkzeug FileStorage, if any), then create the item (``item``
     None) or update it; the file's problems and the fields' are reported at once.
 
@@ -324,7 +334,7 @@ def save_item(project, item: EvidenceItem | None, data: dict, links: dict[str, l
         if item is None:
             saved = create_item(project, data, links, upload, user)
         else:
-            saved = update_item(item, data, links, upload, remove_file=remove_file)
+            saved = update_item(item, data, links, upload, remove_file=remove_file, version=version, user=user)
     except InputError as error:
         errors.update(error.errors)
     raise_if(errors)

@@ -58,3 +58,4 @@ class DimensionForm(FlaskForm):
 class ThresholdsForm(FlaskForm):
     on_track_pct = StringField("On track from (% of target)", render_kw={"inputmode": "decimal", "size": 6})
     at_risk_pct = StringField("At risk from (% of target)", render_kw={"inputmode": "decimal", "size": 6})
+    version = HiddenField()  # the project's version when the form was opened

@@ -92,6 +92,7 @@ def _grid_page(status: int = 200, thresholds_form=None):
         thresholds_form = ThresholdsForm(formdata=None)
         thresholds_form.on_track_pct.data = number(g.project.on_track_pct)
         thresholds_form.at_risk_pct.data = number(g.project.at_risk_pct)
+        thresholds_form.version.data = str(g.project.version)
     return render_template("results/grid.html", grid=grid, thresholds_form=thresholds_form), status
 
 
@@ -110,7 +111,8 @@ def grid(project_id):
 def thresholds(project_id):
     """A manager sets the % of target at which indicators count as on track / at risk."""
     form = ThresholdsForm()
-    return write(lambda: services.set_thresholds(g.project, form.on_track_pct.data, form.at_risk_pct.data),
+    return write(lambda: services.set_thresholds(g.project, form.on_track_pct.data, form.at_risk_pct.data,
+                                                 version=form.version.data or "", user=current_user),
                  form=form, again=lambda status: _grid_page(status, form),
                  done=lambda _: _saved("Saved the status thresholds.",
                                        url_for("results.grid", project_id=project_id) + "#thresholds"))

@@ -415,8 +415,14 @@ def remove_dimension(indicator: Indicator, dimension: Dimension) -> None:
     db.session.flush()
 
 
-def set_thresholds(project: Project, on_track_raw, at_risk_raw) -> None:
-    """Change the % of target at which an indicator is on track / at risk (below: off track)."""
+def set_thresholds(project: Project, on_track_raw, at_risk_raw, *, version=None, user=None) -> None:
+    """Change the % of target at which an indicator is on track / at risk (below: off track).
+
+    ``version``: the project's version when the form was opened; a form older than the last
+    change of the project's settings is refused (409). None: a caller without a form.
+    """
+    if version is not None:
+        check_version(project, version, "The project's settings")
     values, errors = {}, {}
     for name, raw, label in (("on_track_pct", on_track_raw, "On track from"),
                              ("at_risk_pct", at_risk_raw, "At risk from")):
@@ -434,7 +440,9 @@ def set_thresholds(project: Project, on_track_raw, at_risk_raw) -> None:
         raise InputError(errors=errors)
     if values["at_risk_pct"] >= values["on_track_pct"]:
         raise InputError("“At risk from” must be below “On track from”.", field="at_risk_pct")
-    project.on_track_pct, project.at_risk_pct = values["on_track_pct"], values["at_risk_pct"]
+    if (project.on_track_pct, project.at_risk_pct) != (values["on_track_pct"], values["at_risk_pct"]):
+        project.on_track_pct, project.at_risk_pct = values["on_track_pct"], values["at_risk_pct"]
+        stamp(project, user)
     db.session.flush()
 
 
