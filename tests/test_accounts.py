@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from tests.conftest import DEMO_PASSWORDS, close_app, make_app
 from tracker.accounts.services import GENERIC_LOGIN_ERROR
 from tracker.extensions import db
-from tracker.models import AuditEvent, Membership, User
+from tracker.models import AuditEvent, LoginAttempt, Membership, User
 
 
 def login(client, email, password, **kwargs):
@@ -51,8 +51,16 @@ def test_wrong_password_and_unknown_user_get_the_same_generic_message(client, ap
         assert "no user" not in text and "unknown" not in text and "does not exist" not in text
     # The typed email stays in the form; the password does not.
     assert b'value="officer@demo.test"' in wrong.data and b"not-the-password" not in wrong.data
+    # The first failure of the window from this address is in the trail; the second (an
+    # unknown email from the same address) is only counted.
+    import json
+
     failed = events(app, "login_failed")
-    assert [e.changes for e in failed] == ['{"email": "officer@demo.test"}', '{"email": "nobody@demo.test"}']
+    assert [json.loads(e.changes)["email"] for e in failed] == ["officer@demo.test"]
+    assert json.loads(failed[0].changes)["window_minutes"] == 15
+    with app.app_context():
+        assert db.session.execute(select(func.count()).select_from(LoginAttempt)
+                                  .where(LoginAttempt.success.is_(False))).scalar() == 2
     assert client.get("/").status_code == 302
 
 
@@ -107,6 +115,49 @@ def test_failures_older_than_the_window_do_not_count(strict_app):
             db.session.add(LoginAttempt(email="manager@demo.test", address="127.0.0.1", success=False, created_at=old))
         db.session.commit()
     assert login(strict_app.test_client(), *DEMO_PASSWORDS["manager"]).status_code == 303
+
+
+def test_fifty_failed_logins_for_one_account_make_at_most_two_events(app):
+    """Failures are counted, not each written forever: the first of the window and the pause."""
+    client = app.test_client()
+    with app.app_context():
+        before = db.session.execute(select(func.count()).select_from(AuditEvent)).scalar()
+    for n in range(50):
+        response = login(client, "manager@demo.test", f"wrong-{n}", environ_base={"REMOTE_ADDR": "192.0.2.1"})
+        assert response.status_code in (422, 429)
+    with app.app_context():
+        new = db.session.execute(select(AuditEvent).order_by(AuditEvent.id).offset(before)).scalars().all()
+        assert len(new) <= 2 and [e.action for e in new] == ["login_failed", "login_throttled"]
+        import json
+
+        assert json.loads(new[1].changes)["failures"] == app.config["LOGIN_MAX_FAILURES"]
+        # The count is kept in the login attempts (refusals while paused check no password).
+        assert db.session.execute(select(func.count()).select_from(LoginAttempt)).scalar() == 10
+
+
+def test_failures_from_many_addresses_and_unknown_emails_stay_bounded(strict_app):
+    client = strict_app.test_client()
+    for n in range(20):
+        login(client, f"nobody-{n}@example.test", "wrong", environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    # One address, unknown emails: its first failure and its pause.
+    assert len(events(strict_app, "login_failed")) == 1 and len(events(strict_app, "login_throttled")) == 1
+
+
+def test_old_login_attempts_are_pruned_at_the_next_login(app):
+    from datetime import UTC, datetime, timedelta
+
+    from tracker.accounts.services import KEEP_ATTEMPTS_WINDOWS
+
+    window = app.config["LOGIN_WINDOW_MINUTES"]
+    with app.app_context():
+        for minutes in (window * KEEP_ATTEMPTS_WINDOWS + 5, window * 2):
+            db.session.add(LoginAttempt(email="x@demo.test", address="192.0.2.9", success=False,
+                                        created_at=datetime.now(UTC) - timedelta(minutes=minutes)))
+        db.session.commit()
+    assert login(app.test_client(), *DEMO_PASSWORDS["officer"]).status_code == 303
+    with app.app_context():
+        left = db.session.execute(select(LoginAttempt.email).order_by(LoginAttempt.id)).scalars().all()
+        assert left == ["x@demo.test", "officer@demo.test"]  # the recent one stays, the old one went
 
 
 def test_session_is_renewed_at_login(client):
@@ -195,6 +246,49 @@ def test_manager_removes_a_member_but_not_themselves(client, auth, app, demo):
         left = set(db.session.execute(select(User.email).join(Membership)).scalars())
     assert "manager@demo.test" in left and "liaison@demo.test" not in left
     assert client.post(f"/projects/{demo}/members/999999/remove").status_code == 404
+
+
+def _membership_id(app, email):
+    with app.app_context():
+        return db.session.execute(select(Membership.id).join(User).where(User.email == email)).scalar_one()
+
+
+def _roles(app):
+    with app.app_context():
+        return dict(db.session.execute(select(User.email, Membership.role).join(Membership)).all())
+
+
+def test_the_last_manager_is_neither_demoted_nor_removed_by_a_manager(client, auth, app, demo):
+    assert [email for email, role in _roles(app).items() if role == "manager"] == ["manager@demo.test"]
+    auth.login("manager")
+    response = client.post(f"/projects/{demo}/members", data={"email": "manager@demo.test", "role": "officer"})
+    assert response.status_code == 422 and b"the project&#39;s only manager" in response.data
+    assert _roles(app)["manager@demo.test"] == "manager"
+    # With a second manager, the first may step down.
+    assert client.post(f"/projects/{demo}/members",
+                       data={"email": "officer@demo.test", "role": "manager"}).status_code == 303
+    assert client.post(f"/projects/{demo}/members",
+                       data={"email": "manager@demo.test", "role": "officer"}).status_code == 303
+    assert _roles(app)["manager@demo.test"] == "officer"
+
+
+def test_the_last_manager_is_not_removed_by_an_admin(client, auth, app, demo):
+    auth.login("admin")
+    response = client.post(f"/projects/{demo}/members/{_membership_id(app, 'manager@demo.test')}/remove",
+                           follow_redirects=True)
+    assert b"only manager" in response.data and _roles(app)["manager@demo.test"] == "manager"
+    response = client.post(f"/projects/{demo}/members", data={"email": "manager@demo.test", "role": "auditor"})
+    assert response.status_code == 422 and _roles(app)["manager@demo.test"] == "manager"
+
+
+def test_the_last_manager_is_not_demoted_by_the_cli(app, runner):
+    from tracker.models import Project
+
+    with app.app_context():
+        code = db.session.execute(select(Project.code)).scalar()
+    result = runner.invoke(args=["user", "grant", "manager@demo.test", code, "liaison"])
+    assert result.exit_code != 0 and "only manager" in result.output
+    assert _roles(app)["manager@demo.test"] == "manager"
 
 
 def test_a_member_removed_from_the_project_gets_404(client, auth, app, demo):

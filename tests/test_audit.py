@@ -610,8 +610,9 @@ def test_system_trail_is_for_admins_only(client, auth, role):
 
 def test_verify_with_an_anchor_finds_removed_newest_events(app, runner):
     first = runner.invoke(args=["audit", "verify"])
-    anchor = first.output.split("hash ")[1].split()[0]
-    assert len(anchor) == 64
+    anchor = first.output.split("anchor ")[1].split()[0]
+    noted_id, noted_hash = anchor.split(":")
+    assert noted_id.isdigit() and len(noted_hash) == 64
     assert runner.invoke(args=["audit", "verify", "--anchor", anchor]).exit_code == 0
     with app.app_context():
         drop_append_only_triggers()
@@ -621,6 +622,7 @@ def test_verify_with_an_anchor_finds_removed_newest_events(app, runner):
     assert runner.invoke(args=["audit", "verify"]).exit_code == 0
     result = runner.invoke(args=["audit", "verify", "--anchor", anchor])
     assert result.exit_code == 1 and "newest events were removed" in result.output
+    assert f"noted event {noted_id} is no longer there" in result.output
 
 
 @pytest.mark.parametrize("model_name, page, table", [

@@ -151,15 +151,17 @@ audit_cli = AppGroup("audit", help="The audit trail.")
 
 
 @audit_cli.command("verify")
-@click.option("--anchor", metavar="HASH", help="A hash printed by an earlier run: it must still be in the chain "
-              "(detects removal of the newest events).")
+@click.option("--anchor", metavar="ID:HASH", help="What an earlier clean run printed: that event must still be "
+              "in the chain with that hash (detects removal of the newest events, and a rewritten tail).")
 def audit_verify(anchor):
-    """Recompute the audit hash chain; exit non-zero at the first broken event."""
+    """Recompute the audit hash chain and its key signatures; exit non-zero at the first broken event."""
     report = trail.verify_chain(db.session, anchor=anchor)
     if report.ok:
-        click.echo(f"Audit trail intact: {report.checked} events checked.")
+        click.echo(f"Audit trail intact: {report.checked} events checked"
+                   + (f" ({report.unkeyed} from before the audit key, covered by a keyed checkpoint)."
+                      if report.unkeyed else "."))
         if report.last_id is not None:
-            click.echo(f"Newest event {report.last_id}, hash {report.last_hash} "
+            click.echo(f"Newest event {report.last_id}, anchor {report.anchor} "
                        "(keep it outside the database and pass it as --anchor next time).")
         return
     if report.anchor_missing:

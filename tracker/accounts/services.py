@@ -10,12 +10,13 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..audit import trail
 from ..extensions import db
 from ..validation import InputError
+from . import sessions
 from ..models import ROLES, LoginAttempt, Membership, Project, User
 
 GENERIC_LOGIN_ERROR = "Email or password is not right."
@@ -93,15 +94,33 @@ def grant(user: User, project: Project, role: str) -> Membership:
         membership = Membership(user_id=user.id, project_id=project.id, role=role)
         db.session.add(membership)
     else:
+        if role != "manager":
+            check_not_last_manager(membership, "demoted")
         membership.role = role
     db.session.flush()
     return membership
 
 
+def check_not_last_manager(membership: Membership, what: str) -> None:
+    """A project always keeps a manager (someone must approve periods and manage members):
+    its only manager is neither demoted nor removed, by a manager, an admin or the CLI."""
+    if membership.role != "manager":
+        return
+    others = db.session.execute(select(func.count()).select_from(Membership).where(
+        Membership.project_id == membership.project_id, Membership.role == "manager",
+        Membership.id != membership.id)).scalar()
+    if not others:
+        user = db.session.get(User, membership.user_id)
+        raise InputError(f"{user.name if user else 'This member'} is the project's only manager and cannot be "
+                         f"{what}: make someone else manager first. Nothing was changed.", field="role")
+
+
 def revoke(membership: Membership, *, acting_user: User | None = None) -> None:
-    """Take a member off a project; nobody removes themselves (another manager does)."""
+    """Take a member off a project; nobody removes themselves (another manager does), and
+    the last manager stays."""
     if acting_user is not None and membership.user_id == acting_user.id:
         raise InputError("You cannot remove yourself; ask another manager.")
+    check_not_last_manager(membership, "removed")
     db.session.delete(membership)
     db.session.flush()
 
@@ -140,12 +159,63 @@ def _recent_failures(column, value, since) -> int:
     ).scalar()
 
 
+def _window_start() -> datetime:
+    return datetime.now(UTC) - timedelta(minutes=current_app.config["LOGIN_WINDOW_MINUTES"])
+
+
 def is_throttled(email: str, address: str) -> bool:
     """True when the account or the address has had too many failures in the window."""
     limit = current_app.config["LOGIN_MAX_FAILURES"]
-    since = datetime.now(UTC) - timedelta(minutes=current_app.config["LOGIN_WINDOW_MINUTES"])
+    since = _window_start()
     return (_recent_failures(LoginAttempt.email, email, since) >= limit
             or _recent_failures(LoginAttempt.address, address, since) >= limit)
+
+
+# Login attempts are kept this many throttling windows, then pruned (at each login attempt).
+KEEP_ATTEMPTS_WINDOWS = 4
+
+
+def prune_login_attempts() -> int:
+    """Delete login attempts older than ``KEEP_ATTEMPTS_WINDOWS`` windows: throttling reads one
+    window, the trail keeps what matters (see ``_record_failure``). Returns how many went."""
+    keep = timedelta(minutes=current_app.config["LOGIN_WINDOW_MINUTES"] * KEEP_ATTEMPTS_WINDOWS)
+    return db.session.execute(
+        delete(LoginAttempt).where(LoginAttempt.created_at < datetime.now(UTC) - keep)
+        .execution_options(synchronize_session=False)
+    ).rowcount or 0
+
+
+def _record_failure(email: str, address: str, user: User | None) -> None:
+    """Count a failed login; write to the trail only what a person needs to see.
+
+    Failed logins come from anyone, without logging in, and audit events can never be
+    deleted, so each failure is *counted* (a ``LoginAttempt`` row, pruned after a few windows)
+    and the trail gets at most:
+
+    - one ``login_failed`` event per address per window (its first failure there), and one
+      per existing account per window (its first failure), with the window's length: so the
+      owner of an account sees it was tried, and unknown emails cannot grow the trail;
+    - one ``login_throttled`` event when the account's or the address's failures reach the
+      limit, carrying the count.
+
+    Refusals while throttled write nothing (they are refused before any password is checked).
+    So 50 failures for one account from one address make 2 events: the first, and the pause.
+    """
+    limit = current_app.config["LOGIN_MAX_FAILURES"]
+    minutes = current_app.config["LOGIN_WINDOW_MINUTES"]
+    since = _window_start()
+    db.session.add(LoginAttempt(email=email, address=address[:64], success=False))
+    db.session.flush()
+    by_account = _recent_failures(LoginAttempt.email, email, since)
+    by_address = _recent_failures(LoginAttempt.address, address[:64], since)
+    if by_address == 1 or (user is not None and by_account == 1):
+        trail.record(db.session, "login_failed",
+                     changes={"email": email, "failures": 1, "window_minutes": minutes,
+                              "note": "the first failure in this window; further ones are counted, not written"})
+    if by_account == limit or by_address == limit:
+        which = "account" if by_account == limit else "address"
+        trail.record(db.session, "login_throttled",
+                     changes={"email": email, "failures": limit, "of": which, "window_minutes": minutes})
 
 
 class Throttled(Exception):
@@ -166,11 +236,11 @@ def _dummy_hash_for(method: str) -> str:
 def authenticate(email: str, password: str, address: str) -> User:
     """The user for these credentials; InputError with one generic message otherwise.
 
-    Every attempt is recorded for throttling and in the audit trail.
+    Every attempt is counted for throttling; the trail gets each login and a summary of the
+    failures (``_record_failure``). Old attempts are pruned here.
     """
     email = normalise_email(email)[:254]
     if is_throttled(email, address):
-        trail.record(db.session, "login_throttled", changes={"email": email})
         raise Throttled(
             "Too many failed logins for this account or from this address. "
             f"Wait {current_app.config['LOGIN_WINDOW_MINUTES']} minutes and try again.")
@@ -182,10 +252,11 @@ def authenticate(email: str, password: str, address: str) -> User:
     # Hash anyway, so an unknown email takes as long as a wrong password (no enumeration).
     password_ok = check_password_hash(stored_hash or _dummy_hash(), password)
     ok = user is not None and password_ok and active
-    db.session.add(LoginAttempt(email=email, address=address[:64], success=ok))
+    prune_login_attempts()
     if not ok:
-        trail.record(db.session, "login_failed", changes={"email": email})
+        _record_failure(email, address, user)
         raise InputError(GENERIC_LOGIN_ERROR)
+    db.session.add(LoginAttempt(email=email, address=address[:64], success=True))
     trail.set_actor(user.id, user.email)
     trail.record(db.session, "login", table_name="user", row_id=user.id)
     return user
@@ -193,11 +264,13 @@ def authenticate(email: str, password: str, address: str) -> User:
 
 @dataclass
 class LoginOutcome:
-    """The result of a login attempt: the user, or the refusal and its HTTP status."""
+    """The result of a login attempt: the user and their new session's token, or the refusal
+    and its HTTP status."""
 
     user: User | None
     error: str = ""
     status: int = 200
+    session_token: str = ""
 
 
 def log_in(email: str, password: str, address: str) -> LoginOutcome:
@@ -207,13 +280,24 @@ def log_in(email: str, password: str, address: str) -> LoginOutcome:
     returned rather than raised: the caller commits either way.
     """
     try:
-        return LoginOutcome(authenticate(email, password, address))
+        user = authenticate(email, password, address)
+        return LoginOutcome(user, session_token=sessions.open_session(user))
     except Throttled as error:
         return LoginOutcome(None, str(error), 429)
     except InputError as error:
         return LoginOutcome(None, str(error), 422)
 
 
-def record_logout(user: User) -> None:
-    """A logout is an event in the trail."""
+def log_out(user: User, session_token: str | None = None) -> None:
+    """End this session on the server (copies of its cookie stop working); the trail notes it."""
+    sessions.end_session(session_token)
     trail.record(db.session, "logout", table_name="user", row_id=user.id)
+
+
+def log_out_everywhere(user: User) -> None:
+    """End every session of ``user``, on every device; the trail notes it."""
+    sessions.end_all_sessions(user)
+    trail.record(db.session, "logout", table_name="user", row_id=user.id, changes={"everywhere": True})
+
+
+record_logout = log_out  # the older name

@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import StoredFile
@@ -214,6 +215,30 @@ def _allowed_list() -> str:
     return ", ".join(f".{e}" for e in EXTENSIONS)
 
 
+NEW_FILES = "evidence_new_files"
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_new_files(session) -> None:
+    session.info.pop(NEW_FILES, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _remove_new_files(session) -> None:
+    """A refused request (invalid fields, a stale form, any error) rolls back its StoredFile
+    row; the file it stored goes with it, unless another request committed the same content
+    meanwhile. So a refused upload leaves nothing under UPLOAD_DIR."""
+    created = session.info.pop(NEW_FILES, None)
+    if not created:
+        return
+    with session.get_bind().connect() as connection:  # committed state, outside the rolled-back transaction
+        kept = set(connection.execute(select(StoredFile.sha256).where(
+            StoredFile.sha256.in_([sha for sha, _path in created]))).scalars())
+    for sha, path in created:
+        if sha not in kept:
+            Path(path).unlink(missing_ok=True)
+
+
 def store_upload(file_storage) -> Upload:
     """Check and store an uploaded file; return its StoredFile (new or existing) and display name.
 
@@ -263,8 +288,11 @@ def store_upload(file_storage) -> Upload:
         final = path_for(sha)
         final.parent.mkdir(parents=True, exist_ok=True)
         if not final.exists() or file_sha256(final) != sha:
+            created = not final.exists()
             os.replace(temp, final)  # atomic on one filesystem; also repairs a damaged copy
             os.chmod(final, 0o640)
+            if created:  # the request may still be refused: then the file goes too
+                db.session().info.setdefault(NEW_FILES, []).append((sha, final))
     finally:
         temp.unlink(missing_ok=True)
 

@@ -28,6 +28,9 @@ class User(UserMixin, db.Model):
     is_admin: Mapped[bool] = mapped_column(flag("is_admin"), nullable=False, default=False)
     active: Mapped[bool] = mapped_column(flag("active"), nullable=False, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Grows with "log out everywhere": part of every session's fingerprint, so all the user's
+    # sessions end at once, those opened before server-side sessions existed included.
+    session_epoch: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
 
     memberships: Mapped[list["Membership"]] = relationship(back_populates="user", cascade="all, delete-orphan")
 

@@ -1,4 +1,4 @@
-"""The audit trail: one append-only row per change, chained by SHA-256."""
+"""The audit trail: one append-only row per change, chained by SHA-256 and signed by an HMAC."""
 
 from datetime import datetime
 
@@ -30,3 +30,6 @@ class AuditEvent(db.Model):
     address: Mapped[str] = mapped_column(String(64), nullable=False, default="")
     prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    # HMAC-SHA256 of ``hash`` under the audit key, which is kept outside the database
+    # (tracker/audit/trail.py); NULL only on events written before the key existed (0005).
+    hmac: Mapped[str | None] = mapped_column(String(64))
