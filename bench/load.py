@@ -344,7 +344,8 @@ class Officer:
 
     def actual(self):
         period_id, unit = self.random.choice(self.periods)
-        page = self.client.call("GET", self.plan.grid_url, "read")
+        # The period page holds the cell as a plain form (the grid's cells are bare inputs).
+        page = self.client.call("GET", f"{self.plan.grid_url}/periods/{period_id}", "read")
         if page is None or page.status_code != 200:
             return
         form = find_form(page.text, f"/periods/{period_id}/actual")

@@ -218,7 +218,7 @@ def test_a_fault_between_two_statements_of_one_save_leaves_neither(app, demo):
 AREA_SAVES = {
     "weekly log": ("officer", "/projects/{p}/activities/{a}/log?week=2016-W48", "/activities/{a}/log",
                    {"status": "on_track", "percent_complete": "55", "done": "Hội thảo ở Huế"}),
-    "indicator actual": ("officer", "/projects/{p}/indicators", "/periods/{period}/actual", {"value": "yes"}),
+    "indicator actual": ("officer", "/projects/{p}/indicators/periods/{period}", "/periods/{period}/actual", {"value": "yes"}),
     "expenditure": ("officer", "/projects/{p}/expenditures/new", "/expenditures/new",
                     {"line_id": "1", "spent_on": "2016-11-24", "amount": "10.00", "voucher": "FAULT-1",
                      "payee": "Khách sạn Huế"}),
