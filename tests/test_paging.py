@@ -161,3 +161,34 @@ def test_the_registers_coverage_loads_after_the_page(client, auth, demo):
     assert figures.lstrip().startswith('<section id="coverage"') and 'id="coverage-money"' in figures
     inline = client.get(f"/projects/{demo}/evidence?coverage=1").get_data(as_text=True)  # without JavaScript
     assert 'id="coverage-money"' in inline and f'href="/projects/{demo}/evidence?coverage=1"' in page
+
+
+def test_the_register_filters_spending_by_budget_line_not_expenditure_by_expenditure(client, auth, demo, app):
+    from tracker.models import EvidenceItem, EvidenceLink, Expenditure
+
+    with app.app_context():
+        items = db.session.execute(select(EvidenceItem.id).where(EvidenceItem.project_id == demo)
+                                   .order_by(EvidenceItem.id).limit(3)).scalars().all()
+        spent = db.session.execute(select(Expenditure.id, Expenditure.line_id).where(Expenditure.project_id == demo)
+                                   .order_by(Expenditure.line_id, Expenditure.id)).all()
+        other = next(row for row in spent if row.line_id != spent[0].line_id)
+        db.session.execute(insert(EvidenceLink), [
+            {"project_id": demo, "evidence_id": items[0], "expenditure_id": spent[0].id},
+            {"project_id": demo, "evidence_id": items[1], "expenditure_id": spent[0].id},
+            {"project_id": demo, "evidence_id": items[2], "expenditure_id": other.id}])
+        db.session.commit()
+        linked = db.session.execute(select(EvidenceLink.evidence_id, Expenditure.id, Expenditure.line_id)
+                                    .join(Expenditure, EvidenceLink.expenditure_id == Expenditure.id)
+                                    .where(EvidenceLink.project_id == demo)).all()
+    assert linked, "the demo links evidence to expenditures"
+    auth.login("auditor")
+    page = client.get(f"/projects/{demo}/evidence").get_data(as_text=True)
+    assert 'value="expenditure:' not in page
+    line = linked[0].line_id
+    assert f'<option value="line:{line}">Spending on budget line ' in page
+    results = client.get(f"/projects/{demo}/evidence?link=line:{line}", headers=HX).get_data(as_text=True)
+    shown_ids = {int(i) for i in re.findall(r'<tr id="evidence-(\d+)"', results)}
+    assert shown_ids == {row.evidence_id for row in linked if row.line_id == line}
+    # A bookmarked filter on one expenditure still works and shows as chosen.
+    chosen = client.get(f"/projects/{demo}/evidence?link=expenditure:{linked[0][1]}").get_data(as_text=True)
+    assert f'<option value="expenditure:{linked[0][1]}" selected>' in chosen

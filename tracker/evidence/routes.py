@@ -58,7 +58,7 @@ def register(project_id):
         # The coverage figures read every reported period and disbursement: htmx loads them
         # right after the page (register_coverage); ?coverage=1 shows them inline (no JavaScript).
         context.update(coverage=services.coverage(project_id) if request.args.get("coverage") == "1" else None,
-                       link_options=services.linked_target_options(project_id),
+                       link_options=services.linked_target_options(project_id, filters.link),
                        kinds=list(KIND_LABELS.items()))
     response = render("evidence/register.html", "evidence/_results.html", **context)
     if is_htmx():

@@ -48,19 +48,24 @@ from ..models import (
     REVIEW_STATES,
     Activity,
     AuditEvent,
+    BudgetLine,
     EvidenceItem,
     EvidenceLink,
     Expenditure,
     Indicator,
     IndicatorPeriod,
+    Project,
     ResultNode,
 )
 from ..models.evidence import LANGUAGE_LABELS, LINK_TARGET_LABELS, LINK_TARGETS
-from ..validation import InputError, clean_text, code_key, parse_date, parse_id, raise_if
+from ..validation import InputError, check_near_project, clean_text, code_key, parse_date, parse_id, raise_if
 from . import storage
 
 TARGETS = LINK_TARGETS  # the four things a link can back up, in their order
 FILTER_STATES = (*REVIEW_STATES, "deleted")
+# The register's "Backs up" filter: a linked target, or "line": spending on a budget line (the
+# list offers budget lines rather than every expenditure, which would grow with the spending).
+FILTER_TARGETS = (*TARGETS, "line")
 DECISIONS = ("verified", "queried")  # what a review can decide
 
 
@@ -118,7 +123,7 @@ class LinkChoices:
     expenditures: list[tuple[int, str]]
 
 
-def link_choices(project_id: int, linked_only: bool = False) -> LinkChoices:
+def link_choices(project_id: int, linked_only: bool = False, expenditure_ids=None) -> LinkChoices:
     """Everything an item can link to, labelled, in four queries; with ``linked_only``, only
     what some evidence already backs (the register's filter reads no more than that)."""
 
@@ -139,9 +144,10 @@ def link_choices(project_id: int, linked_only: bool = False) -> LinkChoices:
     results = db.session.execute(
         select(ResultNode.id, ResultNode.code, ResultNode.statement)
         .where(ResultNode.project_id == project_id, linked(ResultNode, EvidenceLink.result_id))).all()
+    only = [] if expenditure_ids is None else [Expenditure.id.in_(expenditure_ids)]  # a few, by id
     expenditures = db.session.execute(
         select(Expenditure.id, Expenditure.voucher, Expenditure.payee, Expenditure.amount_cents)
-        .where(Expenditure.project_id == project_id, linked(Expenditure, EvidenceLink.expenditure_id))
+        .where(Expenditure.project_id == project_id, linked(Expenditure, EvidenceLink.expenditure_id), *only)
         .order_by(Expenditure.spent_on, Expenditure.voucher)).all()
     return LinkChoices(
         activities=[(a.id, f"{a.code} {_short(a.title)}") for a in activities],
@@ -158,16 +164,29 @@ def _short(text: str, length: int = 70) -> str:
     return text if len(text) <= length else text[: length - 1].rstrip() + "…"
 
 
-def linked_target_options(project_id: int) -> list[tuple[str, str]]:
-    """Filter options: only the targets that have evidence, as ("activity:12", "Activity A1.4 ...").
+def linked_target_options(project_id: int, current: str = "") -> list[tuple[str, str]]:
+    """Filter options: only the targets that have evidence, as ("activity:12", "Activity A1.4 ...");
+    spending by budget line ("line:3", "Spending on budget line BL3 ..."), not expenditure by
+    expenditure; plus the ``current`` filter's expenditure when one is chosen (a bookmark).
 
-    Reads only the linked targets (not every period of the framework), in four queries."""
-    choices = link_choices(project_id, linked_only=True)
+    Reads only the linked targets (not every period of the framework)."""
+    chosen = current.partition(":")[2] if current.startswith("expenditure:") else ""
+    choices = link_choices(project_id, linked_only=True, expenditure_ids=[int(chosen)] if chosen.isdigit() else [])
     options = []
     for name, pairs in (("activity", choices.activities), ("result", choices.results),
-                        ("period", choices.periods), ("expenditure", choices.expenditures)):
+                        ("period", choices.periods)):
         label_of = LINK_TARGET_LABELS[name]
         options.extend((f"{name}:{target_id}", f"{label_of} {label}") for target_id, label in pairs)
+    lines = db.session.execute(
+        select(BudgetLine.id, BudgetLine.code, BudgetLine.description)
+        .where(BudgetLine.project_id == project_id, BudgetLine.id.in_(
+            select(Expenditure.line_id).join(EvidenceLink, EvidenceLink.expenditure_id == Expenditure.id)
+            .where(EvidenceLink.project_id == project_id)))
+        .order_by(BudgetLine.position, BudgetLine.code)).all()
+    options.extend((f"line:{line.id}", f"Spending on budget line {line.code} {_short(line.description)}")
+                   for line in lines)
+    options.extend((f"expenditure:{target_id}", f"{LINK_TARGET_LABELS['expenditure']} {label}")
+                   for target_id, label in choices.expenditures)
     return options
 
 
@@ -259,6 +278,10 @@ def _check_all(project_id: int, data: dict, links: dict[str, list[int]]):
     values = wanted = None
     try:
         values = _check_fields(data)
+        if values.get("dated") is not None:  # a report or clipping can follow the project, not by decades
+            project = db.session.get(Project, project_id)
+            check_near_project(values["dated"], project.start_date, project.end_date, label="The date", years=2,
+                               field="dated")
     except InputError as error:
         errors.update(error.errors)
     try:
@@ -419,7 +442,7 @@ class Filters:
         link = args.get("link", "")
         if link != "none":
             name, _, raw_id = link.partition(":")
-            link = link if name in TARGETS and raw_id.isdigit() and parse_id(raw_id) else ""
+            link = link if name in FILTER_TARGETS and raw_id.isdigit() and parse_id(raw_id) else ""
         try:
             page = max(1, min(int(args.get("page", 1)), 100_000))
         except (TypeError, ValueError):
@@ -475,6 +498,10 @@ def search(project_id: int, filters: Filters, page_size: int = 50) -> SearchResu
             EvidenceItem.url))))
     if filters.link == "none":
         conditions.append(~exists().where(EvidenceLink.evidence_id == EvidenceItem.id))
+    elif filters.link.startswith("line:"):
+        conditions.append(exists().where(EvidenceLink.evidence_id == EvidenceItem.id,
+                                         EvidenceLink.expenditure_id == Expenditure.id,
+                                         Expenditure.line_id == int(filters.link.partition(":")[2])))
     elif filters.link:
         name, _, raw_id = filters.link.partition(":")
         conditions.append(exists().where(EvidenceLink.evidence_id == EvidenceItem.id,
