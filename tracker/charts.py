@@ -85,27 +85,31 @@ def nice_ceiling(value: int) -> int:
     return magnitude * 10
 
 
-def _next_month(day: date) -> date:
-    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+def _month_number(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def _month_start(number: int) -> date:
+    return date(number // 12, number % 12 + 1, 1)
+
+
+def _month_range(start: date, end: date) -> range:
+    """The months whose first day lies from ``start`` to ``end``, as month numbers: counted, not
+    stepped through, so an axis from year 1 to 9999 (a stored value no service would accept)
+    costs nothing and never asks for the month after December 9999."""
+    return range(_month_number(start) + (start.day != 1), _month_number(end) + 1)
 
 
 def month_starts(start: date, end: date) -> list[date]:
     """The first days of the months from ``start`` to ``end`` (both included)."""
-    months = []
-    current = date(start.year, start.month, 1)
-    if current < start:
-        current = _next_month(current)
-    while current <= end:
-        months.append(current)
-        current = _next_month(current)
-    return months
+    return [_month_start(number) for number in _month_range(start, end)]
 
 
 def month_ticks(start: date, end: date, x: Callable[[date], float], most: int = 8) -> list[tuple[float, str]]:
     """About ``most`` evenly spaced month labels ("Jan 2016") on a date axis."""
-    months = month_starts(start, end)
+    months = _month_range(start, end)
     every = max(1, round(len(months) / most))
-    return [(x(month), month.strftime("%b %Y")) for index, month in enumerate(months) if index % every == 0]
+    return [(x(month), month.strftime("%b %Y")) for month in map(_month_start, months[::every])]
 
 
 def polyline_points(points: Iterable[tuple[float, float]]) -> str:

@@ -164,3 +164,25 @@ def code_key(code: str) -> tuple:
         prefix = "".join(ch for ch in part if not ch.isdigit())
         parts.append((prefix, int(digits) if digits else -1, part))
     return tuple(parts)
+
+
+def years_around(start: date, end: date, years: int = 1) -> tuple[date, date]:
+    """``start`` to ``end`` widened by ``years`` on each side, held within MIN_DATE-MAX_DATE."""
+    def shift(day: date, by: int) -> date:
+        year = min(max(day.year + by, MIN_DATE.year), MAX_DATE.year)
+        return day.replace(year=year, day=28) if (day.month, day.day) == (2, 29) else day.replace(year=year)
+
+    return max(shift(start, -years), MIN_DATE), min(shift(end, years), MAX_DATE)
+
+
+def check_near_project(value: date | None, start: date, end: date, *, label: str, years: int = 1,
+                       field: str | None = None) -> None:
+    """Refuse a date more than ``years`` before the project starts or after it ends: a typing
+    slip (2061 for 2016), not a real record; the message says the range allowed."""
+    if value is None:
+        return
+    low, high = years_around(start, end, years)
+    if not low <= value <= high:
+        span = "a year" if years == 1 else f"{years} years"
+        raise InputError(f"{label} must be within {span} of the project ({low.isoformat()} to {high.isoformat()}).",
+                         field=field)

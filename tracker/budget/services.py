@@ -56,6 +56,7 @@ from ..models import (
 )
 from ..validation import (
     InputError,
+    check_near_project,
     clean_text,
     parse_date,
     parse_decimal,
@@ -360,6 +361,8 @@ def _expenditure_fields(project: Project, data: dict, expenditure: Expenditure |
         spent_on = parse_date(data.get("spent_on"), label="The date")
         if spent_on is None:
             errors["spent_on"] = "The date is required, for example 2016-11-25."
+        else:  # a booking outside the period is warned about; far outside it is a slip
+            check_near_project(spent_on, project.start_date, project.end_date, label="The date", years=1)
     except InputError as error:
         errors["spent_on"] = str(error)
     status = data.get("status") or ""

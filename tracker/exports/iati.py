@@ -48,7 +48,7 @@ from ..models import (
     ResultNode,
 )
 from ..spreadsheets import safe_hyperlink
-from ..validation import code_key
+from ..validation import MAX_DATE, MIN_DATE, code_key
 from .columns import plain_number
 
 IATI_VERSION = "2.03"
@@ -151,8 +151,11 @@ def activity_status(project: Project, today: date, open_commitments: bool, all_c
 
 
 def yearly_budgets(project: Project) -> list[tuple[date, date, int]]:
-    """The grant spread over the calendar years of the project by days (cents add up)."""
-    start, end = project.start_date, project.end_date
+    """The grant spread over the calendar years of the project by days (cents add up).
+
+    The years are held to the range every service accepts (1900-2100): a date stored past the
+    rules cannot make the file one budget per year for thousands of years."""
+    start, end = max(project.start_date, MIN_DATE), min(project.end_date, MAX_DATE)
     if end < start:
         return []
     periods = []

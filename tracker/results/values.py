@@ -135,7 +135,8 @@ def period_label(start: date, end: date) -> str:
     """A short name for a period: 2016 H1, 2016 Q3, 2016-05, 2016, else the two dates."""
     if start.day == 1:
         months = (end.year - start.year) * 12 + end.month - start.month + 1
-        month_end = (date(end.year + (end.month == 12), end.month % 12 + 1, 1) - date.resolution) == end
+        # The day after ``end`` is the first of a month (counted, not built: 9999-12-31 has no day after).
+        month_end = end == date.max or (end + date.resolution).day == 1
         if month_end:
             if months == 12 and start.month == 1:
                 return str(start.year)
