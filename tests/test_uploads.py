@@ -287,13 +287,19 @@ def test_replacing_and_removing_a_file(app, client, auth, demo):
     item_id = int(location.rsplit("/", 1)[1])
     edit = f"/projects/{demo}/evidence/{item_id}/edit"
     assert "Current file" in client.get(edit).get_data(as_text=True)
+    def version():  # the edit form's hidden field
+        with app.app_context():
+            return str(db.session.get(EvidenceItem, item_id).version)
+
     response = client.post(edit, content_type="multipart/form-data", data={
-        "kind": "report", "title": "Báo cáo tình hình", "file": (io.BytesIO(SAMPLES["report.docx"]), "báo cáo.docx")})
+        "kind": "report", "title": "Báo cáo tình hình", "file": (io.BytesIO(SAMPLES["report.docx"]), "báo cáo.docx"),
+        "version": version()})
     assert response.status_code == 303
     with app.app_context():
         item = db.session.get(EvidenceItem, item_id)
         assert item.file_name == "báo cáo.docx" and item.file.content_type.endswith("wordprocessingml.document")
-    response = client.post(edit, data={"kind": "report", "title": "Báo cáo tình hình", "remove_file": "y"})
+    response = client.post(edit, data={"kind": "report", "title": "Báo cáo tình hình", "remove_file": "y",
+                                       "version": version()})
     assert response.status_code == 303
     with app.app_context():
         item = db.session.get(EvidenceItem, item_id)

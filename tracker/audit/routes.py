@@ -7,6 +7,7 @@ who changed what and from which address, the same facts as the trail page.
 from flask import Blueprint, abort, current_app, g, make_response, request, url_for
 
 from .. import htmx
+from ..downloads import name_download
 from ..forms import choice_list
 from ..permissions import requires
 from ..validation import parse_id
@@ -65,7 +66,7 @@ def export_response(project_id: int | None, file_format: str, scope_name: str):
     response.mimetype = download.mimetype
     if download.mimetype.startswith("text/"):
         response.headers["Content-Type"] = f"{download.mimetype}; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{download.file_name}"'
+    name_download(response, download.file_name)  # the project's code may hold a quote or a line break
     return response
 
 

@@ -19,7 +19,9 @@ from flask import (
 )
 from flask_login import current_user
 
+from .. import CSP
 from ..concurrency import answer_earlier, remember_submission
+from ..downloads import name_download
 from ..forms import EmptyForm
 from ..htmx import commit_once, fragment_response, is_htmx, render, write
 from ..models.evidence import KIND_LABELS, LANGUAGE_LABELS, REVIEW_STATE_LABELS
@@ -173,8 +175,13 @@ def restore(project_id, item_id):
 def download(project_id, item_id):
     """The item's file, for the project's members only.
 
-    Images and PDFs open in the browser; anything else downloads (``attachment``). The
-    browser is told not to guess another type (``nosniff``).
+    Raster images and PDFs (``storage.INLINE_TYPES``) open in the browser; anything else
+    downloads (``attachment``), since this answer comes from the app's own origin and an
+    HTML, SVG or XML file opened in place could run script as the person viewing it. Every
+    answer but a PDF's (the browser's viewer does not run in a sandbox) also carries
+    ``Content-Security-Policy: sandbox`` (with the app's own policy): even opened directly, the file is a unique origin with
+    no script. The browser is told not to guess another type (``nosniff``); the type carries
+    at most one charset.
     """
     evidence_item = _item_or_404(item_id)
     stored = evidence_item.file
@@ -183,9 +190,15 @@ def download(project_id, item_id):
     path = storage.path_for(stored.sha256)
     if not path.is_file():
         abort(404)
-    response = send_file(path, mimetype=stored.content_type, as_attachment=not storage.served_inline(stored.content_type),
-                         download_name=evidence_item.file_name or f"evidence-{evidence_item.id}",
+    mimetype = stored.content_type.split(";")[0].strip().lower() or "application/octet-stream"
+    inline = storage.served_inline(mimetype)
+    response = send_file(path, mimetype=mimetype, as_attachment=not inline, download_name="download",
                          etag=stored.sha256, conditional=True, max_age=0)
+    if mimetype.startswith("text/"):
+        response.headers["Content-Type"] = f"{mimetype}; charset=utf-8"
+    name_download(response, evidence_item.file_name, inline=inline, fallback=f"evidence-{evidence_item.id}")
+    if mimetype != "application/pdf":
+        response.headers["Content-Security-Policy"] = f"sandbox; {CSP}"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -11,6 +11,7 @@ import tempfile
 from flask import Blueprint, Response, abort, current_app, g, redirect, render_template, send_file, url_for
 from flask_login import current_user
 
+from ..downloads import name_download
 from ..forms import EmptyForm
 from ..htmx import commit_once, is_htmx, render, write
 from ..permissions import logged_in, requires
@@ -73,8 +74,9 @@ def workbook(project_id):
                 details["rows"] = write_workbook(ctx, path)
 
         commit_once(export)
-        return jobs.send_and_remove(path, mimetype=XLSX_MIME, as_attachment=True,
-                                    download_name=export_filename(g.project, "xlsx"), max_age=0)
+        return name_download(jobs.send_and_remove(path, mimetype=XLSX_MIME, as_attachment=True,
+                                                  download_name="download.xlsx", max_age=0),
+                             export_filename(g.project, "xlsx"))
 
 
 @bp.route("/projects/<int:project_id>/export/<slug>.csv")
@@ -94,8 +96,8 @@ def sheet_as_csv(project_id, slug):
 
     commit_once(export)
     buffer.seek(0)
-    return send_file(buffer, mimetype="text/csv", as_attachment=True,
-                     download_name=export_filename(g.project, "csv", slug), max_age=0)
+    return name_download(send_file(buffer, mimetype="text/csv", as_attachment=True, download_name="download.csv",
+                                   max_age=0), export_filename(g.project, "csv", slug))
 
 
 @bp.route("/projects/<int:project_id>/export.iati.xml")
@@ -107,9 +109,7 @@ def iati(project_id):
             return build_activity_xml(g.project)
 
     response = Response(commit_once(export), mimetype="application/xml")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{export_filename(g.project, "xml", "iati")}"')
-    return response
+    return name_download(response, export_filename(g.project, "xml", "iati"))
 
 
 @bp.route("/exports/logframe-template.xlsx")
@@ -119,8 +119,8 @@ def template():
     buffer = io.BytesIO()
     write_template(buffer, generated_by=_who())
     buffer.seek(0)
-    return send_file(buffer, mimetype=XLSX_MIME, as_attachment=True, download_name="logframe-template.xlsx",
-                     max_age=0)
+    return name_download(send_file(buffer, mimetype=XLSX_MIME, as_attachment=True, download_name="download.xlsx",
+                                   max_age=0), "logframe-template.xlsx")
 
 
 # --- Large workbooks in the background --------------------------------------------------------
@@ -166,5 +166,5 @@ def job_file(project_id, job_id):
     path = jobs.file_path(job)
     if job.state != "done" or not path.exists():
         abort(404)
-    return send_file(path, mimetype=XLSX_MIME, as_attachment=True,
-                     download_name=export_filename(g.project, "xlsx"), max_age=0)
+    return name_download(send_file(path, mimetype=XLSX_MIME, as_attachment=True, download_name="download.xlsx",
+                                   max_age=0), export_filename(g.project, "xlsx"))
