@@ -17,7 +17,7 @@ from ..models import Membership, User
 from ..models.accounts import ROLE_LABELS
 from ..permissions import logged_in, public, requires
 from ..redirects import safe_target
-from . import services
+from . import services, sessions
 from .forms import LoginForm, MemberForm
 
 bp = Blueprint("accounts", __name__)
@@ -27,16 +27,27 @@ AUTH_HASH_KEY = "_auth_hash"
 
 
 def auth_hash(user: User) -> str:
-    """A digest of the user's password hash kept in the session: a new password (set by
-    the person, an admin or the CLI) ends every session opened with the old one."""
+    """A digest of the user's password hash and session epoch kept in the session: a new
+    password (set by the person, an admin or the CLI) or "log out everywhere" ends every
+    session opened before it."""
     key = str(current_app.secret_key).encode()
-    return hmac.new(key, user.password_hash.encode(), hashlib.sha256).hexdigest()[:32]
+    fingerprint = f"{user.password_hash}|sessions:{user.session_epoch or 0}"
+    return hmac.new(key, fingerprint.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 @bp.before_app_request
-def end_sessions_of_changed_passwords():
-    if current_user.is_authenticated and not hmac.compare_digest(
-            str(session.get(AUTH_HASH_KEY, "")), auth_hash(current_user)):
+def end_ended_sessions():
+    """A session ends when its password or epoch changed, or when its server-side row is gone
+    (logged out, here or with a copy of the cookie: tracker/accounts/sessions.py).
+
+    A cookie without a session token can only have been signed with the secret key before
+    server-side sessions existed, and then ``auth_hash`` ends it at "log out everywhere".
+    """
+    if not current_user.is_authenticated:
+        return
+    token = session.get(sessions.SESSION_KEY)
+    if not hmac.compare_digest(str(session.get(AUTH_HASH_KEY, "")), auth_hash(current_user)) or (
+            token is not None and not sessions.is_open(current_user.id, token)):
         logout_user()
         session.clear()
 
@@ -62,6 +73,7 @@ def login():
         session.clear()  # a fresh session at login (no fixation)
         login_user(outcome.user)
         session[AUTH_HASH_KEY] = auth_hash(outcome.user)
+        session[sessions.SESSION_KEY] = outcome.session_token
         # Only a same-site path is followed after login (the one rule: tracker.redirects).
         return redirect(safe_target(request.args.get("next"), url_for("projects.portfolio")), 303)
 
@@ -74,11 +86,34 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @logged_in
 def logout():
-    """Log out (POST only, with CSRF); the trail notes it."""
-    htmx.commit_once(lambda: services.record_logout(current_user))
+    """Log out (POST only, with CSRF): the session ends on the server too, so a copy of the
+    cookie stops working at once; the trail notes it."""
+    htmx.commit_once(lambda: services.log_out(current_user, session.get(sessions.SESSION_KEY)))
     logout_user()
     session.clear()
     flash("You are logged out.", "info")
+    return redirect(url_for("accounts.login"), 303)
+
+
+@bp.route("/account", methods=["GET"])
+@logged_in
+def account():
+    """The person's own account: who they are, their open sessions, "log out everywhere"."""
+    return render_template("accounts/account.html", form=EmptyForm(),
+                           open_sessions=sessions.count_open(current_user.id))
+
+
+@bp.route("/account/logout-everywhere", methods=["POST"])
+@logged_in
+def logout_everywhere():
+    """End every session of this person on every device (this one too); the trail notes it."""
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    htmx.commit_once(lambda: services.log_out_everywhere(current_user))
+    logout_user()
+    session.clear()
+    flash("You are logged out everywhere: every session of your account has ended.", "info")
     return redirect(url_for("accounts.login"), 303)
 
 
