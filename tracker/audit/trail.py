@@ -141,12 +141,18 @@ def audit_key() -> bytes:
     else:
         key_file = _key_file(app.instance_path)
         if not key_file.exists():
+            # Written whole under a private name, then linked into place: a worker starting at
+            # the same moment sees no file or the whole key, never half of it; the first wins.
+            partial = key_file.with_name(f".audit_key.{os.getpid()}.{secrets.token_hex(4)}")
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             try:
-                fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
                 with os.fdopen(fd, "w") as handle:
                     handle.write(secrets.token_hex(32))
-            except FileExistsError:  # another worker made it first
+                os.link(partial, key_file)
+            except FileExistsError:  # another worker made it first: use theirs
                 pass
+            finally:
+                partial.unlink(missing_ok=True)
         key = key_file.read_text().strip().encode("utf-8")
     if not key:
         raise RuntimeError("The audit key (TRACKER_AUDIT_KEY or instance/audit_key) is empty.")
