@@ -21,13 +21,13 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 # The app and what it needs to serve (psycopg for PostgreSQL, gunicorn for deployment).
-$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[postgres,server]'
+$(VENV)/.installed-run: pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[postgres,server]'
 	touch $@
 
 # Everything the tests need on top.
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[postgres,server,test]'
+$(VENV)/.installed-test: pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[postgres,server,test]'
 	touch $@ $(VENV)/.installed-run
 
 install: $(VENV)/.installed-run
