@@ -11,11 +11,17 @@ compared before and after. Logging in is the one refusal that writes on purpose 
 attempt is kept for throttling and in the trail); there only those two tables may change.
 
 The import (a workbook upload) gets random bytes and broken workbooks the same way.
+
+Dates (years 1 to 9999 and malformed ones), codes and uploaded file names are drawn on their
+own too: each is refused without a change or kept, and afterwards every GET page of the
+project that answered 200 before (tests/route_args.py's URLs, the exports included) still does,
+and a kept file downloads with a safe Content-Disposition.
 """
 
 import io
 import os
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -335,3 +341,120 @@ def test_a_nul_character_in_any_field_is_refused_cleanly(app, demo, case):
         status = check(app, client, form, data, False, case.writes_when_refused, case.name)
         assert status == 400, f"{case.name}: a NUL in {name} answered {status}"
     assert client.get(f"/projects/{demo}/audit", query_string={"q": "a\x00b"}).status_code in (400, 403, 302)
+
+
+# --- dates, codes and file names: refused or kept, every page still answers -------------------
+
+ANY_DATE = st.one_of(
+    st.dates().map(date.isoformat),  # years 1 to 9999
+    st.dates(min_value=date(1890, 1, 1), max_value=date(2110, 12, 31)).map(date.isoformat),
+    st.sampled_from(["2016-02-29", "2017-02-29", "1899-12-31", "1900-01-01", "2100-12-31", "2101-01-01",
+                     "10000-01-01", "-2016-01-01", "2016-1-1", "20161124", "24/11/2016", "2016-11-24T25:00",
+                     "2016-11-24 ", "２０１６-１１-２４", "9999-12-15"]),
+)
+CODE = st.one_of(st.text(max_size=30), st.sampled_from(NASTY),
+                 st.sampled_from(['A"1', "A1\nA2", "Hoạt động 1", "A1;", "A/1", "A\\1", "=A1", "A\u202e1", "A²", "A1.²",
+                                  "A٣", "A1.10.²"]))
+FILE_NAME = st.one_of(
+    st.text(max_size=80).map(lambda text: text + ".pdf"),
+    st.sampled_from(['Báo cáo "cuối kỳ".pdf', "report\r\nSet-Cookie: x=1.pdf", "..pdf", ".pdf", "a" * 300 + ".pdf",
+                     "evil\u202efdp.pdf", "C:\\Users\\x\\bad.pdf", "../../etc/passwd.pdf", "%2e%2e%2f.pdf",
+                     "Hội thảo Huế – Đà Nẵng.pdf", "\x00.pdf", " .pdf"]),
+)
+PDF = b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n"
+
+# (case, the field typed, what is drawn for it)
+TYPED = [
+    ("new expenditure", "spent_on", ANY_DATE),
+    ("edit expenditure", "spent_on", ANY_DATE),
+    ("new evidence", "dated", ANY_DATE),
+    ("edit activity", "planned_end", ANY_DATE),
+    ("period dates", "end_date", ANY_DATE),
+    ("new activity", "code", CODE),
+    ("new activity", "planned_start", ANY_DATE),
+    ("weekly log", "week", st.one_of(st.sampled_from(NASTY), st.text(max_size=12),
+                                     st.integers(0, 10_050).map(lambda year: f"{year}-W01"))),
+]
+
+
+def _project_pages(app, client, demo) -> dict[str, int]:
+    from tests.test_extreme_values import _project_get_urls
+
+    answers = {}
+    for url in _project_get_urls(app, demo):
+        response = client.get(url)
+        answers[url] = response.status_code
+        response.close()
+    return answers
+
+
+@pytest.mark.parametrize("case_name, field, drawn", TYPED, ids=[f"{c}-{f}" for c, f, _ in TYPED])
+def test_random_dates_and_codes_are_refused_or_kept_and_every_page_still_answers(app, demo, case_name, field, drawn):
+    case = next(c for c in FORMS if c.name == case_name)
+    ids = demo_ids(app, demo)
+    client = login(app, case.role)
+    admin = login(app, "admin")
+    before = _project_pages(app, admin, demo)
+    current = {"form": open_form(client, case, ids)}
+
+    @FUZZ
+    @given(value=drawn, htmx=st.booleans())
+    def fuzz(value, htmx):
+        form = current["form"]
+        data = baseline(form, case)
+        name = next((n for n in data.keys() | form["options"].keys() if n == field or n.endswith("-" + field)), field)
+        data[name] = value
+        if case.name in ("new expenditure", "new activity"):  # each accepted example makes a new row
+            data[next(n for n in data if n == "voucher" or n.endswith("-voucher"))
+                 if case.name == "new expenditure" else name if field == "code" else
+                 next(n for n in data if n.endswith("code"))] = (
+                value if field == "code" else f"FZ-{abs(hash(value)) % 10**9}")
+        status = check(app, client, form, data, htmx, case.writes_when_refused, case.name)
+        if status < 400:
+            current["form"] = open_form(client, case, ids)
+
+    fuzz()
+    after = _project_pages(app, admin, demo)
+    broken = {url: (before[url], status) for url, status in after.items() if before.get(url) == 200 and status != 200}
+    assert broken == {}, f"{case_name}: pages that answered 200 no longer do: {broken}"
+    assert all(status < 500 for status in after.values()), after
+
+
+def test_random_file_names_are_kept_safely_and_download_with_a_safe_header(app, demo):
+    case = next(c for c in FORMS if c.name == "new evidence")
+    ids = demo_ids(app, demo)
+    client = login(app, case.role)
+    admin = login(app, "admin")
+    before = _project_pages(app, admin, demo)
+    items = []
+
+    @FUZZ
+    @given(name=FILE_NAME)
+    def fuzz(name):
+        form = open_form(client, case, ids)
+        data = baseline(form, case)
+        data["file"] = (io.BytesIO(PDF), name)
+        snapshot_before = snapshot(app)
+        response = client.post(form["action"], data=data, content_type="multipart/form-data")
+        assert response.status_code < 500, f"{name!r}: {response.status_code}"
+        if response.status_code >= 400:
+            assert snapshot(app) == snapshot_before, f"{name!r}: refused but changed the database"
+            return
+        location = response.headers["Location"]
+        with app.app_context():
+            kept = db.session.get(EvidenceItem, int(location.rsplit("/", 1)[1])).file_id is not None
+            db.session.remove()
+        if not kept:  # the test client cannot send a line break in a part's file name: no file arrived
+            return
+        download = client.get(location + "/file")
+        assert download.status_code == 200, f"{name!r}: the download answered {download.status_code}"
+        disposition = download.headers["Content-Disposition"]
+        assert disposition.isascii() and "\n" not in disposition and "\r" not in disposition
+        assert disposition.count('"') == 2 and "filename*=UTF-8''" in disposition
+        download.close()
+        items.append(location)
+
+    fuzz()
+    assert items, "no file name was ever accepted: the fuzzing missed the download"
+    after = _project_pages(app, admin, demo)
+    assert {url for url, status in after.items() if before.get(url) == 200 and status != 200} == set()

@@ -160,8 +160,9 @@ def code_key(code: str) -> tuple:
     """The one sort order of codes everywhere: 1.2 before 1.10, A2 before A10, A1.2 before A1.10."""
     parts = []
     for part in (code or "").replace("-", ".").split("."):
-        digits = "".join(ch for ch in part if ch.isdigit())
-        prefix = "".join(ch for ch in part if not ch.isdigit())
+        # isdecimal, not isdigit: "²" is a digit that int() cannot read (a stored code must never break a sort).
+        digits = "".join(ch for ch in part if ch.isdecimal())
+        prefix = "".join(ch for ch in part if not ch.isdecimal())
         parts.append((prefix, int(digits) if digits else -1, part))
     return tuple(parts)
 
