@@ -31,6 +31,7 @@ ACTION_LABELS = {
     "export": "exported",
     "import": "imported",
     "restore": "restored a backup",
+    "audit.checkpoint": "signed the earlier trail with the audit key",
     "evidence.review": "reviewed evidence",
     "indicator.submit": "submitted for approval",
     "indicator.approve": "approved",
