@@ -14,7 +14,8 @@ So the raw string is not judged as it reads: ``safe_target`` refuses
 * anything that does not start with a single ``/``, or has a scheme or a host;
 * and, on the path (before any ``?`` or ``#``), the same tests again on each percent-decoded
   form (up to three rounds), so an encoded ``//``, ``\\``, whitespace or control character is
-  refused too.
+  refused too, as are an empty segment (``//``) or a dot segment (``.``, ``..``, ``%2e``)
+  anywhere in it: a browser resolves those, and no page of this app has one.
 
 A refused target gives the caller's default (a page of this app), never an error: the check
 itself cannot raise.
@@ -61,6 +62,9 @@ def is_safe_target(target) -> bool:
                 return False
         else:
             return False  # still changing after three rounds: nobody writes that by hand
+        # Browsers resolve dot segments (also "%2e") and may then meet "//": no page of ours has either.
+        if "//" in decoded or any(segment in (".", "..") for segment in decoded.split("/")):
+            return False
         return True
     except Exception:  # noqa: BLE001 - a redirect check must never be a 500
         return False
