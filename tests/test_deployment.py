@@ -277,6 +277,9 @@ def test_a_job_whose_worker_died_is_marked_failed_and_the_page_stops_polling(app
         assert not (jobs.jobs_dir(app) / f"{job.id}.xlsx.part").exists()
     full_page = client.get(f"/projects/{demo}/export/jobs/{job.id}").get_data(as_text=True)
     assert f'href="/projects/{demo}/exports"' in full_page  # back to where the export starts again
+    assert "Prepare the workbook again" in full_page  # or a retry in place
+    retried = client.post(f"/projects/{demo}/export/jobs", headers={"HX-Request": "true"})
+    assert retried.status_code == 200 and 'id="export-job"' in retried.get_data(as_text=True)
 
 
 def test_a_job_with_a_recent_heartbeat_keeps_polling(app, client, auth, demo):
