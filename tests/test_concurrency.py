@@ -339,3 +339,46 @@ def test_the_same_create_form_sent_twice_makes_one_row(app, demo, record, htmx):
     assert typed.get("title", typed.get("voucher")) in shown.get_data(as_text=True)
     # The form opened again carries a new token.
     assert open_form(officer, page(demo), action)["fields"]["form_token"] != form["fields"]["form_token"]
+
+
+# --- memberships ------------------------------------------------------------------------------
+
+
+def test_a_role_changed_meanwhile_is_not_overwritten_from_an_old_members_page(app, demo):
+    manager, admin = person(app, "manager"), person(app, "admin")
+    page = f"/projects/{demo}/members"
+    first_form, second_form = open_form(manager, page, "/members"), open_form(admin, page, "/members")
+    assert first_form["fields"].get("versions")
+    set_field(first_form, "email", "liaison@demo.test")
+    set_field(first_form, "role", "auditor")
+    assert manager.post(first_form["action"], data=first_form["fields"]).status_code == 303
+    set_field(second_form, "email", "liaison@demo.test")
+    set_field(second_form, "role", "officer")
+    refused = admin.post(second_form["action"], data=second_form["fields"])
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 409 and NAMES["manager"] in body and "UTC" in body
+    with app.app_context():
+        from tracker.models import Membership, User
+
+        role = db.session.execute(select(Membership.role).join(User, Membership.user_id == User.id).where(
+            User.email == "liaison@demo.test", Membership.project_id == demo)).scalar()
+        assert role == "auditor"
+
+
+def test_removing_a_member_from_an_old_page_is_refused(app, demo):
+    manager, admin = person(app, "manager"), person(app, "admin")
+    page = f"/projects/{demo}/members"
+    with app.app_context():
+        from tracker.models import Membership, User
+
+        membership = db.session.execute(select(Membership.id).join(User, Membership.user_id == User.id).where(
+            User.email == "liaison@demo.test", Membership.project_id == demo)).scalar()
+    remove = open_form(admin, page, f"/members/{membership}/remove")
+    change = open_form(manager, page, "/members")
+    set_field(change, "email", "liaison@demo.test")
+    set_field(change, "role", "auditor")
+    assert manager.post(change["action"], data=change["fields"]).status_code == 303
+    answer = admin.post(remove["action"], data=remove["fields"])
+    assert answer.status_code in (303, 409)
+    with app.app_context():
+        assert db.session.get(Membership, membership) is not None

@@ -9,8 +9,10 @@ import hmac
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
 
 from .. import htmx
+from ..concurrency import versions_of
 from ..extensions import db, login_manager
 from ..forms import EmptyForm
 from ..models import Membership, User
@@ -122,6 +124,9 @@ def logout_everywhere():
 def members(project_id):
     """List the project's members; a manager adds one or changes a role."""
     form = MemberForm()
+    if request.method == "GET":
+        form.versions.data = versions_of(db.session.execute(
+            select(Membership).where(Membership.project_id == project_id)).scalars())
 
     def page(status=200):
         return render_template("accounts/members.html", form=form, rows=services.members_of(project_id),
@@ -133,7 +138,8 @@ def members(project_id):
 
     if request.method == "GET":
         return page()
-    return htmx.write(lambda: services.grant(services.find_user(form.email.data), g.project, form.role.data),
+    return htmx.write(lambda: services.grant(services.find_user(form.email.data), g.project, form.role.data,
+                                             versions=request.form.get("versions"), acting_user=current_user),
                       form=form, done=done, again=page)
 
 
@@ -150,7 +156,8 @@ def remove_member(project_id, membership_id):
             flash(message, category)
         return redirect(url_for("accounts.members", project_id=project_id), 303)
 
-    return htmx.write(lambda: services.revoke(membership, acting_user=current_user), form=EmptyForm(),
+    return htmx.write(lambda: services.revoke(membership, acting_user=current_user,
+                                              version=request.form.get("version")), form=EmptyForm(),
                       done=lambda _result: back(),
                       again=lambda _status: back(" ".join(htmx.last_errors()), "error"))
 

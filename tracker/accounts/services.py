@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..audit import trail
+from ..concurrency import check_version, check_versions, stamp
 from ..extensions import db
 from ..validation import InputError
 from . import sessions
@@ -83,20 +84,32 @@ def find_project(code_or_id: str) -> Project:
     return project
 
 
-def grant(user: User, project: Project, role: str) -> Membership:
-    """Give ``user`` the ``role`` on ``project`` (replacing any role they had there)."""
+def grant(user: User, project: Project, role: str, *, versions: str | None = None,
+          acting_user: User | None = None) -> Membership:
+    """Give ``user`` the ``role`` on ``project`` (replacing any role they had there).
+
+    ``versions``: the project's memberships as the form showed them (``versions_of``); a
+    member added, removed or given another role since is refused (409) with who and when.
+    None: a caller without a form (the CLI, a script posting without the page's field).
+    """
     if role not in ROLES:
         raise InputError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.", field="role")
+    if versions is not None:
+        current = db.session.execute(select(Membership).where(Membership.project_id == project.id)).scalars().all()
+        check_versions(current, versions, "The project's members")
     membership = db.session.execute(
         select(Membership).where(Membership.user_id == user.id, Membership.project_id == project.id)
     ).scalar()
     if membership is None:
-        membership = Membership(user_id=user.id, project_id=project.id, role=role)
+        membership = Membership(user_id=user.id, project_id=project.id, role=role,
+                                updated_by_id=getattr(acting_user, "id", None))
         db.session.add(membership)
     else:
         if role != "manager":
             check_not_last_manager(membership, "demoted")
-        membership.role = role
+        if membership.role != role:
+            membership.role = role
+            stamp(membership, acting_user)
     db.session.flush()
     return membership
 
@@ -115,9 +128,11 @@ def check_not_last_manager(membership: Membership, what: str) -> None:
                          f"{what}: make someone else manager first. Nothing was changed.", field="role")
 
 
-def revoke(membership: Membership, *, acting_user: User | None = None) -> None:
+def revoke(membership: Membership, *, acting_user: User | None = None, version=None) -> None:
     """Take a member off a project; nobody removes themselves (another manager does), and
-    the last manager stays."""
+    the last manager stays. ``version``: the membership's as the page showed it (None: no form)."""
+    if version is not None:
+        check_version(membership, version, "This membership")
     if acting_user is not None and membership.user_id == acting_user.id:
         raise InputError("You cannot remove yourself; ask another manager.")
     check_not_last_manager(membership, "removed")
