@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from ..concurrency import new_form_token
 from ..forms import IsoDateField, label_choices
 from ..models.progress import STATUS_LABELS
 from ..validation import InputError
@@ -96,6 +97,7 @@ class ActivityForm(FlaskForm):
     locations = StringField("Locations", validators=[Length(max=300)],
                             description="Separate places with semicolons, for example Hà Nội; Huế.")
     version = HiddenField()
+    form_token = HiddenField(default=new_form_token)  # a new activity is made once (tracker.concurrency)
 
     def activity_input(self) -> ActivityInput:
         """What the service needs, as typed (the service parses and checks every field)."""

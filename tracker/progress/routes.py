@@ -20,6 +20,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from ..concurrency import answer_earlier, remember_submission
 from ..formatting import week_range
 from ..forms import choice_list
 from ..htmx import commit_once, fragment_response, is_htmx, vary, write
@@ -226,10 +227,18 @@ def new_activity(project_id):
 
     if request.method == "GET":
         return again()
-    return write(lambda: services.create_activity(g.project, form.activity_input(), current_user), form=form,
-                 again=again, done=lambda created: _saved(
-                     f"Added activity {created.code}.",
-                     url_for("progress.activities", project_id=project_id) + f"#activity-{created.id}"))
+    def change():
+        created = services.create_activity(g.project, form.activity_input(), current_user)
+        remember_submission(form.form_token.data, current_user,
+                            url_for("progress.activity", project_id=project_id, activity_id=created.id))
+        return created
+
+    earlier = answer_earlier(form.form_token.data, current_user)
+    if earlier is not None:
+        return earlier
+    return write(change, form=form, again=again, done=lambda created: _saved(
+        f"Added activity {created.code}.",
+        url_for("progress.activities", project_id=project_id) + f"#activity-{created.id}"))
 
 
 @bp.route("/projects/<int:project_id>/activities/<int:activity_id>/edit", methods=["GET", "POST"])

@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import Length
 
+from ..concurrency import new_form_token
 from ..forms import IsoDateField
 
 
@@ -47,6 +48,7 @@ class PeriodForm(FlaskForm):
     start_date = IsoDateField("Starts")
     end_date = IsoDateField("Ends")
     version = HiddenField()
+    form_token = HiddenField(default=new_form_token)  # a new period is added once
 
 
 class DimensionForm(FlaskForm):

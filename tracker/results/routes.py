@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ..concurrency import answer_earlier, remember_submission
 from ..evidence.services import evidence_for
 from ..extensions import db
 from ..formatting import number
@@ -319,7 +320,16 @@ def add_period(project_id, indicator_id):
     """Add a reporting period (it may not overlap another or leave the project period)."""
     item = _indicator_or_404(indicator_id)
     form = PeriodForm()
-    return write(lambda: services.add_period(item, form.start_date.data, form.end_date.data, current_user),
+    earlier = answer_earlier(form.form_token.data, current_user)
+    if earlier is not None:
+        return earlier
+
+    def change():
+        added = services.add_period(item, form.start_date.data, form.end_date.data, current_user)
+        remember_submission(form.form_token.data, current_user, _indicator_url(indicator_id))
+        return added
+
+    return write(change,
                  form=form, done=lambda _: _saved("Added the period.", _indicator_url(indicator_id)),
                  again=lambda status: _indicator_page(_indicator_or_404(indicator_id), status, period_form=form))
 
