@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -60,9 +61,14 @@ def test_workers_and_threads_come_from_the_environment(monkeypatch):
         runpy.run_path(str(CONFIG))
 
 
-def test_gunicorn_serves_the_app_with_several_workers(databases, tmp_path):
+@contextmanager
+def gunicorn_server(databases, tmp_path, instance_config: str = ""):
+    """The `make run` command on a free loopback port, 2 workers × 2 threads, a throwaway
+    instance folder and a copy of the demo database; yields (base URL, log file); stops it."""
     instance = tmp_path / "instance"
     instance.mkdir()
+    if instance_config:
+        (instance / "config.py").write_text(instance_config, encoding="utf-8")
     port = free_port()
     env = {**os.environ, "PORT": str(port), "TRACKER_WORKERS": "2", "TRACKER_THREADS": "2",
            "TRACKER_INSTANCE_PATH": str(instance), "TRACKER_DATABASE_URL": databases.new("demo"),
@@ -72,26 +78,20 @@ def test_gunicorn_serves_the_app_with_several_workers(databases, tmp_path):
     with open(log, "wb") as output:
         server = subprocess.Popen([str(gunicorn), "-c", str(CONFIG), "wsgi:app"], cwd=ROOT, env=env,
                                   stdout=output, stderr=output, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         status = None
         while time.monotonic() < deadline:
             assert server.poll() is None, f"gunicorn exited:\n{log.read_text()}"
             try:
-                status, body = get(f"http://127.0.0.1:{port}/healthz")
+                status, body = get(f"{base}/healthz")
                 break
             except OSError:
                 time.sleep(0.2)
         assert status == 200, log.read_text()
         assert '"database":"ok"' in body.replace(" ", "")
-
-        status, body = get(f"http://127.0.0.1:{port}/login")
-        assert status == 200
-        assert re.search(r'<input[^>]+name="password"', body)
-
-        text = log.read_text()
-        assert "gthread" in text  # gunicorn says which worker class it runs
-        assert len(re.findall(r"Booting worker with pid", text)) >= 2
+        yield base, log
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
@@ -100,3 +100,50 @@ def test_gunicorn_serves_the_app_with_several_workers(databases, tmp_path):
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
     assert server.returncode == 0
+
+
+def test_gunicorn_serves_the_app_with_several_workers(databases, tmp_path):
+    with gunicorn_server(databases, tmp_path) as (base, log):
+        status, body = get(f"{base}/login")
+        assert status == 200
+        assert re.search(r'<input[^>]+name="password"', body)
+        text = log.read_text()
+        assert "gthread" in text  # gunicorn says which worker class it runs
+        assert len(re.findall(r"Booting worker with pid", text)) >= 2
+
+
+def test_an_export_job_started_on_one_worker_is_followed_on_any(databases, tmp_path):
+    """Job state lives in instance/exports/, not in a worker's memory: its progress page and its
+    file answer whichever worker takes the request (each request here is a new connection)."""
+    from http.cookiejar import CookieJar
+    from urllib.parse import urlencode
+
+    def csrf(page: str) -> str:
+        return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+
+    with gunicorn_server(databases, tmp_path, "EXPORT_BACKGROUND_ROWS = 1\n") as (base, log):
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+        login_page = browser.open(f"{base}/login", timeout=10).read().decode()
+        browser.open(f"{base}/login", urlencode({"email": "liaison@demo.test", "password": "demo-liaison-pass",
+                                                 "csrf_token": csrf(login_page)}).encode(), timeout=10).read()
+        portfolio = browser.open(f"{base}/", timeout=10).read().decode()
+        project = re.search(r'href="/projects/(\d+)"', portfolio).group(1)
+        exports = browser.open(f"{base}/projects/{project}/exports", timeout=10).read().decode()
+        assert "Prepare the workbook" in exports
+        started = browser.open(f"{base}/projects/{project}/export/jobs",
+                               urlencode({"csrf_token": csrf(exports)}).encode(), timeout=30)
+        job_url = started.geturl()  # 303 to the job's page, followed
+        assert "/export/jobs/" in job_url
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            page = browser.open(job_url, timeout=10).read().decode()
+            if "The workbook is ready." in page:
+                break
+            assert "could not be prepared" not in page and "was not finished" not in page, page
+            time.sleep(0.2)
+        assert "The workbook is ready." in page, log.read_text()[-3000:]
+        for _ in range(6):  # every worker knows the finished job
+            assert "The workbook is ready." in browser.open(job_url, timeout=10).read().decode()
+        workbook = browser.open(f"{job_url}/file", timeout=30).read()
+        assert workbook[:2] == b"PK"
+        assert len(re.findall(r"Booting worker with pid", log.read_text())) >= 2
