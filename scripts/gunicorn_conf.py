@@ -62,3 +62,7 @@ errorlog = "-"
 # Tell gunicorn's own temporary files to use memory where the system has it (workers' heartbeats).
 if os.path.isdir("/dev/shm"):
     worker_tmp_dir = "/dev/shm"
+# gunicorn 25+ opens a control socket at one fixed path per user (~/.gunicorn/gunicorn.ctl): two
+# servers of the same user (make run beside the tests' servers) would take it from each other.
+# Older gunicorn ignores the name.
+control_socket_disable = True
