@@ -89,9 +89,9 @@ class IndicatorWithPeriods:
     """An indicator as the progress figures read it: the ORM row, with its periods as plain
     rows (id, start_date, end_date, target, actual, target_text, actual_text, state)."""
 
-    __slots__ = ("_indicator", "periods")
-
     def __init__(self, indicator: Indicator, periods: list):
+        # The loaded columns are copied (read many times per page); anything else is looked up.
+        self.__dict__.update((k, v) for k, v in indicator.__dict__.items() if not k.startswith("_"))
         self._indicator = indicator
         self.periods = periods
 
