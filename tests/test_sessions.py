@@ -106,3 +106,11 @@ def test_sessions_older_than_a_cookie_lives_are_pruned_at_login(app):
         db.session.commit()
     logged_in_client(app, "officer")
     assert sessions_of(app, "manager@demo.test") == 0
+
+
+def test_every_page_links_to_the_account_page_where_sessions_end(client, auth, demo):
+    auth.login("officer")
+    page = client.get(f"/projects/{demo}/week").get_data(as_text=True)
+    assert 'href="/account"' in page
+    account = client.get("/account")
+    assert account.status_code == 200 and "everywhere" in account.get_data(as_text=True).lower()
