@@ -16,9 +16,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..audit import trail
 from ..concurrency import check_version, check_versions, stamp
 from ..extensions import db
+from ..models import ROLES, LoginAttempt, Membership, Project, User
 from ..validation import InputError
 from . import sessions
-from ..models import ROLES, LoginAttempt, Membership, Project, User
 
 GENERIC_LOGIN_ERROR = "Email or password is not right."
 
