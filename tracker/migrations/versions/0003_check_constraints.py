@@ -48,10 +48,10 @@ finds nothing new, and switches enforcement back on when the connection returns 
 trigger or a view. On PostgreSQL the constraints are added with ``ALTER TABLE`` in place.
 """
 
-from contextlib import contextmanager
-
 import sqlalchemy as sa
 from alembic import op
+
+from tracker.migrations.sqlite_rebuild import table_rebuild
 
 revision = "0003"
 down_revision = "0002"
@@ -126,10 +126,6 @@ FLAGS = {
 OLD_AMOUNT = sa.Numeric(precision=18, scale=2)
 NEW_AMOUNT = sa.Numeric(precision=20, scale=4)
 
-# The connection-record flag that has the pool switch foreign keys back on (SQLite).
-_FOREIGN_KEYS_OFF = "tracker_0003_foreign_keys_off"
-
-
 class RowsBreakRules(RuntimeError):
     """Existing rows break rules this migration would enforce; nothing was changed.
 
@@ -163,45 +159,12 @@ def _refuse_rows_that_break(bind, checks, why: str, sample: int = 5) -> None:
             + "\nCorrect them in the app (so the audit trail records who did what), then run it again.")
 
 
-def _foreign_key_problems(bind) -> set:
-    return {tuple(row) for row in bind.exec_driver_sql("PRAGMA foreign_key_check")}
-
-
-@contextmanager
-def _sqlite_rebuild(bind):
-    """Foreign keys off while SQLite tables are rebuilt; fail if the rebuild broke a reference."""
-    before = _foreign_key_problems(bind)
-    if bind.exec_driver_sql("PRAGMA foreign_keys").scalar():
-        raw = bind.connection.dbapi_connection
-        # The pragma is a no-op inside a transaction: end this run's transaction (what earlier
-        # revisions did, with their alembic_version), switch enforcement off, begin anew.
-        if raw.in_transaction:
-            raw.execute("COMMIT")
-        raw.execute("PRAGMA foreign_keys=OFF")
-        raw.execute("BEGIN IMMEDIATE")
-        bind.connection.info[_FOREIGN_KEYS_OFF] = True
-        pool = bind.engine.pool
-        if not sa.event.contains(pool, "checkin", _foreign_keys_back_on):
-            sa.event.listen(pool, "checkin", _foreign_keys_back_on)
-    yield
-    broken = _foreign_key_problems(bind) - before
-    if broken:
-        raise RuntimeError(f"Migration 0003: the table rebuild left broken references {sorted(broken)}; rolled back.")
-
-
-def _foreign_keys_back_on(dbapi_connection, connection_record):
-    """Pool check-in: the transaction is over, so the pragma takes effect again."""
-    if dbapi_connection is not None and connection_record is not None \
-            and connection_record.info.pop(_FOREIGN_KEYS_OFF, False):
-        dbapi_connection.execute("PRAGMA foreign_keys=ON")
-
-
 def upgrade():
     bind = op.get_bind()
     sqlite = bind.dialect.name == "sqlite"
     checks = _checks(bind.dialect.name)
     _refuse_rows_that_break(bind, checks, "these rows break rules the database is about to enforce.")
-    with _sqlite_rebuild(bind) if sqlite else _nothing():
+    with table_rebuild(bind, "0003"):
         for table, rules in checks.items():
             with op.batch_alter_table(table, recreate="always" if sqlite else "never") as batch_op:
                 if table == "expenditure":
@@ -219,7 +182,7 @@ def downgrade():
         ("NUMERIC(18, 2)", "original_amount = ROUND(original_amount, 2)")]},
         "these original amounts have more than the 2 decimals NUMERIC(18, 2) keeps; the downgrade would"
         " round them.")
-    with _sqlite_rebuild(bind) if sqlite else _nothing():
+    with table_rebuild(bind, "0003"):
         for table, rules in checks.items():
             with op.batch_alter_table(table, recreate="always" if sqlite else "never") as batch_op:
                 for name, _condition in rules:
@@ -227,8 +190,3 @@ def downgrade():
                 if table == "expenditure":
                     batch_op.alter_column("original_amount", type_=OLD_AMOUNT, existing_type=NEW_AMOUNT,
                                           existing_nullable=True)
-
-
-@contextmanager
-def _nothing():
-    yield

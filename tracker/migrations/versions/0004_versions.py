@@ -22,10 +22,10 @@ PostgreSQL the columns are added in place with ``ALTER TABLE``. No row is lost o
 for its new columns; the downgrade drops them again.
 """
 
-from contextlib import contextmanager
-
 import sqlalchemy as sa
 from alembic import op
+
+from tracker.migrations.sqlite_rebuild import table_rebuild
 
 revision = "0004"
 down_revision = "0003"
@@ -34,49 +34,10 @@ depends_on = None
 
 VERSIONED = ("project", "membership", "budget_allocation", "evidence_item")
 
-_FOREIGN_KEYS_OFF = "tracker_0004_foreign_keys_off"
-
-
-def _foreign_key_problems(bind) -> set:
-    return {tuple(row) for row in bind.exec_driver_sql("PRAGMA foreign_key_check")}
-
-
-@contextmanager
-def _sqlite_rebuild(bind):
-    """Foreign keys off while SQLite tables are rebuilt; fail if the rebuild broke a reference."""
-    before = _foreign_key_problems(bind)
-    if bind.exec_driver_sql("PRAGMA foreign_keys").scalar():
-        raw = bind.connection.dbapi_connection
-        # The pragma is a no-op inside a transaction (see 0003).
-        if raw.in_transaction:
-            raw.execute("COMMIT")
-        raw.execute("PRAGMA foreign_keys=OFF")
-        raw.execute("BEGIN IMMEDIATE")
-        bind.connection.info[_FOREIGN_KEYS_OFF] = True
-        pool = bind.engine.pool
-        if not sa.event.contains(pool, "checkin", _foreign_keys_back_on):
-            sa.event.listen(pool, "checkin", _foreign_keys_back_on)
-    yield
-    broken = _foreign_key_problems(bind) - before
-    if broken:
-        raise RuntimeError(f"Migration 0004: the table rebuild left broken references {sorted(broken)}; rolled back.")
-
-
-def _foreign_keys_back_on(dbapi_connection, connection_record):
-    if dbapi_connection is not None and connection_record is not None \
-            and connection_record.info.pop(_FOREIGN_KEYS_OFF, False):
-        dbapi_connection.execute("PRAGMA foreign_keys=ON")
-
-
-@contextmanager
-def _nothing():
-    yield
-
-
 def upgrade():
     bind = op.get_bind()
     sqlite = bind.dialect.name == "sqlite"
-    with _sqlite_rebuild(bind) if sqlite else _nothing():
+    with table_rebuild(bind, "0004"):
         for table in VERSIONED:
             with op.batch_alter_table(table, recreate="always" if sqlite else "never") as batch_op:
                 batch_op.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
@@ -104,7 +65,7 @@ def downgrade():
     bind = op.get_bind()
     sqlite = bind.dialect.name == "sqlite"
     op.drop_table("submitted_form")
-    with _sqlite_rebuild(bind) if sqlite else _nothing():
+    with table_rebuild(bind, "0004"):
         for table in VERSIONED:
             with op.batch_alter_table(table, recreate="always" if sqlite else "never") as batch_op:
                 if table != "membership":
