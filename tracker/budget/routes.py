@@ -176,19 +176,8 @@ def line(project_id, line_id):
 def new_line(project_id):
     """Add a budget line (refused when the lines would total more than the grant)."""
     form = BudgetLineForm()
-
-    def again(status):
-        return render_template("budget/line_form.html", form=form, line=None), status
-
-    if request.method == "GET":
-        return again(200)
-
-    def done(created):
-        flash(f"Added budget line {created.code}.", "success")
-        return redirect(url_for("budget.line", project_id=project_id, line_id=created.id), 303)
-
-    return write(lambda: services.create_line(g.project, form.values(), current_user), form=form, done=done,
-                 again=again)
+    return _line_form(project_id, None, form, lambda: services.create_line(g.project, form.values(), current_user),
+                      "Added")
 
 
 @bp.route("/projects/<int:project_id>/budget/lines/<int:line_id>/edit", methods=["GET", "POST"])
@@ -197,6 +186,14 @@ def edit_line(project_id, line_id):
     """Change a line; a save from an out-of-date form is refused (409) with a who/when message."""
     budget_line = _line_or_404(line_id)
     form = BudgetLineForm.for_line(budget_line) if request.method == "GET" else BudgetLineForm()
+    return _line_form(project_id, budget_line, form,
+                      lambda: services.update_line(g.project, budget_line, form.values(), form.version.data,
+                                                   current_user), "Saved")
+
+
+def _line_form(project_id, budget_line, form, save, verb):
+    """The line form (new when ``budget_line`` is None): GET shows it; POST saves through the one
+    write path and goes to the line, or shows the form again with its errors."""
 
     def again(status):
         return render_template("budget/line_form.html", form=form, line=budget_line), status
@@ -205,11 +202,10 @@ def edit_line(project_id, line_id):
         return again(200)
 
     def done(saved):
-        flash(f"Saved budget line {saved.code}.", "success")
-        return redirect(url_for("budget.line", project_id=project_id, line_id=line_id), 303)
+        flash(f"{verb} budget line {saved.code}.", "success")
+        return redirect(url_for("budget.line", project_id=project_id, line_id=saved.id), 303)
 
-    return write(lambda: services.update_line(g.project, budget_line, form.values(), form.version.data, current_user),
-                 form=form, done=done, again=again)
+    return write(save, form=form, done=done, again=again)
 
 
 @bp.route("/projects/<int:project_id>/budget/lines/<int:line_id>/delete", methods=["POST"])
