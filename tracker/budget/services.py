@@ -104,15 +104,24 @@ def _grant_check(project: Project, current_total: int) -> None:
             f"{money(project.grant_cents, project.currency)}.", field="")
 
 
+def _text(data: dict, field: str, errors: dict[str, str], max_length: int, too_long: str, *,
+          required: str | None = None) -> str:
+    """A text field, cleaned; its error (missing when ``required`` says so, or too long) goes
+    into ``errors`` under its name."""
+    text = clean_text(data.get(field))
+    if required and not text:
+        errors[field] = required
+    elif len(text) > max_length:
+        errors[field] = too_long
+    return text
+
+
 def _line_fields(project: Project, data: dict, line: BudgetLine | None) -> dict:
     """Parse and check a line's fields; one InputError with every problem at once."""
     errors: dict[str, str] = {}
-    code = clean_text(data.get("code"))
-    if not code:
-        errors["code"] = "A code is required, for example BL7."
-    elif len(code) > 20:
-        errors["code"] = "A code has at most 20 characters."
-    else:
+    code = _text(data, "code", errors, 20, "A code has at most 20 characters.",
+                 required="A code is required, for example BL7.")
+    if "code" not in errors:
         clash = db.session.execute(
             select(BudgetLine.id).where(BudgetLine.project_id == project.id, BudgetLine.code == code)
         ).scalar()
@@ -121,9 +130,7 @@ def _line_fields(project: Project, data: dict, line: BudgetLine | None) -> dict:
     category = data.get("category") or "other"
     if category not in BUDGET_CATEGORIES:
         errors["category"] = "Choose a category from the list."
-    account_code = clean_text(data.get("account_code"))
-    if len(account_code) > 40:
-        errors["account_code"] = "The donor's account code has at most 40 characters."
+    account_code = _text(data, "account_code", errors, 40, "The donor's account code has at most 40 characters.")
     description = clean_text(data.get("description"))
     if not description:
         errors["description"] = "Say what the line pays for."
@@ -368,18 +375,13 @@ def _expenditure_fields(project: Project, data: dict, expenditure: Expenditure |
     status = data.get("status") or ""
     if status not in EXPENDITURE_STATUSES:
         errors["status"] = "Choose committed or disbursed."
-    voucher = clean_text(data.get("voucher"))
-    if not voucher:
-        errors["voucher"] = "The voucher or reference number is required."
-    elif len(voucher) > 60:
-        errors["voucher"] = "A voucher number has at most 60 characters."
-    else:
+    voucher = _text(data, "voucher", errors, 60, "A voucher number has at most 60 characters.",
+                    required="The voucher or reference number is required.")
+    if "voucher" not in errors:
         clash = _voucher_booked(project.id, voucher)
         if clash is not None and (expenditure is None or clash != expenditure.id):
             errors["voucher"] = _voucher_taken(voucher)
-    payee = clean_text(data.get("payee"))
-    if len(payee) > 200:
-        errors["payee"] = "The payee has at most 200 characters."
+    payee = _text(data, "payee", errors, 200, "The payee has at most 200 characters.")
 
     original, currency, rate = _currency_fields(data, errors)
 
