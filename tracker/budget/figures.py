@@ -31,6 +31,13 @@ from ..validation import code_key, parse_id
 # Line totals (used by the budget page and by the Excel export)
 
 
+def percent_of(part: int, whole: int) -> Decimal | None:
+    """``part`` as a percentage of ``whole`` (exact); None when there is no whole to measure against."""
+    if not whole:
+        return None
+    return Decimal(part) * 100 / Decimal(whole)
+
+
 class Spending:
     """Derived figures shared by a line, a roll-up row and the whole budget.
 
@@ -47,9 +54,7 @@ class Spending:
 
     @property
     def pct_used(self) -> Decimal | None:
-        if not self.current_cents:
-            return None
-        return Decimal(self.spent_cents) * 100 / Decimal(self.current_cents)
+        return percent_of(self.spent_cents, self.current_cents)
 
     @property
     def bar_pct(self) -> int:
@@ -124,9 +129,7 @@ class BudgetSummary(Spending):
 
     @property
     def pct_of_grant_spent(self) -> Decimal | None:
-        if not self.grant_cents:
-            return None
-        return Decimal(self.spent_cents) * 100 / Decimal(self.grant_cents)
+        return percent_of(self.spent_cents, self.grant_cents)
 
 
 def summarise(project: Project, totals: list[LineTotals]) -> BudgetSummary:
