@@ -108,24 +108,32 @@ def _typed(raw) -> str:
 
 def show_value(indicator: Indicator, number, text: str = "") -> str:
     """A stored value as a person reads it (Yes/No, 45%, 1,250, the text)."""
-    if indicator.unit == "qualitative":
-        return text or ""
-    if number is None:
-        return ""
-    if indicator.unit == "yesno":
-        return "Yes" if Decimal(number) >= 1 else "No"
-    shown = format_number(number)
-    return f"{shown}%" if indicator.unit == "percent" else shown
+    return _as_text(indicator, number, text, ("Yes", "No"), _shown_number)
 
 
 def input_value(indicator: Indicator, number, text: str = "") -> str:
     """A stored value as it is put back in an input (no thousands separators)."""
+    return _as_text(indicator, number, text, ("yes", "no"), _input_number)
+
+
+def _as_text(indicator: Indicator, number, text: str, yes_no: tuple[str, str], numeric) -> str:
+    """The one reading of a stored value: a qualitative indicator's text, nothing for no number,
+    yes for 1 or more on a yes/no indicator, else ``numeric(indicator, number)``."""
     if indicator.unit == "qualitative":
         return text or ""
     if number is None:
         return ""
     if indicator.unit == "yesno":
-        return "yes" if Decimal(number) >= 1 else "no"
+        return yes_no[0] if Decimal(number) >= 1 else yes_no[1]
+    return numeric(indicator, number)
+
+
+def _shown_number(indicator: Indicator, number) -> str:
+    shown = format_number(number)
+    return f"{shown}%" if indicator.unit == "percent" else shown
+
+
+def _input_number(_indicator: Indicator, number) -> str:
     value = Decimal(number)
     return str(int(value)) if value == value.to_integral() else format(value.normalize(), "f")
 
