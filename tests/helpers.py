@@ -2,9 +2,10 @@
 
 from contextlib import contextmanager
 
-from sqlalchemy import event
+from sqlalchemy import event, insert, select
 
 from tracker.extensions import db
+from tracker.models import Activity, ResultNode
 
 HX = {"HX-Request": "true"}
 
@@ -24,3 +25,13 @@ def count_queries(app):
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", listener)
+
+
+def add_activities(project_id: int, count: int, *, status: str) -> tuple[int, list[int]]:
+    """Bulk-insert ``count`` activities B0, B1, ... ("Hoạt động i", 10 % complete) under result
+    1.2.2, inside an app context, for query-count tests; (the result's id, the new ids)."""
+    result = db.session.execute(select(ResultNode.id).where(ResultNode.code == "1.2.2")).scalar_one()
+    db.session.execute(insert(Activity), [
+        {"project_id": project_id, "result_id": result, "code": f"B{i}", "title": f"Hoạt động {i}",
+         "status": status, "percent_complete": 10, "position": 100 + i, "version": 1} for i in range(count)])
+    return result, db.session.execute(select(Activity.id).where(Activity.code.like("B%"))).scalars().all()

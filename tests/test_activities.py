@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, insert, select
 
-from tests.helpers import HX, count_queries
+from tests.helpers import HX, add_activities, count_queries
 from tracker.extensions import db
 from tracker.models import Activity, ProgressLog, ResultNode
 
@@ -296,11 +296,7 @@ def test_query_counts_of_the_activities_page_do_not_grow_with_activities_and_log
     with count_queries(app) as small:
         client.get(f"/projects/{demo}/activities?week=2016-W47")
     with app.app_context():
-        result = db.session.execute(select(ResultNode.id).where(ResultNode.code == "1.2.2")).scalar_one()
-        db.session.execute(insert(Activity), [
-            {"project_id": demo, "result_id": result, "code": f"B{i}", "title": f"Hoạt động {i}",
-             "status": "on_track", "percent_complete": 10, "position": 100 + i, "version": 1} for i in range(60)])
-        new_ids = db.session.execute(select(Activity.id).where(Activity.code.like("B%"))).scalars().all()
+        _, new_ids = add_activities(demo, 60, status="on_track")
         db.session.execute(insert(ProgressLog), [
             {"project_id": demo, "activity_id": aid, "iso_week": "2016-W47", "week_start": date(2016, 11, 21),
              "status": "on_track", "percent_complete": 10, "version": 1} for aid in new_ids[:30]])

@@ -5,10 +5,10 @@ from datetime import date, timedelta
 
 from sqlalchemy import insert, select
 
-from tests.helpers import count_queries
+from tests.helpers import add_activities, count_queries
 from tracker.extensions import db
 from tracker.formatting import iso_week
-from tracker.models import Activity, EvidenceItem, Indicator, IndicatorPeriod, ProgressLog, ResultNode, User
+from tracker.models import Activity, EvidenceItem, Indicator, IndicatorPeriod, ProgressLog, User
 from tracker.progress import services
 
 
@@ -120,11 +120,7 @@ def test_query_count_of_the_week_page_does_not_grow_with_data(client, auth, demo
     with count_queries(app) as small:
         client.get(f"/projects/{demo}/week/2017-W27")
     with app.app_context():
-        result = db.session.execute(select(ResultNode.id).where(ResultNode.code == "1.2.2")).scalar_one()
-        db.session.execute(insert(Activity), [
-            {"project_id": demo, "result_id": result, "code": f"B{i}", "title": f"Hoạt động {i}",
-             "status": "delayed", "percent_complete": 10, "position": 100 + i, "version": 1} for i in range(50)])
-        activity_ids = db.session.execute(select(Activity.id).where(Activity.code.like("B%"))).scalars().all()
+        result, activity_ids = add_activities(demo, 50, status="delayed")
         monday = date(2017, 7, 3)
         db.session.execute(insert(ProgressLog), [
             {"project_id": demo, "activity_id": aid, "iso_week": iso_week(monday - timedelta(weeks=w)),
