@@ -138,6 +138,15 @@ def _drop_period(app, code, start):
         db.session.commit()
 
 
+def _dry_run(app, client, demo, workbook_bytes, htmx=False):
+    """Edit the targets, drop period 1.1.a 2017-07-01 and upload for a dry run: (the workbook,
+    the dry-run page or fragment, the form that applies it)."""
+    data = edited(workbook_bytes, _edit_targets)
+    _drop_period(app, "1.1.a", date(2017, 7, 1))
+    page = upload(client, f"/projects/{demo}/import", data, htmx=htmx).get_data(as_text=True)
+    return data, page, {"token": hidden(page, "token"), "fingerprint": hidden(page, "fingerprint")}
+
+
 def test_dry_run_lists_every_change_and_writes_nothing(app, manager, demo, workbook_bytes):
     data = edited(workbook_bytes, _edit_targets)
     _drop_period(app, "1.1.a", date(2017, 7, 1))
@@ -156,10 +165,7 @@ def test_dry_run_lists_every_change_and_writes_nothing(app, manager, demo, workb
 
 
 def test_apply_changes_targets_and_actuals_in_one_audited_transaction(app, manager, demo, workbook_bytes):
-    data = edited(workbook_bytes, _edit_targets)
-    _drop_period(app, "1.1.a", date(2017, 7, 1))
-    page = upload(manager, f"/projects/{demo}/import", data).get_data(as_text=True)
-    form = {"token": hidden(page, "token"), "fingerprint": hidden(page, "fingerprint")}
+    data, page, form = _dry_run(app, manager, demo, workbook_bytes)
     with app.app_context():
         last_event = db.session.execute(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1)).scalar()
     response = manager.post(f"/projects/{demo}/import/apply", data=form)
@@ -189,11 +195,8 @@ def test_apply_changes_targets_and_actuals_in_one_audited_transaction(app, manag
 
 
 def test_apply_with_htmx_redirects_and_a_used_token_is_refused(app, manager, demo, workbook_bytes):
-    data = edited(workbook_bytes, _edit_targets)
-    _drop_period(app, "1.1.a", date(2017, 7, 1))
-    fragment = upload(manager, f"/projects/{demo}/import", data, htmx=True).get_data(as_text=True)
+    _data, fragment, form = _dry_run(app, manager, demo, workbook_bytes, htmx=True)
     assert "<html" not in fragment and 'id="import"' in fragment
-    form = {"token": hidden(fragment, "token"), "fingerprint": hidden(fragment, "fingerprint")}
     response = manager.post(f"/projects/{demo}/import/apply", data=form, headers={"HX-Request": "true"})
     assert response.status_code == 204 and response.headers["HX-Redirect"].endswith(f"/projects/{demo}/import")
     with app.app_context():
@@ -205,10 +208,7 @@ def test_apply_with_htmx_redirects_and_a_used_token_is_refused(app, manager, dem
 
 
 def test_apply_refuses_a_dry_run_the_project_has_moved_past(app, manager, demo, workbook_bytes):
-    data = edited(workbook_bytes, _edit_targets)
-    _drop_period(app, "1.1.a", date(2017, 7, 1))
-    page = upload(manager, f"/projects/{demo}/import", data).get_data(as_text=True)
-    form = {"token": hidden(page, "token"), "fingerprint": hidden(page, "fingerprint")}
+    _data, page, form = _dry_run(app, manager, demo, workbook_bytes)
     with app.app_context():
         press = db.session.execute(select(Indicator).where(Indicator.code == "1.1.b")).scalar_one()
         next(p for p in press.periods if p.start_date == date(2017, 1, 1)).target = Decimal(99)
