@@ -1,11 +1,12 @@
 """Helpers shared by test modules."""
 
 from contextlib import contextmanager
+from datetime import date
 
 from sqlalchemy import event, insert, select
 
 from tracker.extensions import db
-from tracker.models import Activity, ResultNode
+from tracker.models import Activity, Project, ResultNode
 
 HX = {"HX-Request": "true"}
 
@@ -35,3 +36,14 @@ def add_activities(project_id: int, count: int, *, status: str) -> tuple[int, li
         {"project_id": project_id, "result_id": result, "code": f"B{i}", "title": f"Hoạt động {i}",
          "status": status, "percent_complete": 10, "position": 100 + i, "version": 1} for i in range(count)])
     return result, db.session.execute(select(Activity.id).where(Activity.code.like("B%"))).scalars().all()
+
+
+def add_bare_project() -> Project:
+    """A second project "OTHER" with nothing in it (added and flushed in the current session):
+    what a row of another project is refused against. The ``other_project`` fixture (conftest)
+    is the one with members, results and a budget line."""
+    project = Project(code="OTHER", title="Other", grant_cents=1_000_00, start_date=date(2016, 1, 1),
+                      end_date=date(2016, 12, 31))
+    db.session.add(project)
+    db.session.flush()
+    return project

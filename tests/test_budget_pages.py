@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from tests.helpers import HX, count_queries
+from tests.helpers import HX, add_bare_project, count_queries
 from tracker.extensions import db
 from tracker.models import AuditEvent, BudgetAllocation, BudgetLine, Expenditure
 
@@ -157,13 +157,8 @@ def test_line_expenditure_and_list_pages(app, client, auth, demo):
 
 
 def test_ids_from_another_project_are_404(app, client, auth, demo):
-    from tracker.models import Project
-
     with app.app_context():
-        other = Project(code="OTHER", title="Other", grant_cents=100_00, start_date=date(2016, 1, 1),
-                        end_date=date(2016, 12, 31))
-        db.session.add(other)
-        db.session.flush()
+        other = add_bare_project()
         foreign_line = BudgetLine(project_id=other.id, code="X1", description="x", original_cents=100)
         db.session.add(foreign_line)
         db.session.flush()

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from tests.helpers import HX, count_queries
+from tests.helpers import HX, add_bare_project, count_queries
 from tracker.extensions import db
 from tracker.models import Activity, EvidenceItem, EvidenceLink, Expenditure
 
@@ -158,13 +158,8 @@ def test_soft_delete_and_restore(app, client, auth, demo):
 
 
 def test_ids_of_another_project_are_404(app, client, auth, demo):
-    from tracker.models import Project
-
     with app.app_context():
-        other = Project(code="OTHER", title="Other", grant_cents=1, start_date=date(2016, 1, 1),
-                        end_date=date(2016, 2, 1))
-        db.session.add(other)
-        db.session.flush()
+        other = add_bare_project()
         foreign = EvidenceItem(project_id=other.id, kind="other", title="Secret")
         db.session.add(foreign)
         db.session.commit()

@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 from sqlalchemy import event, func, select
 
+from tests.helpers import add_bare_project
 from tracker.evidence import services
 from tracker.extensions import db
 from tracker.models import (
@@ -90,9 +91,7 @@ def test_bad_item_input_is_refused(ctx, changes, field, message):
 
 
 def test_links_to_another_projects_rows_are_refused(ctx):
-    other = Project(code="OTHER", title="Other", grant_cents=1, start_date=date(2016, 1, 1), end_date=date(2016, 2, 1))
-    db.session.add(other)
-    db.session.flush()
+    other = add_bare_project()
     with pytest.raises(InputError) as caught:
         services.create_item(other, {"kind": "report", "title": "x"}, {"activity": [activity("A1").id]})
     assert "activity_ids" in caught.value.errors

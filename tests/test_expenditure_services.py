@@ -1,11 +1,11 @@
 """Booking and changing expenditures, called directly: amounts, currencies, vouchers, dates, overspending."""
 
-from datetime import date
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
+from tests.helpers import add_bare_project
 from tracker.budget import currencies, services
 from tracker.concurrency import ConflictError
 from tracker.extensions import db
@@ -169,10 +169,7 @@ def test_editing_keeps_the_voucher_and_checks_the_version(ctx):
 
 
 def test_another_projects_line_cannot_be_used(ctx):
-    other = Project(code="OTHER", title="Other", grant_cents=1_000_00, start_date=date(2016, 1, 1),
-                    end_date=date(2016, 12, 31))
-    db.session.add(other)
-    db.session.flush()
+    other = add_bare_project()
     with pytest.raises(InputError) as caught:
         services.book_expenditure(other, data())  # BL2 belongs to the demo project
     assert "line_id" in caught.value.errors
