@@ -20,13 +20,18 @@ def logs(app):
         return db.session.execute(select(ProgressLog)).scalars().all()
 
 
+def open_row(page, base_url, live_app, path, code):
+    """Open ``path`` of the demo project, mark the page (a reload would lose the mark) and give
+    the row of activity ``code``."""
+    page.goto(f"{base_url}/projects/1/{path}")
+    page.evaluate("window.pageMarker = 'same page'")
+    return page.locator(f"#activity-{activity_id(live_app, code)}")
+
+
 def test_logging_a_week_from_the_row_swaps_the_row_and_the_counters_without_a_page_load(
         login_as, page, base_url, live_app):
     login_as("officer")
-    page.goto(f"{base_url}/projects/1/activities?week=2016-W47")
-    page.evaluate("window.pageMarker = 'same page'")
-    a13 = activity_id(live_app, "A1.3")
-    row = page.locator(f"#activity-{a13}")
+    row = open_row(page, base_url, live_app, "activities?week=2016-W47", "A1.3")
     expect(page.locator("#due-count")).to_have_text("2")
     row.get_by_role("link", name="Log week 2016-W47 for A1.3").click()
     expect(row.get_by_label("Status")).to_be_focused()  # autofocus in the swapped-in form
@@ -45,10 +50,7 @@ def test_logging_a_week_from_the_row_swaps_the_row_and_the_counters_without_a_pa
 
 def test_an_invalid_log_shows_its_error_and_keeps_the_typed_text(login_as, page, base_url, live_app):
     login_as("officer")
-    page.goto(f"{base_url}/projects/1/activities?week=2016-W47")
-    page.evaluate("window.pageMarker = 'same page'")
-    a1 = activity_id(live_app, "A1")
-    row = page.locator(f"#activity-{a1}")
+    row = open_row(page, base_url, live_app, "activities?week=2016-W47", "A1")
     row.get_by_role("link", name="Log week 2016-W47 for A1").click()
     row.get_by_role("textbox", name="% complete").fill("chín mươi")
     row.get_by_label("Problems").fill("Chưa có lịch họp với Bộ")
@@ -67,9 +69,7 @@ def test_an_invalid_log_shows_its_error_and_keeps_the_typed_text(login_as, page,
 
 def test_cancel_puts_the_row_back(login_as, page, base_url, live_app):
     login_as("manager")
-    page.goto(f"{base_url}/projects/1/activities?week=2016-W47")
-    a1 = activity_id(live_app, "A1")
-    row = page.locator(f"#activity-{a1}")
+    row = open_row(page, base_url, live_app, "activities?week=2016-W47", "A1")
     row.get_by_role("link", name="Edit A1").click()
     expect(row.get_by_label("Title")).to_be_visible()
     row.get_by_role("link", name="Cancel").click()
@@ -79,10 +79,7 @@ def test_cancel_puts_the_row_back(login_as, page, base_url, live_app):
 
 def test_logging_on_the_week_page_updates_the_summary_out_of_band(login_as, page, base_url, live_app):
     login_as("officer")
-    page.goto(f"{base_url}/projects/1/week/2016-W47")
-    page.evaluate("window.pageMarker = 'same page'")
-    a1 = activity_id(live_app, "A1")
-    row = page.locator(f"#activity-{a1}")
+    row = open_row(page, base_url, live_app, "week/2016-W47", "A1")
     row.get_by_role("link", name="Log week 2016-W47 for A1").click()
     row.get_by_label("Next steps").fill("Chuẩn bị hội thảo ở Huế")
     row.get_by_role("button", name="Save log for A1").click()
