@@ -26,6 +26,12 @@ def stored(app, period_id):
         return p.target, p.actual, p.actual_text, p.state, p.version
 
 
+
+def save_cell(client, demo, pid, kind, value, version, **extra):
+    """Save one cell of the grid (a period's ``actual`` or ``target``) with htmx, as the grid does."""
+    return client.post(f"/projects/{demo}/indicators/periods/{pid}/{kind}", headers=HX,
+                       data={"value": value, "version": version, **extra})
+
 def test_the_grid_has_labelled_inputs_for_what_the_role_may_edit(client, auth, demo, app):
     auth.login("officer")
     page = client.get(f"/projects/{demo}/indicators").get_data(as_text=True)
@@ -60,8 +66,7 @@ def test_managers_get_target_inputs_and_readers_get_none(client, auth, demo, app
 def test_saving_an_actual_with_htmx_swaps_the_cell_and_the_summary(client, auth, demo, app):
     pid, version = period_of(app, "1.1.b", 2)
     auth.login("officer")
-    response = client.post(f"/projects/{demo}/indicators/periods/{pid}/actual", headers=HX,
-                           data={"value": "2", "version": version})
+    response = save_cell(client, demo, pid, "actual", "2", version)
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "HX-Request" in response.headers["Vary"]
     assert html.lstrip().startswith(f'<td id="cell-{pid}-actual"') and 'value="2"' in html
@@ -99,15 +104,13 @@ def test_the_grid_sends_at_most_250_bytes_of_html_per_cell(client, auth, demo, a
 def test_a_grid_cell_saved_from_the_grid_comes_back_compact(client, auth, demo, app):
     pid, version = period_of(app, "1.1.b", 2)
     auth.login("officer")
-    response = client.post(f"/projects/{demo}/indicators/periods/{pid}/actual", headers=HX,
-                           data={"value": "4", "version": version, "layout": "grid"})
+    response = save_cell(client, demo, pid, "actual", "4", version, layout="grid")
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and stored(app, pid)[1] == 4
     assert html.lstrip().startswith(f'<td id="cell-{pid}-actual" class="cell">')
     assert f'id="i{pid}a"' in html and 'value="4"' in html and f'data-v="{version + 1}"' in html
     assert "<form" not in html
-    refused = client.post(f"/projects/{demo}/indicators/periods/{pid}/actual", headers=HX,
-                          data={"value": "bốn", "version": version + 1, "layout": "grid"})
+    refused = save_cell(client, demo, pid, "actual", "bốn", version + 1, layout="grid")
     html = refused.get_data(as_text=True)
     assert refused.status_code == 422 and 'value="bốn"' in html and 'data-saved="4"' in html
     assert f'aria-describedby="i{pid}ae"' in html and f'id="i{pid}ae" role="alert"' in html
@@ -146,8 +149,7 @@ def test_a_bad_value_comes_back_422_with_the_typed_text_and_changes_nothing(clie
     pid, version = period_of(app, code, index)
     before = stored(app, pid)
     auth.login("manager")
-    response = client.post(f"/projects/{demo}/indicators/periods/{pid}/{kind}", headers=HX,
-                           data={"value": raw, "version": version})
+    response = save_cell(client, demo, pid, kind, raw, version)
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and message in html
     assert f'value="{raw}"' in html and 'aria-invalid="true"' in html and 'role="alert"' in html
@@ -164,8 +166,7 @@ def test_a_percent_above_100_is_refused(client, auth, demo, app):
         db.session.commit()
     pid, version = period_of(app, "1.1.a", 2)
     auth.login("officer")
-    response = client.post(f"/projects/{demo}/indicators/periods/{pid}/actual", headers=HX,
-                           data={"value": "120%", "version": version})
+    response = save_cell(client, demo, pid, "actual", "120%", version)
     assert response.status_code == 422 and "must be from 0 to 100" in response.get_data(as_text=True)
     assert stored(app, pid)[1] is None
 
@@ -173,8 +174,7 @@ def test_a_percent_above_100_is_refused(client, auth, demo, app):
 def test_a_locked_period_refuses_a_change_with_a_clear_message(client, auth, demo, app):
     pid, version = period_of(app, "1.1.b", 0)
     auth.login("manager")
-    response = client.post(f"/projects/{demo}/indicators/periods/{pid}/target", headers=HX,
-                           data={"value": "7", "version": version})
+    response = save_cell(client, demo, pid, "target", "7", version)
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "is approved and locked; a manager must unlock it before it can change. Nothing was saved." in html
@@ -184,9 +184,8 @@ def test_a_locked_period_refuses_a_change_with_a_clear_message(client, auth, dem
 def test_a_stale_cell_gets_409_with_who_and_a_link_to_the_current_version(client, auth, demo, app):
     pid, version = period_of(app, "1.1.a", 2)
     auth.login("manager")
-    client.post(f"/projects/{demo}/indicators/periods/{pid}/target", headers=HX, data={"value": "2", "version": version})
-    response = client.post(f"/projects/{demo}/indicators/periods/{pid}/actual", headers=HX,
-                           data={"value": "1", "version": version})
+    save_cell(client, demo, pid, "target", "2", version)
+    response = save_cell(client, demo, pid, "actual", "1", version)
     html = response.get_data(as_text=True)
     assert response.status_code == 409 and "was changed by Nguyễn Thị Mai" in html
     assert 'value="1"' in html and "Open the current version" in html
@@ -199,8 +198,7 @@ def test_a_stale_cell_gets_409_with_who_and_a_link_to_the_current_version(client
 def test_cell_permissions(client, auth, demo, app, role, kind, status):
     pid, version = period_of(app, "1.1.a", 2)
     auth.login(role)
-    response = client.post(f"/projects/{demo}/indicators/periods/{pid}/{kind}", headers=HX,
-                           data={"value": "1", "version": version})
+    response = save_cell(client, demo, pid, kind, "1", version)
     assert response.status_code == status and stored(app, pid)[:2] == (1, None)
 
 
@@ -273,7 +271,7 @@ def test_the_period_page_shows_values_breakdown_and_the_steps_the_role_may_take(
 def test_submitting_and_approving_with_htmx_and_without(client, auth, demo, app):
     pid, version = period_of(app, "1.1.a", 2)
     auth.login("officer")
-    client.post(f"/projects/{demo}/indicators/periods/{pid}/actual", headers=HX, data={"value": "1", "version": version})
+    save_cell(client, demo, pid, "actual", "1", version)
     response = client.post(f"/projects/{demo}/indicators/periods/{pid}/submit", headers=HX,
                            data={"version": version + 1})
     html = response.get_data(as_text=True)
