@@ -28,6 +28,15 @@ def count_queries(app):
         event.remove(engine, "before_cursor_execute", listener)
 
 
+def warm_queries(app, client, url, **kwargs) -> list[str]:
+    """The SQL statements of a GET of ``url`` made a second time (the first one warms the
+    caches), for "the query count does not grow with the data" tests."""
+    client.get(url, **kwargs)
+    with count_queries(app) as statements:
+        client.get(url, **kwargs)
+    return statements
+
+
 def add_activities(project_id: int, count: int, *, status: str) -> tuple[int, list[int]]:
     """Bulk-insert ``count`` activities B0, B1, ... ("Hoạt động i", 10 % complete) under result
     1.2.2, inside an app context, for query-count tests; (the result's id, the new ids)."""

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from tests.helpers import HX, count_queries
+from tests.helpers import HX, count_queries, warm_queries
 from tracker.extensions import db
 from tracker.models import AuditEvent, EvidenceItem, EvidenceLink, Expenditure
 
@@ -208,9 +208,7 @@ def test_review_requires_the_csrf_token(csrf_app):
 
 def test_workspace_query_count_does_not_grow_with_rows(app, client, auth, demo):
     auth.login("auditor")
-    client.get(f"/projects/{demo}/auditor")
-    with count_queries(app) as few:
-        client.get(f"/projects/{demo}/auditor")
+    few = warm_queries(app, client, f"/projects/{demo}/auditor")
     with app.app_context():
         line_id = db.session.execute(select(Expenditure.line_id)).scalars().first()
         for index in range(25):

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from tests.helpers import HX, add_bare_project, count_queries
+from tests.helpers import HX, add_bare_project, count_queries, warm_queries
 from tracker.extensions import db
 from tracker.models import Activity, EvidenceItem, EvidenceLink, Expenditure
 
@@ -218,9 +218,7 @@ def _add_items(app, demo, number):
 @pytest.mark.parametrize("headers", [{}, HX])
 def test_register_query_count_does_not_grow_with_rows(app, client, auth, demo, headers):
     auth.login("auditor")
-    client.get(f"/projects/{demo}/evidence", headers=headers)
-    with count_queries(app) as few:
-        client.get(f"/projects/{demo}/evidence", headers=headers)
+    few = warm_queries(app, client, f"/projects/{demo}/evidence", headers=headers)
     _add_items(app, demo, 30)
     with count_queries(app) as many:
         page = client.get(f"/projects/{demo}/evidence", headers=headers).get_data(as_text=True)
@@ -231,9 +229,7 @@ def test_register_query_count_does_not_grow_with_rows(app, client, auth, demo, h
 def test_item_page_query_count_does_not_grow_with_links(app, client, auth, demo):
     auth.login("officer")
     item = first_item(app)
-    client.get(f"/projects/{demo}/evidence/{item}")
-    with count_queries(app) as few:
-        client.get(f"/projects/{demo}/evidence/{item}")
+    few = warm_queries(app, client, f"/projects/{demo}/evidence/{item}")
     with app.app_context():
         for spend in db.session.execute(select(Expenditure.id)).scalars():
             db.session.add(EvidenceLink(project_id=demo, evidence_id=item, expenditure_id=spend))

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import insert, select
 
-from tests.helpers import add_activities, count_queries
+from tests.helpers import add_activities, count_queries, warm_queries
 from tracker.extensions import db
 from tracker.formatting import iso_week
 from tracker.models import Activity, EvidenceItem, Indicator, IndicatorPeriod, ProgressLog, User
@@ -116,9 +116,7 @@ def test_week_pages_need_a_membership(client, demo, app):
 
 def test_query_count_of_the_week_page_does_not_grow_with_data(client, auth, demo, app):
     auth.login("officer")
-    client.get(f"/projects/{demo}/week/2017-W27")
-    with count_queries(app) as small:
-        client.get(f"/projects/{demo}/week/2017-W27")
+    small = warm_queries(app, client, f"/projects/{demo}/week/2017-W27")
     with app.app_context():
         result, activity_ids = add_activities(demo, 50, status="delayed")
         monday = date(2017, 7, 3)
