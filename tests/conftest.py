@@ -16,6 +16,7 @@ import os
 import shutil
 import uuid
 import weakref
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -261,28 +262,35 @@ def close_app(databases, app):
     databases.drop(app.test_database_url)
 
 
+@contextmanager
+def running_app(databases, tmp_path, kind="demo", **overrides):
+    """``make_app`` for the length of a block (a fixture's body), closed at its end."""
+    app = make_app(databases, tmp_path, kind, **overrides)
+    try:
+        yield app
+    finally:
+        close_app(databases, app)
+
+
 @pytest.fixture
 def app(databases, tmp_path):
     """The app on a fresh database holding the demo project and its accounts."""
-    application = make_app(databases, tmp_path)
-    yield application
-    close_app(databases, application)
+    with running_app(databases, tmp_path) as application:
+        yield application
 
 
 @pytest.fixture
 def empty_app(databases, tmp_path):
     """The app on a fresh, migrated database with no data at all."""
-    application = make_app(databases, tmp_path, kind="empty")
-    yield application
-    close_app(databases, application)
+    with running_app(databases, tmp_path, kind="empty") as application:
+        yield application
 
 
 @pytest.fixture
 def csrf_app(databases, tmp_path):
     """The demo app with CSRF protection on, as in production."""
-    application = make_app(databases, tmp_path, WTF_CSRF_ENABLED=True)
-    yield application
-    close_app(databases, application)
+    with running_app(databases, tmp_path, WTF_CSRF_ENABLED=True) as application:
+        yield application
 
 
 @pytest.fixture

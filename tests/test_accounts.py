@@ -4,7 +4,7 @@ members, and the admin's user pages."""
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import DEMO_PASSWORDS, close_app, make_app
+from tests.conftest import DEMO_PASSWORDS, close_app, make_app, running_app
 from tracker.accounts.services import GENERIC_LOGIN_ERROR
 from tracker.extensions import db
 from tracker.models import AuditEvent, LoginAttempt, Membership, User
@@ -23,9 +23,8 @@ def events(app, action):
 @pytest.fixture
 def strict_app(databases, tmp_path):
     """The demo app with throttling after 3 failures (instead of 10)."""
-    application = make_app(databases, tmp_path, LOGIN_MAX_FAILURES=3)
-    yield application
-    close_app(databases, application)
+    with running_app(databases, tmp_path, LOGIN_MAX_FAILURES=3) as application:
+        yield application
 
 
 def test_login_page_and_successful_login(client, app):

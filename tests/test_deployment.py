@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import DEMO_PASSWORDS, close_app, make_app
+from tests.conftest import DEMO_PASSWORDS, close_app, make_app, running_app
 from tracker import create_app
 from tracker.extensions import db
 
@@ -39,9 +39,9 @@ def csrf_token(response) -> str:
 @pytest.fixture
 def proxied_app(databases, tmp_path):
     """As behind nginx: one trusted proxy, CSRF on, secure cookies on."""
-    application = make_app(databases, tmp_path, WTF_CSRF_ENABLED=True, PROXY_COUNT=1, SESSION_COOKIE_SECURE=True)
-    yield application
-    close_app(databases, application)
+    with running_app(databases, tmp_path, WTF_CSRF_ENABLED=True, PROXY_COUNT=1,
+                     SESSION_COOKIE_SECURE=True) as application:
+        yield application
 
 
 # --- Sessions and forms behind a proxy --------------------------------------------------------

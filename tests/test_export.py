@@ -544,11 +544,10 @@ def test_an_export_does_not_keep_writers_waiting(app, demo):
 
 @pytest.fixture
 def background_app(databases, tmp_path):
-    from tests.conftest import close_app, make_app
+    from tests.conftest import running_app
 
-    application = make_app(databases, tmp_path, EXPORT_BACKGROUND_ROWS=0)
-    yield application
-    close_app(databases, application)
+    with running_app(databases, tmp_path, EXPORT_BACKGROUND_ROWS=0) as application:
+        yield application
 
 
 def test_a_large_workbook_is_prepared_in_the_background_with_progress(background_app):

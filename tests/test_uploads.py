@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
-from tests.conftest import close_app, make_app
+from tests.conftest import running_app
 from tracker.evidence import storage
 from tracker.extensions import db
 from tracker.models import EvidenceItem, StoredFile
@@ -228,9 +228,8 @@ def test_a_file_chosen_with_other_errors_asks_to_choose_it_again(app, client, au
 
 @pytest.fixture
 def small_app(databases, tmp_path):
-    application = make_app(databases, tmp_path, MAX_UPLOAD_MB=1)
-    yield application
-    close_app(databases, application)
+    with running_app(databases, tmp_path, MAX_UPLOAD_MB=1) as application:
+        yield application
 
 
 def test_over_the_limit_answers_413_with_a_clear_message(small_app):
