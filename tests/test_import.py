@@ -7,6 +7,7 @@ import io
 import os
 import re
 import zipfile
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -41,6 +42,16 @@ def saved(book) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+@contextmanager
+def nothing_written(app):
+    """The block must leave the database as it found it (its digest is the same after)."""
+    with app.app_context():
+        before = digest()
+    yield
+    with app.app_context():
+        assert digest() == before
 
 
 def upload(client, url, data: bytes, name="workbook.xlsx", htmx=False):
@@ -86,13 +97,11 @@ def edited(workbook_bytes, edit) -> bytes:
 def test_only_managers_and_admins_import(client, auth, demo, role, app):
     auth.login(role)
     assert client.get(f"/projects/{demo}/import").status_code == 403
-    with app.app_context():
-        before = digest()
-    assert upload(client, f"/projects/{demo}/import", b"anything").status_code == 403
-    assert client.post(f"/projects/{demo}/import/apply", data={"token": "0" * 32, "fingerprint": "0" * 64}).status_code == 403
-    assert client.get("/imports/new-project").status_code == 403
-    with app.app_context():
-        assert digest() == before
+    with nothing_written(app):
+        assert upload(client, f"/projects/{demo}/import", b"anything").status_code == 403
+        assert client.post(f"/projects/{demo}/import/apply",
+                           data={"token": "0" * 32, "fingerprint": "0" * 64}).status_code == 403
+        assert client.get("/imports/new-project").status_code == 403
 
 
 def test_import_page_as_page_and_fragment(manager, demo):
@@ -108,13 +117,10 @@ def test_import_page_as_page_and_fragment(manager, demo):
 # --- Round trip, dry run, apply ---------------------------------------------------------------
 
 def test_an_unchanged_export_imports_as_nothing_to_change(app, manager, demo, workbook_bytes):
-    with app.app_context():
-        before = digest()
-    response = upload(manager, f"/projects/{demo}/import", workbook_bytes)
-    assert response.status_code == 200
-    assert "Nothing to change" in response.get_data(as_text=True)
-    with app.app_context():
-        assert digest() == before
+    with nothing_written(app):
+        response = upload(manager, f"/projects/{demo}/import", workbook_bytes)
+        assert response.status_code == 200
+        assert "Nothing to change" in response.get_data(as_text=True)
 
 
 def _edit_targets(book):
@@ -150,18 +156,15 @@ def _dry_run(app, client, demo, workbook_bytes, htmx=False):
 def test_dry_run_lists_every_change_and_writes_nothing(app, manager, demo, workbook_bytes):
     data = edited(workbook_bytes, _edit_targets)
     _drop_period(app, "1.1.a", date(2017, 7, 1))
-    with app.app_context():
-        before = digest()
-    response = upload(manager, f"/projects/{demo}/import", data)
-    assert response.status_code == 200
-    page = response.get_data(as_text=True)
-    assert "Indicator 1.1.b, period 2017-01-01 – 2017-06-30" in page
-    assert "target: 3 → 5" in page and "actual: (blank) → 4" in page
-    assert "end target: 12 → 14" in page
-    assert "Indicator 1.1.a, period 2017-07-01 – 2017-12-31" in page and "new period: target 1" in page
-    assert "Apply these 4 changes" in page
-    with app.app_context():
-        assert digest() == before
+    with nothing_written(app):
+        response = upload(manager, f"/projects/{demo}/import", data)
+        assert response.status_code == 200
+        page = response.get_data(as_text=True)
+        assert "Indicator 1.1.b, period 2017-01-01 – 2017-06-30" in page
+        assert "target: 3 → 5" in page and "actual: (blank) → 4" in page
+        assert "end target: 12 → 14" in page
+        assert "Indicator 1.1.a, period 2017-07-01 – 2017-12-31" in page and "new period: target 1" in page
+        assert "Apply these 4 changes" in page
 
 
 def test_apply_changes_targets_and_actuals_in_one_audited_transaction(app, manager, demo, workbook_bytes):
@@ -199,12 +202,9 @@ def test_apply_with_htmx_redirects_and_a_used_token_is_refused(app, manager, dem
     assert "<html" not in fragment and 'id="import"' in fragment
     response = manager.post(f"/projects/{demo}/import/apply", data=form, headers={"HX-Request": "true"})
     assert response.status_code == 204 and response.headers["HX-Redirect"].endswith(f"/projects/{demo}/import")
-    with app.app_context():
-        before = digest()
-    again = manager.post(f"/projects/{demo}/import/apply", data=form)
-    assert again.status_code == 409 and "no longer available" in again.get_data(as_text=True)
-    with app.app_context():
-        assert digest() == before
+    with nothing_written(app):
+        again = manager.post(f"/projects/{demo}/import/apply", data=form)
+        assert again.status_code == 409 and "no longer available" in again.get_data(as_text=True)
 
 
 def test_apply_refuses_a_dry_run_the_project_has_moved_past(app, manager, demo, workbook_bytes):
@@ -308,16 +308,14 @@ BAD_FILES = {
 def test_bad_workbooks_get_a_clear_message_and_change_nothing(app, manager, demo, workbook_bytes, case):
     make, name, messages = BAD_FILES[case]
     data = make(workbook_bytes)
+    with nothing_written(app):
+        response = upload(manager, f"/projects/{demo}/import", data, name=name)
+        assert response.status_code == 422, case
+        page = response.get_data(as_text=True).replace("&#34;", '"').replace("&#39;", "'")
+        for message in messages:
+            assert message in page, f"{case}: {message!r} not in the answer"
+        assert "Apply these" not in page
     with app.app_context():
-        before = digest()
-    response = upload(manager, f"/projects/{demo}/import", data, name=name)
-    assert response.status_code == 422, case
-    page = response.get_data(as_text=True).replace("&#34;", '"').replace("&#39;", "'")
-    for message in messages:
-        assert message in page, f"{case}: {message!r} not in the answer"
-    assert "Apply these" not in page
-    with app.app_context():
-        assert digest() == before
         imports = Path(app.instance_path) / "imports"
         assert not imports.exists() or not list(imports.glob("*.xlsx"))
 
@@ -370,13 +368,10 @@ def _filled_template(client, code="NEW-HUE-1") -> bytes:
 def test_an_admin_creates_a_project_from_the_filled_template(app, client, auth):
     auth.login("admin")
     data = _filled_template(client)
-    with app.app_context():
-        before = digest()
-    page = upload(client, "/imports/new-project", data).get_data(as_text=True)
-    assert "Project NEW-HUE-1" in page and "Indicator 1.1.a" in page and "Budget line BL1" in page
-    assert "Activity A1" in page and "Apply these" in page
-    with app.app_context():
-        assert digest() == before
+    with nothing_written(app):
+        page = upload(client, "/imports/new-project", data).get_data(as_text=True)
+        assert "Project NEW-HUE-1" in page and "Indicator 1.1.a" in page and "Budget line BL1" in page
+        assert "Activity A1" in page and "Apply these" in page
     response = client.post("/imports/new-project/apply",
                            data={"token": hidden(page, "token"), "fingerprint": hidden(page, "fingerprint")})
     assert response.status_code == 303
@@ -405,15 +400,12 @@ def test_a_template_with_broken_logframe_is_refused(app, client, auth):
         book["Indicators"].append(["7.q", None, datetime(2020, 1, 1), datetime(2020, 6, 30), 1, None, None])
 
     data = edited(_filled_template(client), broken)
-    with app.app_context():
-        before = digest()
-    response = upload(client, "/imports/new-project", data)
-    page = response.get_data(as_text=True)
-    assert response.status_code == 422
-    assert "needs its parent result 2.5" in page and "unknown unit “Litres”" in page
-    assert "unknown indicator code “7.q”" in page
-    with app.app_context():
-        assert digest() == before
+    with nothing_written(app):
+        response = upload(client, "/imports/new-project", data)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 422
+        assert "needs its parent result 2.5" in page and "unknown unit “Litres”" in page
+        assert "unknown indicator code “7.q”" in page
 
 
 # --- The issue's cases: what the grid refuses, the import refuses, in the grid's words ---------
@@ -455,14 +447,11 @@ def test_the_import_refuses_what_the_grid_refuses(app, manager, demo, workbook_b
     }[case]
     _unlock(app, "1.2.a", date(2016, 7, 1))
     data = edited(workbook_bytes, edit)
-    with app.app_context():
-        before = digest()
-    response = upload(manager, f"/projects/{demo}/import", data)
-    page = response.get_data(as_text=True).replace("&#34;", '"').replace("&#39;", "'")
-    assert response.status_code == 422 and message in page, case
-    assert "Apply these" not in page
-    with app.app_context():
-        assert digest() == before
+    with nothing_written(app):
+        response = upload(manager, f"/projects/{demo}/import", data)
+        page = response.get_data(as_text=True).replace("&#34;", '"').replace("&#39;", "'")
+        assert response.status_code == 422 and message in page, case
+        assert "Apply these" not in page
 
 
 def test_a_grouped_number_typed_as_text_is_read_as_on_the_page(app, manager, demo, workbook_bytes):
@@ -512,13 +501,10 @@ def test_a_sheet_declaring_a_smaller_dimension_is_read_whole(app, manager, demo,
 
 def test_malformed_sheet_xml_is_refused_clearly(app, manager, demo, workbook_bytes):
     broken = _patched(workbook_bytes, lambda xml: xml.replace(b"</sheetData>", b"</sheetDat>"))
-    with app.app_context():
-        before = digest()
-    response = upload(manager, f"/projects/{demo}/import", broken)
-    assert response.status_code == 422
-    assert "could not be read" in response.get_data(as_text=True)
-    with app.app_context():
-        assert digest() == before
+    with nothing_written(app):
+        response = upload(manager, f"/projects/{demo}/import", broken)
+        assert response.status_code == 422
+        assert "could not be read" in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("part", ["docProps/core.xml", "xl/workbook.xml", "xl/styles.xml", "xl/worksheets/sheet3.xml",
@@ -581,15 +567,12 @@ def test_a_new_project_stays_within_its_grant(app, client, auth):
     auth.login("admin")
     data = edited(_filled_template(client), lambda book: book["Budget"].append(
         ["BL2", "Travel", "5200", "Flights to Huế", 30000, None, None]))
-    with app.app_context():
-        before = digest()
-    response = upload(client, "/imports/new-project", data)
-    page = response.get_data(as_text=True)
-    assert response.status_code == 422
-    assert re.search(r"<td>Budget</td><td class=\"num\">3</td><td>E \(Original budget\)</td><td>Budget lines would "
-                     r"total USD 60,000.00, USD 10,000.00 above the grant of USD 50,000.00.</td>", page), page
-    with app.app_context():
-        assert digest() == before
+    with nothing_written(app):
+        response = upload(client, "/imports/new-project", data)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 422
+        assert re.search(r"<td>Budget</td><td class=\"num\">3</td><td>E \(Original budget\)</td><td>Budget lines would "
+                         r"total USD 60,000.00, USD 10,000.00 above the grant of USD 50,000.00.</td>", page), page
 
 
 @pytest.mark.parametrize("fact, value, message", [
