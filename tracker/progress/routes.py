@@ -69,7 +69,7 @@ def _row_response(row, *, mode="view", form=None, status=200, context="activitie
     if saved:
         extra["counters"] = services.counters(g.project, row.week)
         if context == "week":
-            extra["logs"] = services.week_logs(g.project, row.week)
+            extra["logs"], extra["logs_total"] = services.week_logs_page(g.project, row.week)
     return fragment_response("progress/_row_response.html", status, row=row, mode=mode, form=form, context=context,
                              conflict=conflict, columns=ROW_COLUMNS, **extra)
 
@@ -83,17 +83,32 @@ def _saved(message: str, url: str):
 # Pages
 
 
+def _page_arg() -> int:
+    """``?page=N`` (1 when missing or malformed; past the last page shows the last)."""
+    raw = request.args.get("page", "")
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 10**6 else 1
+
+
+def _more_rows() -> bool:
+    """An htmx "load more": only the next page's rows (and the next "load more") are answered."""
+    return is_htmx() and "page" in request.args
+
+
 @bp.route("/projects/<int:project_id>/activities")
 @requires("project.view")
 def activities(project_id):
-    """Activities under their results, each with its log state for the chosen week."""
+    """Activities under their results, each with its log state for the chosen week, a page of
+    activities at a time (``?page=N``; htmx asks for the next page's rows only: "load more")."""
     week = _week_arg(request.args.get("week"))
-    rows = services.activity_rows(g.project, week)
-    return render_template(
-        "progress/activities.html", week=week, groups=services.grouped_rows(rows),
+    paged = services.activity_page(g.project, week, _page_arg())
+    if _more_rows():
+        return fragment_response("progress/_activity_rows.html", 200, paged=paged, week=week,
+                                 context="activities", columns=ROW_COLUMNS, move_form=MoveForm())
+    return vary(render_template(
+        "progress/activities.html", week=week, paged=paged,
         counters=services.counters(g.project, week), context="activities", columns=ROW_COLUMNS,
         move_form=MoveForm(), prev_next=services.neighbour_weeks(g.project, week),
-        in_project=services.week_in_project(g.project, week))
+        in_project=services.week_in_project(g.project, week)))
 
 
 @bp.route("/projects/<int:project_id>/week")
@@ -104,16 +119,22 @@ def week(project_id, week=None):
     if week is None and request.args.get("week"):  # the week picker (a GET form) -> the week's own address
         return redirect(url_for("progress.week", project_id=project_id, week=_week_arg(request.args["week"])))
     week = _week_arg(week)
+    due = services.due_page(g.project, week, _page_arg())
+    if _more_rows():
+        return fragment_response("progress/_due_rows.html", 200, due=due, week=week, context="week",
+                                 columns=ROW_COLUMNS, move_form=MoveForm())
     start, end = week_range(week)
     previous, following = services.neighbour_weeks(g.project, week)
-    return render_template(
+    logs, logs_total = services.week_logs_page(g.project, week)
+    periods, periods_total = services.periods_without_actual_page(g.project, week)
+    return vary(render_template(
         "progress/week.html", week=week, start=start, end=end, previous=previous, following=following,
         in_project=services.week_in_project(g.project, week),
-        due=services.due_rows(g.project, week), counters=services.counters(g.project, week),
-        periods=services.periods_without_actual(g.project, week),
-        queried=services.queried_evidence(g.project), logs=services.week_logs(g.project, week),
+        due=due, counters=services.counters(g.project, week),
+        periods=periods, periods_total=periods_total,
+        queried=services.queried_evidence(g.project), logs=logs, logs_total=logs_total,
         context="week", columns=ROW_COLUMNS, move_form=MoveForm(),
-        evidence_url=_evidence_url())
+        evidence_url=_evidence_url()))
 
 
 def _evidence_url() -> str | None:
@@ -282,8 +303,8 @@ def move_activity(project_id, activity_id):
         abort(400)
     commit_once(lambda: services.move_activity(item, form.direction.data, current_user))
     if is_htmx():
-        rows = services.activity_rows(g.project, week)
-        return fragment_response("progress/_activity_table.html", groups=services.grouped_rows(rows), week=week,
+        paged = services.activity_page(g.project, week, through_activity=item.id)
+        return fragment_response("progress/_activity_table.html", paged=paged, week=week,
                                  context="activities", columns=ROW_COLUMNS, move_form=MoveForm())
     return vary(redirect(url_for("progress.activities", project_id=project_id, week=week)
                          + f"#activity-{item.id}", 303))

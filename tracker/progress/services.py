@@ -37,12 +37,16 @@ from ..models import Activity, EvidenceItem, EvidenceLink, ProgressLog, Project,
 from ..models.progress import ACTIVITY_STATUSES, IN_PROGRESS_STATUSES, STATUS_LABELS
 from ..validation import InputError, clean_text, code_key, parse_date, parse_percent
 from .weeks import (
+    ACTIVITY_PAGE_SIZE,
+    ActivityPage,
     ActivityRow,
     Counters,
+    activity_page,
     activity_row,
     activity_rows,
     counters,
     default_week,
+    due_page,
     due_rows,
     evidence_choices,
     first_week,
@@ -53,11 +57,13 @@ from .weeks import (
     neighbour_weeks,
     normalise_week,
     periods_without_actual,
+    periods_without_actual_page,
     queried_evidence,
     status_rows,
     summary_text,
     week_in_project,
     week_logs,
+    week_logs_page,
     week_or_none,
 )
 
@@ -67,7 +73,7 @@ __all__ = [
     "first_week", "last_week", "default_week", "normalise_week", "week_or_none", "week_in_project",
     "neighbour_weeks",
     "ActivityRow", "Counters", "status_rows", "is_in_progress", "activity_rows", "grouped_rows", "activity_row",
-    "due_rows",
+    "due_rows", "week_logs_page", "periods_without_actual_page", "ACTIVITY_PAGE_SIZE", "ActivityPage", "activity_page", "due_page",
     "counters", "week_logs", "periods_without_actual", "queried_evidence", "evidence_choices",
     "linked_evidence", "summary_text",
     # the rules of an activity's fields (here)

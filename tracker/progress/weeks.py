@@ -270,3 +270,113 @@ def summary_text(project: Project, week: str, logs: list[ProgressLog]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading a page of rows (the activities page and the week's due list): two queries whatever
+# the number of activities. The first reads only the sort keys of every matching activity
+# (id, result code, position, code), sorted in logframe order in Python as everywhere here; the
+# second loads the page's activities with their result and the week's log.
+
+ACTIVITY_PAGE_SIZE = 50
+
+
+@dataclass
+class ActivityPage:
+    """One page of activity rows, with what the pager needs."""
+
+    rows: list[ActivityRow]
+    page: int
+    per_page: int
+    total: int
+    continues: bool  # the first row's result began on the page before
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def shown_to(self) -> int:
+        return min(self.total, self.page * self.per_page)
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.total - self.shown_to)
+
+    @property
+    def groups(self):
+        return grouped_rows(self.rows)
+
+
+def _page_rows(project: Project, week: str, conditions, page: int, per_page: int,
+               through_activity: int | None = None, from_start: bool = False) -> ActivityPage:
+    keys = db.session.execute(
+        select(Activity.id, ResultNode.code, Activity.position, Activity.code, Activity.result_id)
+        .join(ResultNode, ResultNode.id == Activity.result_id)
+        .where(Activity.project_id == project.id, *conditions)
+    ).all()
+    keys.sort(key=lambda k: (code_key(k[1]), k[2], code_key(k[3])))
+    total = len(keys)
+    pages = max(1, -(-total // per_page))
+    if through_activity is not None:
+        index = next((i for i, k in enumerate(keys) if k[0] == through_activity), 0)
+        page, from_start = index // per_page + 1, True
+    page = min(max(1, page), pages)
+    start = 0 if from_start else (page - 1) * per_page
+    chosen = keys[start:page * per_page]
+    continues = start > 0 and bool(chosen) and keys[start - 1][4] == chosen[0][4]
+    found = db.session.execute(  # even for no rows: the count of queries does not depend on the data
+        _rows_query(project.id, week).where(Activity.id.in_([k[0] for k in chosen]))).all()
+    rows = _sorted([ActivityRow(activity, log, week) for activity, log in found])
+    return ActivityPage(rows, page, per_page, total, continues)
+
+
+def activity_page(project: Project, week: str, page: int = 1, per_page: int = ACTIVITY_PAGE_SIZE, *,
+                  through_activity: int | None = None) -> ActivityPage:
+    """A page of the project's activities with their log for ``week``, in logframe order.
+
+    With ``through_activity`` every row from the first up to the end of that activity's page
+    (the table redrawn after a move keeps the moved row in view)."""
+    return _page_rows(project, week, (), page, per_page, through_activity)
+
+
+def due_page(project: Project, week: str, page: int = 1, per_page: int = ACTIVITY_PAGE_SIZE) -> ActivityPage:
+    """A page of the activities due a log for ``week`` (see ``due_rows``)."""
+    logged = exists().where(ProgressLog.activity_id == Activity.id, ProgressLog.iso_week == week)
+    return _page_rows(project, week, (Activity.status.in_(IN_PROGRESS_STATUSES), _started_by(week), ~logged),
+                      page, per_page)
+
+
+WEEK_LOGS_SHOWN = 50
+
+
+def week_logs_page(project: Project, week: str, limit: int = WEEK_LOGS_SHOWN) -> tuple[list[ProgressLog], int]:
+    """The first ``limit`` of the week's logs in logframe order, and how many there are in all
+    (the week page; the printable and plain-text summaries show them all). Two queries."""
+    keys = db.session.execute(
+        select(ProgressLog.id, ResultNode.code, Activity.position)
+        .join(Activity, Activity.id == ProgressLog.activity_id).join(ResultNode, ResultNode.id == Activity.result_id)
+        .where(ProgressLog.project_id == project.id, ProgressLog.iso_week == week)
+    ).all()
+    keys.sort(key=lambda k: (code_key(k[1]), k[2]))
+    chosen = [k[0] for k in keys[:limit]]
+    logs = db.session.execute(
+        select(ProgressLog).where(ProgressLog.id.in_(chosen))
+        .options(joinedload(ProgressLog.activity).joinedload(Activity.result), joinedload(ProgressLog.author))
+    ).scalars().all()
+    return sorted(logs, key=lambda log: (code_key(log.activity.result.code), log.activity.position)), len(keys)
+
+
+def periods_without_actual_page(project: Project, week: str,
+                                limit: int = WEEK_LOGS_SHOWN) -> tuple[list[IndicatorPeriod], int]:
+    """The first ``limit`` of ``periods_without_actual`` (same order) and how many there are (two queries)."""
+    week_end = week_range(week)[1]
+    where = (IndicatorPeriod.project_id == project.id, IndicatorPeriod.end_date <= week_end,
+             IndicatorPeriod.actual.is_(None), IndicatorPeriod.actual_text == "", IndicatorPeriod.state != "approved")
+    total = db.session.execute(select(func.count()).select_from(IndicatorPeriod).where(*where)).scalar() or 0
+    periods = db.session.execute(
+        select(IndicatorPeriod).join(Indicator).where(*where)
+        .options(joinedload(IndicatorPeriod.indicator))
+        .order_by(IndicatorPeriod.end_date.desc(), Indicator.position, Indicator.id).limit(limit)
+    ).scalars().all()
+    return periods, total
