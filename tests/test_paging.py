@@ -3,10 +3,10 @@ with the rest a click (or an htmx "load more") away; charts load when revealed; 
 logframe streams every row."""
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from tests.helpers import HX, count_queries, warm_queries
 from tracker.extensions import db
@@ -190,3 +190,123 @@ def test_the_register_filters_spending_by_budget_line_not_expenditure_by_expendi
     # A bookmarked filter on one expenditure still works and shows as chosen.
     chosen = client.get(f"/projects/{demo}/evidence?link=expenditure:{linked[0][1]}").get_data(as_text=True)
     assert f'<option value="expenditure:{linked[0][1]}" selected>' in chosen
+
+
+# --------------------------------------------------------------------------------------------- expenditures, auditor
+
+
+@pytest.fixture
+def spending(app, demo):
+    """The demo plus 120 expenditures (vouchers P-00..P-119, newest the highest) on one line, without
+    evidence, and 60 pending evidence items (Hồ sơ 00..59)."""
+    from tracker.models import EvidenceItem, Expenditure
+    with app.app_context():
+        line_id = db.session.execute(select(Expenditure.line_id)).scalars().first()
+        db.session.execute(insert(Expenditure), [
+            {"project_id": demo, "line_id": line_id, "voucher": f"P-{i:02d}", "amount_cents": 100 + i,
+             "spent_on": date(2016, 1, 1) + timedelta(days=i), "status": "disbursed", "version": 1}
+            for i in range(120)])
+        for i in range(60):
+            db.session.add(EvidenceItem(project_id=demo, kind="receipt", title=f"Hồ sơ {i:02d}"))
+        db.session.commit()
+        counts = {
+            "expenditures": db.session.execute(select(func.count()).select_from(Expenditure)
+                                               .where(Expenditure.project_id == demo)).scalar(),
+            "line": db.session.execute(select(func.count()).select_from(Expenditure)
+                                       .where(Expenditure.project_id == demo, Expenditure.line_id == line_id)).scalar(),
+            "pending": db.session.execute(select(func.count()).select_from(EvidenceItem).where(
+                EvidenceItem.project_id == demo, EvidenceItem.review_state == "pending",
+                EvidenceItem.deleted_at.is_(None))).scalar(),
+            "line_id": line_id}
+    return demo, counts
+
+
+def files(html: str) -> set[str]:
+    return set(re.findall(r"Hồ sơ (\d\d)", html))
+
+
+def more_link(html: str, row_id: str) -> str:
+    found = re.search(rf'<tr class="load-more" id="{row_id}-more-\d+"><td colspan="\d"><a href="[^"]+" '
+                      r'hx-get="([^"]+)" hx-target="closest tr" hx-swap="outerHTML">', html)
+    return found and found.group(1).replace("&amp;", "&")
+
+
+def test_expenditures_show_50_newest_first_and_load_the_rest_with_htmx(client, auth, spending):
+    project, counts = spending
+    auth.login("manager")
+    page = client.get(f"/projects/{project}/expenditures").get_data(as_text=True)
+    total = counts["expenditures"]
+    assert total > 100
+    assert f"{total} expenditures, newest first, 50 at a time" in page
+    first = re.findall(r'<tr id="expenditure-(\d+)">', page)
+    assert len(first) == 50
+    assert "P-119" in page and "P-00" not in page  # newest first
+    url = more_link(page, "expenditures")
+    assert url == f"/projects/{project}/expenditures?page=2"
+    seen = list(first)
+    while url:
+        fragment = client.get(url, headers=HX)
+        html = fragment.get_data(as_text=True)
+        assert fragment.status_code == 200 and "<html" not in html and "HX-Request" in fragment.headers["Vary"]
+        rows = re.findall(r'<tr id="expenditure-(\d+)">', html)
+        assert 0 < len(rows) <= 50
+        seen += rows
+        url = more_link(html, "expenditures")
+    assert len(seen) == len(set(seen)) == total and "P-00" in html
+    # Without JavaScript: a page of its own, with the pager.
+    plain = client.get(f"/projects/{project}/expenditures?page=2").get_data(as_text=True)
+    assert "<html" in plain and re.findall(r'<tr id="expenditure-(\d+)">', plain) == seen[50:100]
+    assert "Page 2 of" in plain and "Newer" in plain
+
+
+def test_the_expenditures_line_filter_keeps_working_with_paging(client, auth, spending):
+    project, counts = spending
+    auth.login("manager")
+    line = counts["line_id"]
+    page = client.get(f"/projects/{project}/expenditures?line={line}").get_data(as_text=True)
+    assert f"{counts['line']} expenditures" in page
+    assert len(re.findall(r'<tr id="expenditure-', page)) == min(50, counts["line"])
+    url = more_link(page, "expenditures")
+    assert f"line={line}" in url and "page=2" in url
+    html = client.get(url, headers=HX).get_data(as_text=True)
+    assert len(re.findall(r'<tr id="expenditure-', html)) == min(50, counts["line"] - 50)
+
+
+def test_the_expenditures_query_count_does_not_grow_with_rows(app, client, auth, demo, spending):
+    project, _counts = spending
+    auth.login("manager")
+    first = warm_queries(app, client, f"/projects/{project}/expenditures")
+    with count_queries(app) as second:
+        client.get(f"/projects/{project}/expenditures?page=2")
+    assert len(second) == len(first)
+
+
+def test_the_auditor_workspace_pages_its_lists_and_counts_them_all(client, auth, spending):
+    project, counts = spending
+    auth.login("auditor")
+    page = client.get(f"/projects/{project}/auditor").get_data(as_text=True)
+    assert f'Evidence waiting for review <span class="muted">({counts["pending"]})</span>' in page
+    unbacked_total = int(re.search(r'Expenditures without evidence <span class="muted">\((\d+)\)', page).group(1))
+    assert unbacked_total >= 120
+    assert len(re.findall(r'<tr id="unbacked-', page)) == 50
+    assert "P-119" in page and "P-00" not in page  # newest first
+    pending_first = len(files(page))
+    assert pending_first == 50 - (counts["pending"] - 60)  # the demo's pending items come first (oldest)
+    # "Load more": the next rows of that list only, to the last.
+    url = more_link(page, "unbacked")
+    assert url == f"/projects/{project}/auditor?more=unbacked&unbacked=2"
+    seen = re.findall(r'<tr id="unbacked-(\d+)"', page)
+    while url:
+        html = client.get(url, headers=HX).get_data(as_text=True)
+        assert "<html" not in html and "Hồ sơ" not in html
+        seen += re.findall(r'<tr id="unbacked-(\d+)"', html)
+        url = more_link(html, "unbacked")
+    assert "P-00" in html and len(seen) == len(set(seen)) == unbacked_total
+    url = more_link(page, "pending")
+    html = client.get(url, headers=HX).get_data(as_text=True)
+    assert "<html" not in html and len(files(html)) == 60 - pending_first and "59" in files(html)
+    assert not files(html) & files(page)
+    # Without JavaScript, ?pending=2 is the workspace with the queue's second page; counts unchanged.
+    plain = client.get(f"/projects/{project}/auditor?pending=2").get_data(as_text=True)
+    assert "<html" in plain and files(plain) == files(html)
+    assert f'Evidence waiting for review <span class="muted">({counts["pending"]})</span>' in plain

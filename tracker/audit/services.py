@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
+from .. import paging
 from ..extensions import db
 from ..validation import InputError
 from ..models import AuditEvent
@@ -192,11 +193,6 @@ def _conditions(project_id: int | None, flt: TrailFilter) -> list:
     return conditions
 
 
-def page_count(total: int, page_size: int) -> int:
-    """Pages needed for ``total`` rows (at least one, so an empty trail still has its page 1)."""
-    return max(1, -(-total // page_size))
-
-
 @dataclass
 class TrailPage:
     entries: list[Entry]
@@ -206,11 +202,11 @@ class TrailPage:
 
     @property
     def pages(self) -> int:
-        return page_count(self.total, self.page_size)
+        return paging.page_count(self.total, self.page_size)
 
     @property
     def first_number(self) -> int:
-        return 0 if not self.total else (self.page - 1) * self.page_size + 1
+        return 0 if not self.total else paging.offset(self.page, self.page_size) + 1
 
     @property
     def last_number(self) -> int:
@@ -221,10 +217,10 @@ def trail_page(project_id: int | None, flt: TrailFilter, page_size: int) -> Trai
     """One page of the filtered trail, newest first. Two queries whatever the page size."""
     conditions = _conditions(project_id, flt)
     total = db.session.execute(select(func.count()).select_from(AuditEvent).where(*conditions)).scalar()
-    page = min(max(1, flt.page), page_count(total, page_size))
+    page = paging.clamp(flt.page, total, page_size)
     events = db.session.execute(
         select(AuditEvent).where(*conditions).order_by(AuditEvent.id.desc())
-        .limit(page_size).offset((page - 1) * page_size)
+        .limit(page_size).offset(paging.offset(page, page_size))
     ).scalars()
     return TrailPage([_entry(e) for e in events], total, page, page_size)
 

@@ -21,6 +21,7 @@ from decimal import Decimal
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from .. import paging
 from ..charts import BurnChart, burn_chart
 from ..evidence.services import justified_overspends
 from ..extensions import db
@@ -306,14 +307,33 @@ def budget_page(project: Project) -> BudgetPage:
 
 
 
+def _expenditure_conditions(project_id: int, line_id: int | None) -> list:
+    conditions = [Expenditure.project_id == project_id]
+    if line_id is not None:
+        conditions.append(Expenditure.line_id == line_id)
+    return conditions
+
+
 def expenditures(project_id: int, *, line_id: int | None = None) -> list[Expenditure]:
     """The project's expenditures, newest first, with their lines (one query)."""
-    query = (select(Expenditure).options(joinedload(Expenditure.line))
-             .where(Expenditure.project_id == project_id)
-             .order_by(Expenditure.spent_on.desc(), Expenditure.id.desc()))
-    if line_id is not None:
-        query = query.where(Expenditure.line_id == line_id)
-    return db.session.execute(query).scalars().all()
+    return db.session.execute(
+        select(Expenditure).options(joinedload(Expenditure.line))
+        .where(*_expenditure_conditions(project_id, line_id))
+        .order_by(Expenditure.spent_on.desc(), Expenditure.id.desc())).scalars().all()
+
+
+def expenditures_page(project_id: int, *, line_id: int | None = None, page: int = 1,
+                      page_size: int = 50) -> paging.Page:
+    """One page of the project's expenditures, newest first, with their lines and the true total
+    (two queries whatever the page size)."""
+    conditions = _expenditure_conditions(project_id, line_id)
+    total = db.session.execute(select(func.count()).select_from(Expenditure).where(*conditions)).scalar()
+    page = paging.clamp(page, total, page_size)
+    rows = db.session.execute(
+        select(Expenditure).options(joinedload(Expenditure.line)).where(*conditions)
+        .order_by(Expenditure.spent_on.desc(), Expenditure.id.desc())
+        .limit(page_size).offset(paging.offset(page, page_size))).scalars().all()
+    return paging.Page(rows, total, page, page_size)
 
 
 def project_activities(project_id: int) -> list[Activity]:

@@ -5,20 +5,21 @@ Every view: load (404 outside the project) -> permission (decorator) -> form ->
 -> the page, or for htmx only the fragment.
 """
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from .. import paging
 from ..concurrency import answer_earlier, remember_submission, versions_of
 from ..evidence.services import evidence_for
 from ..extensions import db
 from ..forms import EmptyForm
-from ..htmx import fragment_response, is_htmx, last_errors, render, write
+from ..htmx import fragment_response, is_htmx, last_errors, render, vary, write
 from ..models import BudgetLine, Expenditure
 from ..models.budget import EXPENDITURE_STATUS_LABELS
 from ..permissions import can, requires
 from ..redirects import safe_target
 from ..validation import parse_id
-from . import services
+from . import figures, services
 from .forms import BudgetLineForm, ExpenditureForm, allocation_form
 
 bp = Blueprint("budget", __name__)
@@ -118,12 +119,17 @@ def new_expenditure(project_id):
 @bp.route("/projects/<int:project_id>/expenditures")
 @requires("project.view")
 def expenditures(project_id):
-    """Every expenditure, newest first, with its line and how much evidence backs it."""
+    """The expenditures, newest first, a page at a time (``?page=N``; the line filter kept), each with
+    its line and how much evidence backs it. htmx ("load more") gets only the next rows and pager."""
     line_filter = parse_id(request.args.get("line"))
-    rows = services.expenditures(project_id, line_id=line_filter)
-    evidence = evidence_for(project_id, expenditures=[e.id for e in rows])
-    return render_template("budget/expenditures.html", rows=rows, evidence=evidence,
-                           lines=services.lines_for_choice(project_id), line_filter=line_filter)
+    rows = figures.expenditures_page(project_id, line_id=line_filter, page=paging.page_arg(request.args),
+                                     page_size=int(current_app.config.get("PAGE_SIZE", 50)))
+    evidence = evidence_for(project_id, expenditures=[e.id for e in rows.items])
+    if is_htmx():
+        return vary(paging.render_block("budget/expenditures.html", "rows", rows=rows, evidence=evidence,
+                                        line_filter=line_filter))
+    return vary(render_template("budget/expenditures.html", rows=rows, evidence=evidence,
+                                lines=services.lines_for_choice(project_id), line_filter=line_filter))
 
 
 @bp.route("/projects/<int:project_id>/expenditures/<int:expenditure_id>")

@@ -19,11 +19,11 @@ from flask import (
 )
 from flask_login import current_user
 
-from .. import CSP
+from .. import CSP, paging
 from ..concurrency import answer_earlier, remember_submission
 from ..downloads import name_download
 from ..forms import EmptyForm
-from ..htmx import commit_once, fragment_response, is_htmx, render, write
+from ..htmx import commit_once, fragment_response, is_htmx, render, vary, write
 from ..models.evidence import KIND_LABELS, LANGUAGE_LABELS, REVIEW_STATE_LABELS
 from ..permissions import can, requires
 from . import services, storage
@@ -32,6 +32,7 @@ from .forms import EvidenceForm, ReviewForm
 bp = Blueprint("evidence", __name__)
 
 REVIEW_CONTEXTS = ("register", "auditor", "item")
+AUDITOR_LISTS = ("pending", "queried", "unbacked", "overspends")
 REFILE_NOTE = "Choose the file again: a browser does not keep a chosen file when a form comes back."
 
 
@@ -244,13 +245,27 @@ def review(project_id, item_id):
 @bp.route("/projects/<int:project_id>/auditor")
 @requires("evidence.review")
 def auditor(project_id):
-    """The auditor's workspace: coverage, the review queue, queried items, spending without evidence."""
-    return render_template(
-        "evidence/auditor.html", coverage=services.coverage(project_id),
-        pending=services.waiting_for_review(project_id), queried=services.queried_items(project_id),
-        unbacked=services.unbacked_expenditures(project_id),
-        overspends=services.justified_overspends(project_id),
-        review_form=ReviewForm(context="auditor"))
+    """The auditor's workspace: coverage, the review queue, queried items, spending without evidence.
+
+    Each list is paged (``?pending=2``, ``?queried=2``, ``?unbacked=2``, ``?over=2``); its heading
+    counts them all. htmx's "load more" (``?more=pending&pending=2``) gets only that list's next rows.
+    """
+    size = int(current_app.config.get("PAGE_SIZE", 50))
+    pages = {name: paging.page_arg(request.args, name) for name in AUDITOR_LISTS}
+    lists = {
+        "pending": lambda: services.review_page(project_id, "pending", pages["pending"], size),
+        "queried": lambda: services.review_page(project_id, "queried", pages["queried"], size),
+        "unbacked": lambda: services.unbacked_page(project_id, pages["unbacked"], size),
+        "overspends": lambda: services.overspends_page(project_id, pages["overspends"], size),
+    }
+    review_form = ReviewForm(context="auditor")
+    more = request.args.get("more")
+    if is_htmx() and more in ("pending", "queried", "unbacked"):
+        return vary(paging.render_block("evidence/auditor.html", f"{more}_rows", review_form=review_form,
+                                        context="auditor", **{more: lists[more]()}))
+    return vary(render_template("evidence/auditor.html", coverage=services.coverage(project_id),
+                                review_form=review_form, context="auditor",
+                                **{name: load() for name, load in lists.items()}))
 
 
 # --------------------------------------------------------------------------------------------- template helpers

@@ -39,6 +39,7 @@ from urllib.parse import urlencode, urlsplit
 from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from .. import paging
 from ..audit import trail
 from ..concurrency import check_version, touch
 from ..extensions import db
@@ -443,10 +444,7 @@ class Filters:
         if link != "none":
             name, _, raw_id = link.partition(":")
             link = link if name in FILTER_TARGETS and raw_id.isdigit() and parse_id(raw_id) else ""
-        try:
-            page = max(1, min(int(args.get("page", 1)), 100_000))
-        except (TypeError, ValueError):
-            page = 1
+        page = paging.page_arg(args)
         return cls(q=(args.get("q") or "").strip()[:200], kind=kind if kind in EVIDENCE_KINDS else "",
                    link=link, state=state if state in FILTER_STATES else "", page=page)
 
@@ -470,11 +468,11 @@ class SearchResult:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+        return paging.page_count(self.total, self.page_size)
 
     @property
     def first(self) -> int:
-        return 0 if not self.total else (self.page - 1) * self.page_size + 1
+        return 0 if not self.total else paging.offset(self.page, self.page_size) + 1
 
     @property
     def last(self) -> int:
@@ -507,11 +505,11 @@ def search(project_id: int, filters: Filters, page_size: int = 50) -> SearchResu
         conditions.append(exists().where(EvidenceLink.evidence_id == EvidenceItem.id,
                                          getattr(EvidenceLink, f"{name}_id") == int(raw_id)))
     total = db.session.execute(select(func.count()).select_from(EvidenceItem).where(*conditions)).scalar()
-    page = min(filters.page, max(1, -(-total // page_size)))
+    page = paging.clamp(filters.page, total, page_size)
     items = db.session.execute(
         select(EvidenceItem).options(*_link_options()).where(*conditions)
         .order_by(EvidenceItem.dated.is_(None), EvidenceItem.dated.desc(), EvidenceItem.id.desc())
-        .limit(page_size).offset((page - 1) * page_size)).unique().scalars().all()
+        .limit(page_size).offset(paging.offset(page, page_size))).unique().scalars().all()
     filters.page = page
     return SearchResult(items, total, page, page_size, filters)
 
@@ -563,22 +561,52 @@ def evidence_for(project_id: int, *, activities=(), periods=(), results=(), expe
     return index
 
 
+def _review_conditions(project_id: int, state: str) -> list:
+    return [EvidenceItem.project_id == project_id, EvidenceItem.deleted_at.is_(None),
+            EvidenceItem.review_state == state]
+
+
+def _review_order(state: str) -> tuple:
+    if state == "queried":  # most recently queried first
+        return EvidenceItem.reviewed_at.desc(), EvidenceItem.id.desc()
+    return EvidenceItem.created_at, EvidenceItem.id  # the queue: oldest first
+
+
 def queried_items(project_id: int) -> list[EvidenceItem]:
     """Items the auditor queried and nobody has answered yet (for the officer's week page)."""
     return db.session.execute(
-        select(EvidenceItem).options(*_link_options())
-        .where(EvidenceItem.project_id == project_id, EvidenceItem.deleted_at.is_(None),
-               EvidenceItem.review_state == "queried")
-        .order_by(EvidenceItem.reviewed_at.desc(), EvidenceItem.id.desc())).unique().scalars().all()
+        select(EvidenceItem).options(*_link_options()).where(*_review_conditions(project_id, "queried"))
+        .order_by(*_review_order("queried"))).unique().scalars().all()
 
 
 def waiting_for_review(project_id: int) -> list[EvidenceItem]:
     """Items not yet verified or queried, oldest first (the auditor's queue)."""
     return db.session.execute(
-        select(EvidenceItem).options(*_link_options())
-        .where(EvidenceItem.project_id == project_id, EvidenceItem.deleted_at.is_(None),
-               EvidenceItem.review_state == "pending")
-        .order_by(EvidenceItem.created_at, EvidenceItem.id)).unique().scalars().all()
+        select(EvidenceItem).options(*_link_options()).where(*_review_conditions(project_id, "pending"))
+        .order_by(*_review_order("pending"))).unique().scalars().all()
+
+
+def _page_of(model, conditions: list, order: tuple, options: tuple, page: int, page_size: int,
+             unique: bool = False) -> paging.Page:
+    """One page of ``model`` rows matching ``conditions`` and their true total (two queries)."""
+    total = db.session.execute(select(func.count()).select_from(model).where(*conditions)).scalar()
+    page = paging.clamp(page, total, page_size)
+    result = db.session.execute(
+        select(model).options(*options).where(*conditions).order_by(*order)
+        .limit(page_size).offset(paging.offset(page, page_size)))
+    rows = (result.unique() if unique else result).scalars().all()
+    return paging.Page(rows, total, page, page_size)
+
+
+def review_page(project_id: int, state: str, page: int = 1, page_size: int = 50) -> paging.Page:
+    """One page of the items in review ``state`` ("pending": the queue, oldest first; "queried":
+    newest query first), with the true total read with COUNT (two queries)."""
+    return _page_of(EvidenceItem, _review_conditions(project_id, state), _review_order(state),
+                    tuple(_link_options()), page, page_size, unique=True)
+
+
+def _overspend_conditions(project_id: int) -> list:
+    return [Expenditure.project_id == project_id, Expenditure.overspend_justification != ""]
 
 
 def justified_overspends(project_id: int) -> list[Expenditure]:
@@ -588,19 +616,36 @@ def justified_overspends(project_id: int) -> list[Expenditure]:
     """
     return db.session.execute(
         select(Expenditure).options(joinedload(Expenditure.line))
-        .where(Expenditure.project_id == project_id, Expenditure.overspend_justification != "")
+        .where(*_overspend_conditions(project_id))
         .order_by(Expenditure.spent_on, Expenditure.id)
     ).scalars().all()
 
 
-def unbacked_expenditures(project_id: int) -> list[Expenditure]:
-    """Expenditures that no (not deleted) evidence item is linked to (one query)."""
+def overspends_page(project_id: int, page: int = 1, page_size: int = 50) -> paging.Page:
+    """One page of ``justified_overspends`` with their true total (two queries)."""
+    return _page_of(Expenditure, _overspend_conditions(project_id), (Expenditure.spent_on, Expenditure.id),
+                    (joinedload(Expenditure.line),), page, page_size)
+
+
+def _unbacked_conditions(project_id: int) -> list:
     backed = (select(EvidenceLink.id).join(EvidenceItem, EvidenceLink.evidence_id == EvidenceItem.id)
               .where(EvidenceLink.expenditure_id == Expenditure.id, EvidenceItem.deleted_at.is_(None)))
+    return [Expenditure.project_id == project_id, ~backed.exists()]
+
+
+def unbacked_expenditures(project_id: int) -> list[Expenditure]:
+    """Expenditures that no (not deleted) evidence item is linked to (one query)."""
     return db.session.execute(
         select(Expenditure).options(joinedload(Expenditure.line))
-        .where(Expenditure.project_id == project_id, ~backed.exists())
+        .where(*_unbacked_conditions(project_id))
         .order_by(Expenditure.spent_on, Expenditure.id)).scalars().all()
+
+
+def unbacked_page(project_id: int, page: int = 1, page_size: int = 50) -> paging.Page:
+    """One page of ``unbacked_expenditures``, newest first, with their true total (two queries)."""
+    return _page_of(Expenditure, _unbacked_conditions(project_id),
+                    (Expenditure.spent_on.desc(), Expenditure.id.desc()),
+                    (joinedload(Expenditure.line),), page, page_size)
 
 
 # --------------------------------------------------------------------------------------------- coverage
