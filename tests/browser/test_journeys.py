@@ -85,7 +85,9 @@ def test_officer_logs_a_week_and_enters_an_indicator_actual(live_app, login_as, 
     cell = page.get_by_label(ACTUAL_11B_2017_H1)
     cell.click()
     cell.fill("6")
-    cell.press("Enter")
+    with page.expect_response(lambda r: r.request.method == "POST") as saved:
+        cell.press("Enter")  # wait for the save's answer before reading the database below
+    assert saved.value.ok
     expect(page.locator(".cell-error")).to_have_count(0)
     expect(cell).to_have_value("6")
 
