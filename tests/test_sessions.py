@@ -14,7 +14,7 @@ from tracker.models.accounts import UserSession
 
 def logged_in_client(app, role="officer"):
     client = app.test_client()
-    response = client.post("/login", data=dict(zip(("email", "password"), DEMO_PASSWORDS[role])))
+    response = client.post("/login", data=dict(zip(("email", "password"), DEMO_PASSWORDS[role], strict=True)))
     assert response.status_code == 303
     return client
 

@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 
 from .. import paging
 from ..extensions import db
-from ..validation import InputError
 from ..models import AuditEvent
 from ..spreadsheets import csv_text, text_cell
+from ..validation import InputError
 from . import trail
 
 # Acts that are not row changes, with a label for people.

@@ -39,7 +39,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from functools import cache
-
 from pathlib import Path
 
 from flask import current_app, g, has_app_context, has_request_context, request
@@ -472,6 +471,28 @@ class ChainReport:
         return f"{self.last_id}:{self.last_hash}" if self.last_id is not None else self.last_hash
 
 
+def _event_fault(row: dict, prev: str, keyed_seen: bool, key: bytes) -> str | None:
+    """What is wrong with one event read in chain order (None: nothing)."""
+    try:
+        recomputed = event_hash(row, row["prev_hash"])
+    except (ValueError, TypeError, KeyError, AttributeError):  # content no longer readable
+        recomputed = None
+    if recomputed != row["hash"]:
+        return "its content does not match its hash (the event was changed)"
+    if row["prev_hash"] != prev:
+        return ("it does not point at the event before it (an event before it was removed, "
+                "or events were reordered)")
+    if row["hmac"] is None:
+        if keyed_seen:
+            return ("it carries no signature of the audit key although the events before it do "
+                    "(it was added by someone without the key: a forged event)")
+    elif not hmac.compare_digest(str(row["hmac"]), event_hmac(row["hash"], key)):
+        return ("its hash is consistent but its signature does not match the audit key (it was "
+                "rewritten and the chain recomputed, or forged, by someone without the key; or the "
+                "app runs with another key than the one that wrote it)")
+    return None
+
+
 def _parse_anchor(anchor: str | None) -> tuple[int | None, str | None]:
     """``ID:HASH`` (what a clean run prints) or a bare hash (older runs printed only that)."""
     if not anchor:
@@ -520,27 +541,11 @@ def verify_chain(session: Session, anchor: str | None = None) -> ChainReport:
         row = dict(row)
         row.setdefault("hmac", None)
 
-        def broken(reason):
-            return ChainReport(checked, row["id"], reason, last_id, prev, unkeyed=unkeyed)
-
-        try:
-            recomputed = event_hash(row, row["prev_hash"])
-        except (ValueError, TypeError, KeyError, AttributeError):  # content no longer readable
-            recomputed = None
-        if recomputed != row["hash"]:
-            return broken("its content does not match its hash (the event was changed)")
-        if row["prev_hash"] != prev:
-            return broken("it does not point at the event before it (an event before it was removed, "
-                          "or events were reordered)")
+        fault = _event_fault(row, prev, keyed_seen, key)
+        if fault is not None:
+            return ChainReport(checked, row["id"], fault, last_id, prev, unkeyed=unkeyed)
         if row["hmac"] is None:
-            if keyed_seen:
-                return broken("it carries no signature of the audit key although the events before it do "
-                              "(it was added by someone without the key: a forged event)")
             unkeyed += 1
-        elif not hmac.compare_digest(str(row["hmac"]), event_hmac(row["hash"], key)):
-            return broken("its hash is consistent but its signature does not match the audit key (it was "
-                          "rewritten and the chain recomputed, or forged, by someone without the key; or the "
-                          "app runs with another key than the one that wrote it)")
         else:
             keyed_seen = True
         prev = row["hash"]
