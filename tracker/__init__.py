@@ -101,6 +101,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .extensions import init_compress
 
     init_assets(app)  # static_url(): versioned static URLs, cached for a year
+    from .i18n import init_i18n
+
+    init_i18n(app)  # Flask-Babel: _() in Python and templates, the person's locale
     init_compress(app)  # gzip / brotli responses (Flask-Compress)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
