@@ -1,4 +1,4 @@
-"""user language; exchange-rate confirmation (issue 12)
+"""user language (issue 12)
 
 Revision ID: 0006
 Revises: 0005
