@@ -31,6 +31,8 @@ class User(UserMixin, db.Model):
     # Grows with "log out everywhere": part of every session's fingerprint, so all the user's
     # sessions end at once, those opened before server-side sessions existed included.
     session_epoch: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    # The interface language the person chose (tracker.i18n.LANGUAGES); NULL follows the browser.
+    locale: Mapped[str | None] = mapped_column(String(8), nullable=True)
 
     memberships: Mapped[list["Membership"]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
