@@ -15,6 +15,7 @@ from .results import (
     DisaggregatedValue,
     Indicator,
     IndicatorPeriod,
+    ResultNarrative,
     ResultNode,
 )
 
@@ -23,6 +24,6 @@ __all__ = [
     "RESULT_LEVELS", "REVIEW_STATES", "ROLES", "UNITS",
     "Activity", "AgendaItem", "AuditEvent", "BudgetAllocation", "BudgetLine", "Dimension",
     "DimensionCategory", "DisaggregatedValue", "Event", "EvidenceItem", "EvidenceLink", "Expenditure",
-    "Indicator", "IndicatorPeriod", "LoginAttempt", "Membership", "ProgressLog", "Project", "ResultNode",
+    "Indicator", "IndicatorPeriod", "LoginAttempt", "Membership", "ProgressLog", "Project", "ResultNarrative", "ResultNode",
     "StoredFile", "SubmittedForm", "User",
 ]

@@ -120,6 +120,10 @@ class IndicatorPeriod(ProjectScoped, Versioned, db.Model):
     target_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
     actual_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
     comment: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # Issue 16: what happened in the period, and why the actual is off target where it is
+    # (tracker/results/narratives.py: submitting an off-target period requires the explanation).
+    narrative: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
+    variance_explanation: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
     state: Mapped[str] = mapped_column(String(20), nullable=False, default="draft")
     return_note: Mapped[str] = mapped_column(Text, nullable=False, default="")
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -141,6 +145,27 @@ class IndicatorPeriod(ProjectScoped, Versioned, db.Model):
     @property
     def label(self) -> str:
         return f"{self.start_date.isoformat()} – {self.end_date.isoformat()}"
+
+
+class ResultNarrative(ProjectScoped, Versioned, db.Model):
+    """A result's narrative for one reporting period (what changed, why, what next).
+
+    Reporting periods are the date ranges of the indicator periods, so the row is keyed by the
+    result and the period's start and end dates (tracker/results/narratives.py).
+    """
+
+    __tablename__ = "result_narrative"
+    __audit__ = True
+    __table_args__ = (UniqueConstraint("result_id", "start_date", "end_date"),
+                      ends_after_start("start_date", "end_date", name="dates"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    result_id: Mapped[int] = mapped_column(ForeignKey("result_node.id", ondelete="CASCADE"), index=True)
+    start_date: Mapped[date] = mapped_column(Date, nullable=False)
+    end_date: Mapped[date] = mapped_column(Date, nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+
+    result: Mapped[ResultNode] = relationship()
 
 
 class Dimension(ProjectScoped, db.Model):
