@@ -105,6 +105,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     init_i18n(app)  # Flask-Babel: _() in Python and templates, the person's locale
     init_compress(app)  # gzip / brotli responses (Flask-Compress)
+    from .mail import init_mail
+
+    init_mail(app)  # Flask-Mailman from TRACKER_MAIL_URL, or .eml files in instance/outbox/
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Please log in to see that page."

@@ -26,7 +26,12 @@ ENV_KEYS = {
     "TRACKER_SESSION_PROTECTION": "SESSION_PROTECTION",
     "TRACKER_DB_CONNECT_TIMEOUT": "DB_CONNECT_TIMEOUT",
     "TRACKER_DB_STATEMENT_TIMEOUT_MS": "DB_STATEMENT_TIMEOUT_MS",
+    "TRACKER_MAIL_URL": "MAIL_URL",
+    "TRACKER_MAIL_FROM": "MAIL_FROM",
+    "TRACKER_BASE_URL": "BASE_URL",
 }
+# Settings whose value may hold a password: shown with it masked in every message.
+SECRET_URL_KEYS = {"MAIL_URL"}
 
 BOOLEAN_KEYS = {"DEMO_ACCOUNTS", "SESSION_COOKIE_SECURE"}
 INTEGER_KEYS = {"MAX_UPLOAD_MB", "LOGIN_MAX_FAILURES", "PROXY_COUNT", "DB_CONNECT_TIMEOUT",
@@ -82,6 +87,15 @@ class Defaults:
     # SQLite waits for its write lock per tracker/database.py's busy_timeout instead.
     DB_CONNECT_TIMEOUT = 5
     DB_STATEMENT_TIMEOUT_MS = 30000
+    # Mail (tracker/mail.py). MAIL_URL: smtp://user:password@host:587?tls=1 (STARTTLS), ?ssl=1 or
+    # smtps://host:465 (TLS from the start); empty: every message is written to instance/outbox/
+    # as an .eml file instead of sent. MAIL_FROM: the sender ("Results tracker <tracker@example.org>");
+    # empty: tracker@ the host of BASE_URL. BASE_URL: where people open the app, for the links in
+    # mail (which has no request to take the host from).
+    MAIL_URL = ""
+    MAIL_FROM = ""
+    MAIL_TIMEOUT_SECONDS = 10
+    BASE_URL = "http://127.0.0.1:5000"
 
 
 class ConfigError(ValueError):
@@ -109,11 +123,12 @@ def _name_of(key: str) -> str:
 def parse_env_value(key: str, raw: str, env_name: str | None = None):
     """The value of one TRACKER_* variable, or ConfigError naming it and the problem."""
     name = env_name or _name_of(key)
+    shown = mask_url_password(raw) if key in SECRET_URL_KEYS else raw
     if INLINE_COMMENT.search(raw):
-        raise ConfigError(f"{name}={raw!r} holds an inline comment. The environment file keeps everything "
+        raise ConfigError(f"{name}={shown!r} holds an inline comment. The environment file keeps everything "
                           "after '=' as the value; put comments on their own line (starting with #).")
     if raw != raw.strip():
-        raise ConfigError(f"{name}={raw!r} has spaces around the value; remove them.")
+        raise ConfigError(f"{name}={shown!r} has spaces around the value; remove them.")
     if key in BOOLEAN_KEYS:
         word = raw.lower()
         if word in TRUE_WORDS:
@@ -188,6 +203,10 @@ def validate(config) -> None:
     url = config.get("SQLALCHEMY_DATABASE_URI")
     if url:
         check_database_url(url)
+    if config.get("MAIL_URL"):
+        parse_mail_url(config["MAIL_URL"])
+    check_mail_from(config.get("MAIL_FROM") or "")
+    check_base_url(config.get("BASE_URL") or "")
 
 
 def check_database_url(url: str) -> None:
@@ -254,3 +273,73 @@ def database_notice(url: str, environ=None) -> tuple[str, str | None]:
                "Set TRACKER_DATABASE_URL=postgresql+psycopg://... (load the environment file first,\n"
                f"see docs/deployment.md) or unset those variables to mean SQLite.\n{banner}")
     return line, warning
+
+
+# --- mail -----------------------------------------------------------------------------------------
+
+MAIL_URL_HINT = ("Write it as smtp://user:password@host:587?tls=1 (STARTTLS), smtp://host:25, or "
+                 "smtps://user:password@host:465 (TLS from the start; also smtp://...?ssl=1). If the user or "
+                 "password holds @ / : # ? or %, percent-encode it: python3 -c 'import sys, urllib.parse; "
+                 "print(urllib.parse.quote(sys.argv[1], safe=\"\"))' 'the password'")
+
+
+def mask_url_password(url: str) -> str:
+    """``url`` with the password between ``:`` and ``@`` replaced by ``***`` (for messages and logs)."""
+    return re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^:/@]*):.*@", r"\1:***@", str(url))  # to the last @
+
+
+def parse_mail_url(url: str) -> dict:
+    """The SMTP settings of ``TRACKER_MAIL_URL``, or ConfigError saying what is wrong (the
+    password never shown): host, port, username, password, use_tls, use_ssl."""
+    from urllib.parse import parse_qsl, unquote, urlsplit
+
+    shown = mask_url_password(url)
+
+    def refuse(problem: str):
+        raise ConfigError(f"TRACKER_MAIL_URL={shown!r} {problem}. {MAIL_URL_HINT}")
+
+    parts = urlsplit(str(url))
+    if parts.scheme not in ("smtp", "smtps"):
+        refuse("does not start with smtp:// or smtps://")
+    if parts.fragment or parts.path not in ("", "/"):
+        refuse("does not parse into a host and a port (an unencoded / or # in the password?)")
+    if not parts.hostname:
+        refuse("names no host")
+    try:
+        port = parts.port
+    except ValueError:
+        refuse("has a port that is not a number (an unencoded : or / in the password?)")
+    options = {}
+    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+        if name not in ("tls", "ssl"):
+            refuse(f"has an unknown option {name!r} (known: tls=1, ssl=1)")
+        if value.lower() not in TRUE_WORDS | FALSE_WORDS:
+            refuse(f"has {name}={value!r}, which is not a yes/no value")
+        options[name] = value.lower() in TRUE_WORDS
+    use_ssl = parts.scheme == "smtps" or options.get("ssl", False)
+    use_tls = options.get("tls", False)
+    if use_ssl and use_tls:
+        refuse("asks for both STARTTLS (tls=1) and TLS from the start (ssl=1 or smtps://); choose one")
+    if port is None:
+        port = 465 if use_ssl else 587 if use_tls else 25
+    return {"host": parts.hostname, "port": port, "username": unquote(parts.username or "") or None,
+            "password": unquote(parts.password or "") or None, "use_tls": use_tls, "use_ssl": use_ssl}
+
+
+def check_mail_from(sender: str) -> None:
+    """The sender, when set, is an address ("tracker@example.org" or "Name <tracker@example.org>")."""
+    from email.utils import parseaddr
+
+    if sender and "@" not in parseaddr(sender)[1]:
+        raise ConfigError(f"TRACKER_MAIL_FROM={sender!r} is not an e-mail address; write it as "
+                          "tracker@example.org or 'Results tracker <tracker@example.org>'.")
+
+
+def check_base_url(url: str) -> None:
+    """BASE_URL is an http(s) address with a host (the links in mail start with it)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(str(url))
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(f"TRACKER_BASE_URL={url!r} is not the app's address; write it as "
+                          "https://tracker.example.org (the links in e-mails start with it).")

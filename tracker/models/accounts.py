@@ -4,7 +4,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -33,6 +33,13 @@ class User(UserMixin, db.Model):
     session_epoch: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     # The interface language the person chose (tracker.i18n.LANGUAGES); NULL follows the browser.
     locale: Mapped[str | None] = mapped_column(String(8), nullable=True)
+
+    # The weekly digest of "Needs your action" (`flask remind`, tracker/reminders): sent unless the
+    # person turned it off on their account page; the ISO week it was last sent for ("2017-W05"),
+    # so a second run in the same week sends nothing again (migration 0010).
+    digest_enabled: Mapped[bool] = mapped_column(flag("digest_enabled"), nullable=False, default=True,
+                                                 server_default=true())
+    digest_sent_week: Mapped[str | None] = mapped_column(String(8), nullable=True)
 
     memberships: Mapped[list["Membership"]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
