@@ -44,6 +44,8 @@ class Project(Versioned, db.Model):
     # Indicator status thresholds, as % of target: >= on_track is on track, >= at_risk at risk.
     on_track_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2), nullable=False, default=90)
     at_risk_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2), nullable=False, default=60)
+    # A reporting period ended more than this many days ago without an actual is late (tracker/inbox).
+    late_after_days: Mapped[int] = mapped_column(Integer, nullable=False, default=14, server_default="14")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     memberships = relationship("Membership", back_populates="project", cascade="all, delete-orphan")

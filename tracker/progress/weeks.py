@@ -52,9 +52,22 @@ def last_week(project: Project) -> str:
     return iso_week(project.end_date)
 
 
+def current_date() -> date:
+    """Today's date, or the app's ``TODAY`` setting (a date or ISO text) when one is set.
+
+    Tests and demos pin "today" with it; the default week, late work and the inbox read it.
+    """
+    from flask import current_app, has_app_context
+
+    pinned = current_app.config.get("TODAY") if has_app_context() else None
+    if pinned:
+        return pinned if isinstance(pinned, date) else date.fromisoformat(str(pinned))
+    return date.today()
+
+
 def default_week(project: Project, today: date | None = None) -> str:
     """The current ISO week, clamped into the project period (see the module docstring)."""
-    today = today or date.today()
+    today = today or current_date()
     return iso_week(min(max(today, project.start_date), project.end_date))
 
 
