@@ -5,8 +5,9 @@ The forms only carry and render the fields (and the CSRF token); the rules live 
 typed comes back exactly as typed when something is wrong.
 """
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 
 from ..concurrency import new_form_token
 from ..formatting import cents_to_decimal
@@ -63,6 +64,11 @@ class ExpenditureForm(FlaskForm):
     overspend_justification = TextAreaField(
         "Justification for spending past the line's budget",
         description="Needed only when this takes the line over its budget.")
+    # Shown when the rate is far from the project's last one (tracker/budget/rates.py).
+    rate_confirmed = BooleanField(_l("Confirm this rate"))
+    rate_reason = TextAreaField(_l("Why this rate is right"),
+                                description=_l("Kept with the expenditure and shown to the auditor."),
+                                render_kw={"rows": 2, "maxlength": 2000})
     version = HiddenField()
     form_token = HiddenField(default=new_form_token)  # a new booking is made once (tracker.concurrency)
 
@@ -75,6 +81,7 @@ class ExpenditureForm(FlaskForm):
         form.amount.data = "" if not item.amount_cents else f"{cents_to_decimal(item.amount_cents)}"
         form.original_amount.data = _plain(item.original_amount)
         form.exchange_rate.data = _plain(item.exchange_rate)
+        form.rate_reason.data = item.rate_confirmation
         form.version.data = str(item.version)
         return form
 
@@ -85,7 +92,8 @@ class ExpenditureForm(FlaskForm):
     def values(self) -> dict:
         return {name: getattr(self, name).data for name in
                 ("spent_on", "line_id", "amount", "original_amount", "original_currency", "exchange_rate",
-                 "payee", "voucher", "description", "status", "overspend_justification")}
+                 "payee", "voucher", "description", "status", "overspend_justification", "rate_confirmed",
+                 "rate_reason")}
 
 
 def allocation_form(activities, current: dict[int, str], versions: str = "") -> FlaskForm:

@@ -19,7 +19,7 @@ from ..models.budget import EXPENDITURE_STATUS_LABELS
 from ..permissions import can, requires
 from ..redirects import safe_target
 from ..validation import parse_id
-from . import figures, services
+from . import figures, rates, services
 from .forms import BudgetLineForm, ExpenditureForm, allocation_form
 
 bp = Blueprint("budget", __name__)
@@ -114,6 +114,32 @@ def new_expenditure(project_id):
     return write(change, form=form, done=done,
                  again=lambda status: render("budget/expenditure_form.html", "budget/_expenditure_form.html",
                                              status, form=form, expenditure=None))
+
+
+@bp.route("/projects/<int:project_id>/expenditures/preview", methods=["GET", "POST"])
+@requires("expenditure.edit")
+def rate_preview(project_id):
+    """The USD figure an amount paid in another currency books, as the person types it (htmx
+    fragment, or a small page of its own); with the rate's warning when it needs confirmation.
+    Nothing is saved. ``?expenditure=<id>``: the form edits that expenditure."""
+    item = None
+    if request.values.get("expenditure"):
+        item = _expenditure_or_404(request.values.get("expenditure"))
+    form = ExpenditureForm(formdata=request.values, meta={"csrf": False})
+    form.set_lines(services.lines_for_choice(project_id))
+    return render("budget/rate_preview.html", "budget/_rate_preview.html", form=form, expenditure=item)
+
+
+@bp.app_template_global()
+def expenditure_rate_preview(form, expenditure=None):
+    """The preview of the form's currency fields (``services.rate_preview``), for its fragment."""
+    return services.rate_preview(g.project, form.values(), expenditure)
+
+
+@bp.app_template_global()
+def confirmed_rates(project_id: int):
+    """(the newest 50 expenditures booked at a confirmed rate, how many in all): the auditor's list."""
+    return rates.confirmed_rates(project_id)
 
 
 @bp.route("/projects/<int:project_id>/expenditures")

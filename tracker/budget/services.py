@@ -20,6 +20,11 @@ Decisions written down here because they are the app's contract:
   USD 1). The USD amount may be left empty: it is then computed from the stored original
   amount ÷ rate, rounded half-up to the cent. When it is typed it must agree with
   original ÷ rate within one cent (banks round too), and the typed figure is kept.
+* **Plausible rates.** A rate more than 20% away from the project's last rate for that
+  currency (on or before the expenditure's date), or for a currency's first rate one outside
+  its plausible band, is booked only with a tick in "Confirm this rate" and a reason, kept
+  with the expenditure (``rates`` has the rules and the bands). The form shows the USD figure
+  as it is typed (``rate_preview``: the same computation and check as the booking).
 * **Vouchers** are booked once per project; two people booking the same voucher at the same
   moment get the same message as one booking it twice.
 * **Overspending.** An expenditure that takes a line's spending (committed + disbursed)
@@ -39,6 +44,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -65,6 +71,7 @@ from ..validation import (
     parse_percent,
     raise_if,
 )
+from . import rates
 from .currencies import CURRENCIES, minor_units
 from .figures import (  # noqa: F401  (the area's public names; see the module docstring)
     BudgetPage,
@@ -352,6 +359,77 @@ def _currency_fields(data: dict, errors: dict[str, str]) -> tuple[Decimal | None
     return original, currency, rate
 
 
+@dataclass
+class Conversion:
+    """An amount paid in another currency as the form holds it: what it books in USD and whether
+    its rate needs confirmation. One computation for the live preview and the booking, so the
+    two never differ."""
+
+    original: Decimal | None = None
+    currency: str = ""
+    rate: Decimal | None = None
+    usd_cents: int | None = None
+    check: rates.RateCheck | None = None
+    kept_reason: str = ""  # an edit that keeps its rate keeps the reason it was confirmed with
+    errors: dict[str, str] = field(default_factory=dict)  # the preview's messages of the three fields
+
+
+def _conversion(project: Project, data: dict, expenditure: Expenditure | None, spent_on: date | None,
+                errors: dict[str, str]) -> Conversion:
+    """Parse the three currency fields (errors into ``errors``), convert, and check the rate."""
+    original, currency, rate = _currency_fields(data, errors)
+    conversion = Conversion(original, currency, rate)
+    if original is None or rate is None:
+        return conversion
+    conversion.usd_cents = usd_from_original(original, rate)
+    if errors.keys() & CURRENCY_FIELDS:
+        return conversion
+    if (expenditure is not None and expenditure.original_currency == currency
+            and expenditure.exchange_rate is not None and expenditure.exchange_rate == rate):
+        conversion.kept_reason = expenditure.rate_confirmation or ""
+        return conversion  # the rate it was booked at: checked (and confirmed if need be) then
+    conversion.check = rates.check_rate(project.id, currency, rate, spent_on, conversion.usd_cents,
+                                        exclude_id=expenditure.id if expenditure is not None else None)
+    return conversion
+
+
+CURRENCY_FIELDS = frozenset({"original_amount", "original_currency", "exchange_rate"})
+CONFIRMED = frozenset({"y", "yes", "on", "1", "true"})
+MAX_REASON = 2000
+
+
+def _rate_confirmation(conversion: Conversion, data: dict, errors: dict[str, str]) -> str:
+    """The reason kept with a rate that needs confirmation ('' when none is needed); without a
+    tick in "Confirm this rate" and a reason, errors on those two fields."""
+    if conversion.check is None:
+        return conversion.kept_reason
+    ticked = data.get("rate_confirmed")
+    ticked = ticked is True or str(ticked or "").strip().lower() in CONFIRMED
+    reason = clean_text(data.get("rate_reason"))
+    if not ticked:
+        errors["rate_confirmed"] = conversion.check.refusal
+    if not reason:
+        errors["rate_reason"] = _("Say why this rate is right (for example, the bank's advice of the day).")
+    elif len(reason) > MAX_REASON:
+        errors["rate_reason"] = _("The reason has at most %(count)s characters.", count=MAX_REASON)
+    return reason
+
+
+def rate_preview(project: Project, data: dict, expenditure: Expenditure | None = None) -> Conversion:
+    """What the form's three currency fields would book, as the person types (the same
+    computation and rate check as the booking). ``errors`` of the fields are left out until all
+    three hold something: half-typed is not wrong."""
+    errors: dict[str, str] = {}
+    try:
+        spent_on = parse_date(data.get("spent_on"), label="The date")
+    except InputError:
+        spent_on = None
+    conversion = _conversion(project, data, expenditure, spent_on, errors)
+    typed = all(clean_text(data.get(name)) for name in CURRENCY_FIELDS)
+    conversion.errors = {k: v for k, v in errors.items() if k in CURRENCY_FIELDS} if typed else {}
+    return conversion
+
+
 def _expenditure_fields(project: Project, data: dict, expenditure: Expenditure | None) -> tuple[dict, bool]:
     """Parse and check an expenditure's fields (everything but the budget check)."""
     errors: dict[str, str] = {}
@@ -383,7 +461,8 @@ def _expenditure_fields(project: Project, data: dict, expenditure: Expenditure |
             errors["voucher"] = _voucher_taken(voucher)
     payee = _text(data, "payee", errors, 200, "The payee has at most 200 characters.")
 
-    original, currency, rate = _currency_fields(data, errors)
+    conversion = _conversion(project, data, expenditure, spent_on, errors)
+    original, currency, rate = conversion.original, conversion.currency, conversion.rate
 
     raw_usd = clean_text(data.get("amount"))
     amount_cents = None
@@ -394,7 +473,7 @@ def _expenditure_fields(project: Project, data: dict, expenditure: Expenditure |
         except InputError as error:
             errors["amount"] = str(error)
     if original is not None and rate is not None:
-        expected = usd_from_original(original, rate)  # from exactly the original amount that is stored
+        expected = conversion.usd_cents  # from exactly the original amount that is stored
         if amount_cents is None and "amount" not in errors:
             amount_cents, computed = expected, True
             if amount_cents <= 0:
@@ -408,12 +487,13 @@ def _expenditure_fields(project: Project, data: dict, expenditure: Expenditure |
                 "empty to have it computed.")
     elif amount_cents is None and "amount" not in errors:
         errors["amount"] = "The amount in USD is required (or give the original amount and rate to compute it)."
+    confirmation = _rate_confirmation(conversion, data, errors)
     raise_if(errors)
     values = {
         "line_id": line.id, "spent_on": spent_on, "amount_cents": amount_cents, "status": status,
         "voucher": voucher, "payee": payee, "description": clean_text(data.get("description")),
         "original_amount": original, "original_currency": currency if original is not None else "",
-        "exchange_rate": rate,
+        "exchange_rate": rate, "rate_confirmation": confirmation,
     }
     return values, computed
 

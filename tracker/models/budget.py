@@ -117,6 +117,9 @@ class Expenditure(ProjectScoped, Versioned, db.Model):
     description: Mapped[str] = mapped_column(Text, nullable=False, default="")
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="committed")
     overspend_justification: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # Why a rate far from the project's last one (or outside its currency's plausible band) is
+    # right; '' when the rate needed no confirmation (tracker/budget/rates.py, migration 0009).
+    rate_confirmation: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
