@@ -336,3 +336,59 @@ DEMO_ACCOUNTS = [
     ("liaison@demo.test", "Lê Thu Hà (donor liaison)", "demo-liaison-pass", "liaison"),
     ("auditor@demo.test", "Phạm Quốc Bảo (auditor)", "demo-auditor-pass", "auditor"),
 ]
+
+# --- Narratives (issue 16) -----------------------------------------------------------------------
+# Drawn from the report's "Highlight stories in 2016" (the desk review, the field missions, the
+# situation analysis and the Huế policy dialogue of 24 November 2016). Sentences the report does
+# not state (what comes next, the first half of 2016) begin with "Illustrative:" so the page, the
+# workbook and the IATI file say so where the text is read.
+ILLUSTRATIVE_PREFIX = "Illustrative: "
+
+# Indicator period narratives: {indicator code: {period index: (narrative, variance explanation)}}.
+PERIOD_NARRATIVES = {
+    "1.a": {1: ("In September 2016 the Government issued Decision No. 1755/QĐ-TTg launching the National "
+                "Strategy of the Development of Cultural Industries in Viet Nam toward 2020, vision 2030.", "")},
+    "1.1.a": {1: ("A policy dialogue between representatives of creative hubs and relevant government agencies "
+                  "was convened at the Century Riverside Hotel, Huế, on 24 November 2016, with the British "
+                  "Council in Viet Nam.", "")},
+    "1.1.b": {1: ("Nine press clippings, from 12 October to 26 November 2016, covered the policy dialogue and "
+                  "the exhibition \u201cThe Whisper\u201d.",
+                  "Illustrative: coverage exceeded the target of six articles because national and Huế media "
+                  "reported on the policy dialogue both before and after 24 November 2016.")},
+    "1.2.a": {1: ("Field missions went to Hà Nội, Huế and Hồ Chí Minh City in August and September 2016; "
+                  "managers and owners of creative hubs and senior officials of government agencies were "
+                  "interviewed.", "")},
+    "1.2.b": {1: ("A situation analysis report was drafted by the research team from the desk review (from "
+                  "July 2016) and the key findings of the field research.", "")},
+    "1.2.c": {1: ("Recommendations on policy support for creative hubs were summarised at the close of the Huế "
+                  "policy dialogue.", "")},
+}
+
+# Result narratives for a reporting period: (result code, period index, text).
+RESULT_NARRATIVES = [
+    ("1", 0, "Illustrative: the project started in January 2016; its activities began with the desk review in "
+             "July 2016, so nothing was reported for the first half of the year."),
+    ("1", 1, "What changed: the Government issued Decision No. 1755/QĐ-TTg in September 2016, launching the "
+             "National Strategy for cultural industries toward 2020, vision 2030. Why: the project's research and "
+             "the Huế dialogue gave the Strategy's first steps evidence on creative hubs and a platform for "
+             "policy makers and practitioners. Illustrative: next, the National Steering Committee is to identify "
+             "the pilot sector for 2017."),
+    ("1.1", 1, "What changed: on 24 November 2016 the Ministry of Culture, Sports and Tourism, UNESCO and the "
+               "British Council convened a policy dialogue in Huế between creative hubs and government "
+               "agencies, followed by the exhibition \u201cThe Whisper\u201d. Why: the dialogue sets up a platform "
+               "for communication and cooperation between State governing bodies and creative practitioners and "
+               "raises stakeholders' awareness. Illustrative: next, a second dialogue in 2017."),
+    ("1.2", 1, "What changed: a desk review (from July 2016), field missions to Hà Nội, Huế and Hồ Chí Minh "
+               "City (August-September 2016) and a situation analysis report give policy makers evidence on "
+               "creative hubs. Why: recommendations on policy support for creative hubs were discussed at the "
+               "Huế dialogue. Illustrative: next, the situation analysis is finalised and the pilot sector "
+               "chosen."),
+    ("1.1.1", 1, "Policy makers heard international good practice at the Huế dialogue: Mr. Andy Pratt (British "
+                 "Council expert) on the role of creative hubs in the creative economy, and Ms. Nhung Walsh "
+                 "(Indochina Arts Partnership) on supporting policies in the US and Asian countries."),
+    ("1.1.2", 1, "The Huế policy dialogue of 24 November 2016 brought representatives of creative hubs and "
+                 "government agencies together in an open discussion facilitated by the International "
+                 "Cooperation Department and UNESCO Ha Noi."),
+    ("1.2.1", 1, "The desk review and the field missions were completed, and the research team drafted the "
+                 "situation analysis report on creative hubs in Viet Nam."),
+]

@@ -23,6 +23,7 @@ from ..models import (
     Indicator,
     IndicatorPeriod,
     Project,
+    ResultNarrative,
     ResultNode,
     User,
 )
@@ -102,6 +103,8 @@ def _build_project() -> Project:
             else:
                 target, actual = spec["periods"][index]
                 period.target, period.actual = _dec(target), _dec(actual)
+            period.narrative, period.variance_explanation = \
+                data.PERIOD_NARRATIVES.get(spec["code"], {}).get(index, ("", ""))
             # The first half of 2016 is approved; the second is submitted for approval.
             if index == 0:
                 period.state = "approved"
@@ -122,6 +125,11 @@ def _build_project() -> Project:
                 for category, number in zip(categories, numbers, strict=True):
                     db.session.add(DisaggregatedValue(project_id=pid, period_id=periods[period_index].id,
                                                       category_id=category.id, value=_dec(number)))
+
+    for code, index, text in data.RESULT_NARRATIVES:
+        start, end = data.PERIODS[index]
+        db.session.add(ResultNarrative(project_id=pid, result_id=results[code].id, start_date=start, end_date=end,
+                                       text=text))
 
     dialogue = Event(project_id=pid, activity_id=activities[data.POLICY_DIALOGUE["activity"]].id,
                      **{k: v for k, v in data.POLICY_DIALOGUE.items() if k != "activity"})

@@ -12,6 +12,7 @@ from ..htmx import render, vary
 from ..models import Indicator
 from ..permissions import logged_in, public, requires
 from ..progress.services import status_rows
+from ..results import narratives
 from . import services
 
 bp = Blueprint("projects", __name__)
@@ -45,7 +46,8 @@ def overview(project_id):
     framework = services.framework_page(g.project, _page_arg())
     counts = services.activity_status_counts([project_id])[project_id]
     return render("projects/overview.html", "projects/_overview_results.html", framework=framework,
-                  status_counts=status_rows(counts), activity_total=sum(counts.values()))
+                  status_counts=status_rows(counts), activity_total=sum(counts.values()),
+                  latest_narratives=narratives.latest_result_narratives(project_id))
 
 
 @bp.route("/projects/<int:project_id>/indicators/<int:indicator_id>/chart")
@@ -74,7 +76,7 @@ def logframe(project_id):
     framework = services.framework_page(g.project, _page_arg(), with_activities=True)
     evidence = evidence_for(g.project.id, results=[result.id for result, _ in framework.rows])
     return render("projects/logframe.html", "projects/_logframe_rows.html", framework=framework,
-                  evidence=evidence)
+                  evidence=evidence, result_narratives=narratives.narratives_by_result(g.project.id))
 
 
 def _printable_logframe():
@@ -92,7 +94,8 @@ def _printable_logframe():
                 batch = []
         yield from _evidence_batch(batch)
 
-    context = {"rows": with_evidence(), "printable": True}
+    context = {"rows": with_evidence(), "printable": True,
+               "result_narratives": narratives.narratives_by_result(g.project.id)}
     app.update_template_context(context)
     stream = app.jinja_env.get_template("projects/logframe_print.html").stream(context)
     stream.enable_buffering(20)  # chunks of about 20 template pieces, not one per piece

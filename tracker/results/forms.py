@@ -4,6 +4,7 @@ Cell values are plain text parsed by ``services.parse_value`` for the indicator'
 what was typed comes back as typed with a message saying what the unit expects.
 """
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import Length
@@ -24,6 +25,9 @@ class StepForm(FlaskForm):
 
     version = HiddenField()
     note = TextAreaField("Note", validators=[Length(max=2000)])
+    # Submit only, shown when the period is off target without one (tracker/results/narratives.py).
+    variance_explanation = TextAreaField(_l("Variance explanation"), validators=[Length(max=4000)],
+                                         description=_l("Why the actual is off target."), id="submit-variance")
 
 
 class ReturnForm(FlaskForm):
@@ -61,3 +65,25 @@ class ThresholdsForm(FlaskForm):
     on_track_pct = StringField("On track from (% of target)", render_kw={"inputmode": "decimal", "size": 6})
     at_risk_pct = StringField("At risk from (% of target)", render_kw={"inputmode": "decimal", "size": 6})
     version = HiddenField()  # the project's version when the form was opened
+
+
+class PeriodNarrativeForm(FlaskForm):
+    """A period's narrative and variance explanation (issue 16; tracker/results/narratives.py)."""
+
+    narrative = TextAreaField(_l("Progress narrative"), validators=[Length(max=4000)],
+                              description=_l("What happened in the period."), id="period-narrative")
+    variance_explanation = TextAreaField(
+        _l("Variance explanation"), validators=[Length(max=4000)],
+        description=_l("Why the actual is off target. Required to submit a period whose actual is below the "
+                       "project's at-risk % of its target."), id="period-variance")
+    version = HiddenField()
+
+
+class ResultNarrativeForm(FlaskForm):
+    """A result's narrative for one reporting period (what changed, why, what next)."""
+
+    start_date = HiddenField()
+    end_date = HiddenField()
+    text = TextAreaField(_l("Narrative"), validators=[Length(max=4000)],
+                         description=_l("What changed, why, and what next."))
+    version = HiddenField()  # the narrative's version; 0 when there is none yet

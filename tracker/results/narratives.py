@@ -225,3 +225,27 @@ def save_result_narrative(result: ResultNode, start: date, end: date, text, vers
     stamp(row, user)
     db.session.flush()
     return row
+
+
+def take_step(period: IndicatorPeriod, action: str, version, user, note: str = "",
+              variance_explanation=None) -> IndicatorPeriod:
+    """A workflow step (``workflow.take_step``); a submit may carry the variance explanation
+    typed in the submit form, saved with the submit in one change (one version step)."""
+    from .workflow import take_step as step
+
+    if action == "submit" and variance_explanation is not None and clean_text(variance_explanation):
+        check_version(period, version, describe(period, "period"))
+        check_unlocked(period)
+        period.variance_explanation = _text(variance_explanation, "variance_explanation",
+                                            _("The variance explanation"))
+    return step(period, action, version, user, note)
+
+
+def narratives_by_result(project_id: int) -> dict[int, list[tuple[date, date, str]]]:
+    """``{result_id: [(start, end, text), ...]}`` in date order, the non-empty result narratives
+    (the logframe's compact column). One query."""
+    found: dict[int, list[tuple[date, date, str]]] = {}
+    for (result_id, start, end), text in sorted(result_narratives(project_id).items(),
+                                                key=lambda item: (item[0][1], item[0][2])):
+        found.setdefault(result_id, []).append((start, end, text))
+    return found

@@ -23,7 +23,7 @@ from ..htmx import fragment_response, is_htmx, last_errors, write
 from ..models import Dimension, User
 from ..permissions import requires
 from ..validation import parse_id
-from . import services
+from . import narratives, services
 from .forms import CellForm, DimensionForm, PeriodForm, ReturnForm, StepForm, ThresholdsForm, breakdown_form
 
 bp = Blueprint("results", __name__)
@@ -233,7 +233,9 @@ STEP_DONE = {"submit": "Submitted for approval.", "approve": "Approved: the peri
 def _step(period_id: int, action: str):
     period = _period_or_404(period_id)
     form = ReturnForm() if action == "return" else StepForm()
-    return write(lambda: services.take_step(period, action, form.version.data, current_user, form.note.data),
+    explanation = getattr(form, "variance_explanation", None)
+    return write(lambda: narratives.take_step(period, action, form.version.data, current_user, form.note.data,
+                                              explanation.data if explanation is not None else None),
                  form=form, done=lambda _: _step_done(period_id, action),
                  again=lambda status: _step_again(period_id, action, form, status))
 
@@ -384,3 +386,6 @@ def remove_dimension(project_id, dimension_id):
     back = _indicator_url(item.id, "#dimensions")
     return write(lambda: services.remove_dimension(item, dimension), form=form,
                  done=lambda _: _saved("Removed the dimension.", back), again=lambda _status: _refused(form, back))
+
+
+from . import narrative_routes  # noqa: E402,F401  (issue 16's views, registered on bp)

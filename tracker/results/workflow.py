@@ -15,6 +15,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from flask_babel import gettext as _
+
+from .. import notices
 from ..concurrency import check_version, stamp
 from ..extensions import db
 from ..models import IndicatorPeriod
@@ -61,25 +64,28 @@ def _step(period: IndicatorPeriod, action: str, new_state: str, user, note: str 
     return period
 
 
-def submit_period(period: IndicatorPeriod, version, user) -> IndicatorPeriod:
+def submit_period(period: IndicatorPeriod, version, user, note: str = "") -> IndicatorPeriod:
     """An officer submits a period's actual for approval."""
     check_version(period, version, describe(period, "period"))
     if period.state not in SUBMITTABLE_STATES:
         raise InputError(f"This period is already {period.state}; only a draft or returned period can be submitted.")
     if not period.has_actual:
         raise InputError("Enter the actual before submitting the period.")
+    from .narratives import check_variance_explained  # narratives builds on this module
+
+    check_variance_explained(period)  # off target beyond the project's threshold: explain it first
     period.submitted_at, period.submitted_by_id = datetime.now(UTC), getattr(user, "id", None)
-    return _step(period, "indicator.submit", "submitted", user)
+    return _step(period, "indicator.submit", "submitted", user, clean_text(note))
 
 
-def approve_period(period: IndicatorPeriod, version, user) -> IndicatorPeriod:
-    """A manager approves a submitted period, which locks it."""
+def approve_period(period: IndicatorPeriod, version, user, note: str = "") -> IndicatorPeriod:
+    """A manager approves a submitted period, which locks it (``note``: kept in its audit event)."""
     check_version(period, version, describe(period, "period"))
     if period.state != "submitted":
         raise InputError(f"Only a submitted period can be approved; this one is {period.state}.")
     period.approved_at, period.approved_by_id = datetime.now(UTC), getattr(user, "id", None)
     period.return_note = ""
-    return _step(period, "indicator.approve", "approved", user)
+    return _step(period, "indicator.approve", "approved", user, clean_text(note))
 
 
 def return_period(period: IndicatorPeriod, note: str, version, user) -> IndicatorPeriod:
@@ -91,7 +97,9 @@ def return_period(period: IndicatorPeriod, note: str, version, user) -> Indicato
     if not note:
         raise InputError("Say what needs changing: the note goes back to the officer.", field="note")
     period.return_note = note
-    return _step(period, "indicator.return", "returned", user, note)
+    _step(period, "indicator.return", "returned", user, note)
+    notices.period_returned(period, user)  # e-mail to the officers, sent after the commit
+    return period
 
 
 def unlock_period(period: IndicatorPeriod, version, user, note: str = "") -> IndicatorPeriod:
@@ -112,3 +120,82 @@ def take_step(period: IndicatorPeriod, action: str, version, user, note: str = "
     if action not in steps:
         raise InputError("Choose submit, approve, return or unlock.")
     return steps[action]()
+
+
+# --------------------------------------------------------------------------------------------- bulk
+# A reporting period *label* is one column of the indicator grid: the periods of the project's
+# indicators that share a start and an end date (2017 H1). Bulk steps run the single-period
+# steps above on each period of the column, in one transaction: the caller (htmx.write)
+# commits once, and any refusal rolls every period back.
+
+BULK_ACTIONS = ("submit", "approve")
+
+
+def column_periods(project_id: int, start, end) -> list[IndicatorPeriod]:
+    """Every period of the project from ``start`` to ``end``, in logframe order (one query)."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import joinedload
+
+    from ..models import Indicator
+    from ..validation import code_key
+
+    periods = db.session.execute(
+        select(IndicatorPeriod).join(Indicator, Indicator.id == IndicatorPeriod.indicator_id)
+        .where(IndicatorPeriod.project_id == project_id, IndicatorPeriod.start_date == start,
+               IndicatorPeriod.end_date == end)
+        .options(joinedload(IndicatorPeriod.indicator))).scalars().all()
+    return sorted(periods, key=lambda p: (code_key(p.indicator.code), p.indicator.id))
+
+
+def bulk_candidates(periods: list[IndicatorPeriod], action: str) -> list[IndicatorPeriod]:
+    """The periods a bulk ``action`` takes: filled draft or returned ones to submit,
+    submitted ones to approve (or return)."""
+    if action == "submit":
+        return [p for p in periods if p.state in SUBMITTABLE_STATES and p.has_actual]
+    if action == "approve":
+        return [p for p in periods if p.state == "submitted"]
+    raise InputError(_("Choose submit or approve."))
+
+
+def bulk_step(periods: list[IndicatorPeriod], action: str, versions: dict[int, int], user, note: str = "",
+              returns: dict[int, str] | None = None) -> dict[str, list[IndicatorPeriod]]:
+    """Submit, or approve, every period of ``periods`` (all or nothing).
+
+    ``versions`` (period id -> the version the person saw) says which periods the person
+    confirmed; each goes through ``submit_period`` / ``approve_period`` with its version, so
+    every rule of one period holds for each. For ``approve``, ``returns`` (period id -> note)
+    sends those periods back to the officer with their own note instead. ``note`` is one note
+    shared by all (kept in each period's audit event). Every refusal is collected and raised
+    together, naming each period, so the write path rolls all of them back.
+    """
+    from ..validation import raise_if
+
+    if action not in BULK_ACTIONS:
+        raise InputError(_("Choose submit or approve."))
+    returns = {pid: text for pid, text in (returns or {}).items() if clean_text(text)}
+    chosen = [p for p in periods if p.id in versions]
+    if not chosen:
+        raise InputError(_("No period was chosen: there is nothing to do in this column."), field="periods")
+    note = clean_text(note)
+    done: dict[str, list[IndicatorPeriod]] = {"submitted": [], "approved": [], "returned": []}
+    problems: list[str] = []
+    for period in chosen:
+        try:
+            if action == "submit":
+                submit_period(period, versions[period.id], user, note)
+                done["submitted"].append(period)
+            elif period.id in returns:
+                return_period(period, returns[period.id], versions[period.id], user)
+                done["returned"].append(period)
+            else:
+                approve_period(period, versions[period.id], user, note)
+                done["approved"].append(period)
+        except InputError as error:
+            for message in error.errors.values():
+                problems.append(_("%(indicator)s: %(message)s", indicator=period.indicator.code, message=message))
+    stray = set(returns) - {p.id for p in chosen}
+    if stray:
+        problems.append(_("A return note was given for a period that is not among those chosen."))
+    if problems:
+        raise_if({"periods": _("Nothing was changed. %(problems)s", problems=" ".join(problems))})
+    return done
