@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from flask import Flask, abort, g, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, InternalError, OperationalError
@@ -110,7 +111,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_mail(app)  # Flask-Mailman from TRACKER_MAIL_URL, or .eml files in instance/outbox/
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
-    login_manager.login_message = "Please log in to see that page."
+    from flask_babel import gettext
+
+    from .i18n import N_
+
+    login_manager.login_message = N_("Please log in to see that page.")
+    login_manager.localize_callback = gettext  # translated when flashed, in the request's locale
     login_manager.login_message_category = "info"
     # "basic" by default: a new address (Wi-Fi to 4G) must not log field staff out.
     protection = str(app.config.get("SESSION_PROTECTION") or "none").lower()
@@ -149,16 +155,20 @@ def _register_blueprints(app: Flask) -> None:
     from .evidence.routes import bp as evidence_bp
     from .exports.routes import bp as exports_bp
     from .imports.routes import bp as imports_bp
+    from .inbox.routes import bp as inbox_bp
     from .progress.routes import bp as progress_bp
     from .projects.routes import bp as projects_bp
     from .results.routes import bp as results_bp
 
     for blueprint in (projects_bp, accounts_bp, results_bp, progress_bp, budget_bp, evidence_bp,
-                      exports_bp, imports_bp, audit_bp):
+                      exports_bp, imports_bp, audit_bp, inbox_bp):
         app.register_blueprint(blueprint)
     from .admin.routes import bp as admin_bp
 
     app.register_blueprint(admin_bp)
+    from .reports.routes import bp as reports_bp
+
+    app.register_blueprint(reports_bp)
 
 
 def _register_cli(app: Flask) -> None:
@@ -299,17 +309,18 @@ def _register_request_hooks(app: Flask) -> None:
 
 # The project navigation: (label, endpoint, action needed). Shown when the endpoint exists.
 PROJECT_NAV = (
-    ("Overview", "projects.overview", "project.view"),
-    ("Logframe", "projects.logframe", "project.view"),
-    ("This week", "progress.week", "project.view"),
-    ("Activities", "progress.activities", "project.view"),
-    ("Indicators", "results.grid", "project.view"),
-    ("Budget", "budget.overview", "project.view"),
-    ("Evidence", "evidence.register", "project.view"),
-    ("Auditor", "evidence.auditor", "evidence.review"),
-    ("Exports", "exports.index", "export"),
-    ("Audit trail", "audit.trail", "audit.view"),
-    ("Members", "accounts.members", "members.manage"),
+    (_l("Overview"), "projects.overview", "project.view"),
+    (_l("Logframe"), "projects.logframe", "project.view"),
+    (_l("This week"), "progress.week", "project.view"),
+    (_l("Activities"), "progress.activities", "project.view"),
+    (_l("Indicators"), "results.grid", "project.view"),
+    (_l("Budget"), "budget.overview", "project.view"),
+    (_l("Evidence"), "evidence.register", "project.view"),
+    (_l("Auditor"), "evidence.auditor", "evidence.review"),
+    (_l("Reports"), "reports.index", "project.view"),
+    (_l("Exports"), "exports.index", "export"),
+    (_l("Audit trail"), "audit.trail", "audit.view"),
+    (_l("Members"), "accounts.members", "members.manage"),
 )
 
 
