@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import formataddr
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, flash, g, has_request_context, render_template
+from flask import Flask, current_app, flash, g, has_request_context, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_mailman import EmailMultiAlternatives, Mail
@@ -121,6 +122,20 @@ def absolute_url(url: str) -> str:
     return f"{base}/{url.lstrip('/')}"
 
 
+def link(endpoint: str, **values) -> str:
+    """The absolute address of a page for mail (``url_for`` under BASE_URL), in a request or not."""
+    with request_context():
+        return absolute_url(url_for(endpoint, **values))
+
+
+def request_context():
+    """The current request, or (CLI, scripts) one made up for BASE_URL: templates and ``url_for``
+    need one."""
+    if has_request_context():
+        return nullcontext()
+    return current_app.test_request_context("/", base_url=current_app.config["BASE_URL"])
+
+
 def person_locale(user) -> str:
     """The person's language for mail: their choice (``user.locale``), else English."""
     chosen = getattr(user, "locale", None)
@@ -136,7 +151,7 @@ def compose(user, template: str, subject: Callable[[], str] | str, **context) ->
     ``subject`` is a callable (``lambda: _("...")``) so it is translated in that language too.
     """
     locale = person_locale(user)
-    with force_locale(locale):
+    with request_context(), force_locale(locale):
         title = subject() if callable(subject) else subject
         values = {"user": user, "locale": locale, "subject": title,
                   "account_url": absolute_url("/account"), **context}
@@ -218,6 +233,8 @@ def queue(message: Message, session=None) -> None:
     from .extensions import db
 
     session = session if session is not None else db.session()
+    if not session.in_transaction():  # so that a rollback before anything was flushed drops it too
+        session.begin()
     session.info.setdefault(QUEUE_KEY, []).append(message)
 
 

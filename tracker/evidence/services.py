@@ -36,10 +36,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlencode, urlsplit
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import paging
+from .. import notices, paging
 from ..audit import trail
 from ..concurrency import check_version, touch
 from ..extensions import db
@@ -338,9 +339,10 @@ def update_item(item: EvidenceItem, data: dict, links: dict[str, list[int]], upl
 
 
 def save_item(project, item: EvidenceItem | None, data: dict, links: dict[str, list[int]], *, file=None,
-              remove_file: bool = False, user=None, version=None) -> EvidenceItem:
+              remove_file: bool = False, user=None, version=None, file_field: str = "file") -> EvidenceItem:
     """Store the chosen ``file`` (a werkzeug FileStorage, if any), then create the item (``item``
-    None) or update it; the file's problems and the fields' are reported at once.
+    None) or update it; the file's problems and the fields' are reported at once, the file's
+    next to ``file_field`` (the form's file input, or its "Take a photo" input).
 
     A file above the size limit stops at once with ``storage.UploadTooLarge`` (answered 413).
     """
@@ -350,9 +352,9 @@ def save_item(project, item: EvidenceItem | None, data: dict, links: dict[str, l
         try:
             upload = storage.store_upload(file)
         except storage.UploadTooLarge as error:
-            raise storage.UploadTooLarge(str(error), field="file") from None
+            raise storage.UploadTooLarge(str(error), field=file_field) from None
         except InputError as error:
-            errors["file"] = str(error)
+            errors[file_field] = str(error)
     saved = None
     try:
         if item is None:
@@ -396,6 +398,8 @@ def review(item: EvidenceItem, decision: str, note: str, user) -> EvidenceItem:
                  project_id=item.project_id,
                  changes={"review_state": [before[0], decision], "review_note": [before[1], note],
                           "title": item.title})
+    if decision == "queried":
+        notices.evidence_queried(item, user)  # e-mail to the officers, sent after the commit
     return item
 
 
@@ -722,3 +726,22 @@ def coverage(project_id: int) -> Coverage:
         disbursed_backed_cents=int(money_row[2]), actuals=int(actual_row[0]),
         actuals_backed=int(actual_row[1]), actuals_verified=int(actual_row[2]),
         states={state: int(states.get(state, 0)) for state in REVIEW_STATES})
+
+
+# --------------------------------------------------------------------------------------------- adding from another page
+
+
+def prefill_from_expenditure(project_id: int, expenditure_id) -> dict | None:
+    """What "Add evidence" from an expenditure fills in: a receipt, dated the day of the spending,
+    titled after its voucher (None when the expenditure is not in this project)."""
+    expenditure_id = parse_id(expenditure_id)
+    if expenditure_id is None:
+        return None
+    row = db.session.execute(
+        select(Expenditure.voucher, Expenditure.payee, Expenditure.spent_on)
+        .where(Expenditure.id == expenditure_id, Expenditure.project_id == project_id)).one_or_none()
+    if row is None:
+        return None
+    title = (_("Receipt for %(voucher)s, %(payee)s", voucher=row.voucher, payee=row.payee) if row.payee
+             else _("Receipt for %(voucher)s", voucher=row.voucher))
+    return {"kind": "receipt", "dated": row.spent_on.isoformat(), "title": title}
