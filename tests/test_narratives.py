@@ -101,21 +101,20 @@ def test_submitting_without_the_explanation_is_a_422_with_the_message_on_the_fie
 
 
 def test_bulk_submit_applies_the_same_rule(app):
-    """Every submit (one period or many) goes through workflow.submit_period, which checks it."""
+    """A column's bulk submit goes through workflow.submit_period for each period: the same refusal."""
     from tracker.results import workflow
 
     period_id = _off_target_period(app)
-    bulk = getattr(workflow, "submit_periods", None) or getattr(workflow, "bulk_submit", None)
     with app.app_context():
         period = db.session.get(IndicatorPeriod, period_id)
-        with pytest.raises(InputError, match="explain the variance"):
-            if bulk is None:
-                workflow.take_step(period, "submit", period.version, _user("officer"))
-            else:
-                try:
-                    bulk([period], _user("officer"))
-                except TypeError:
-                    bulk(period.project_id, [period.id], _user("officer"))
+        with pytest.raises(InputError) as refused:
+            workflow.bulk_step([period], "submit", {period.id: period.version}, _user("officer"))
+        assert "1.1.b" in str(refused.value) and "explain the variance" in str(refused.value)
+        db.session.rollback()
+        period = db.session.get(IndicatorPeriod, period_id)
+        narratives.save_period_narrative(period, None, "Two outlets closed.", None, None)
+        workflow.bulk_step([period], "submit", {period.id: period.version}, _user("officer"))
+        assert period.state == "submitted"
 
 
 # --- editing: page, fragment, lock, audit, conflicts --------------------------------------------

@@ -20,6 +20,7 @@ PROJECT = {
     "end_date": date(2017, 12, 31),
     "country": "VN",
     "iati_identifier": "XM-DAC-41304-KFIT-VNM-CI",
+    "iati_sector": "16061",  # DAC 5 "Culture and recreation": the report names no code (illustrative)
     "objective": (
         "to support the Government of Viet Nam to kick-start the implementation of the first National "
         "Strategy for Creative Industries by strengthening the policy framework, capacity, confidence and "

@@ -21,7 +21,13 @@ What goes where (codelists of IATI 2.03):
   target and actual; disaggregated values become further ``actual`` elements with a
   ``dimension``; actuals not yet approved say so in their comment;
 * evidence: ``document-link`` under the actual of the period it backs (and under the
-  result it backs), for items with a public web address only: stored files are private.
+  result it backs), for items with a public web address only: stored files are private;
+* narratives (issue 16): a result's narratives per reporting period become the result's
+  ``description`` (one narrative, each period's text after its label); a period's progress
+  narrative goes into its actual's ``comment`` and its variance explanation into its target's
+  ``comment`` ("Variance: ..."; into the actual's comment where the period has no target);
+* sector: the project's DAC 5-digit purpose code (``Project.iati_sector``, vocabulary 1, 100%)
+  when set: the IATI Standard's ruleset (tests/test_iati_rules.py) asks every activity for one.
 """
 
 from __future__ import annotations
@@ -239,10 +245,20 @@ def _value_text(value) -> str:
     return str(plain_number(value))
 
 
+def _result_description(texts) -> str:
+    """A result's narratives, one paragraph per reporting period: "2016 H2 (2016-07-01 to 2016-12-31): ..."."""
+    from ..results.values import period_label
+
+    return "\n\n".join(f"{period_label(start, end)} ({start.isoformat()} to {end.isoformat()}): {text}"
+                        for start, end, text in texts)
+
+
 def _add_result(activity, result: ResultNode, project: Project, evidence_by_period, evidence_by_result,
-                disaggregations) -> None:
+                disaggregations, result_texts=()) -> None:
     element = etree.SubElement(activity, "result", type=RESULT_TYPES.get(result.level, "9"))
     _text_element(element, "title", f"{result.code} {result.statement}")
+    if result_texts:
+        _text_element(element, "description", _result_description(result_texts))
     for item in evidence_by_result.get(result.id, ()):
         _document_link(element, item)
     for indicator in result.indicators:
@@ -283,18 +299,24 @@ def _add_indicator(result_element, indicator: Indicator, project: Project, evide
         period_element = etree.SubElement(element, "period")
         etree.SubElement(period_element, "period-start", **{"iso-date": period.start_date.isoformat()})
         etree.SubElement(period_element, "period-end", **{"iso-date": period.end_date.isoformat()})
+        variance = f"Variance: {period.variance_explanation}" if period.variance_explanation else ""
+        target = None
         if qualitative:
             if period.target_text:
                 target = etree.SubElement(period_element, "target")
-                _text_element(target, "comment", period.target_text)
         elif period.target is not None:
-            etree.SubElement(period_element, "target", value=_value_text(period.target))
+            target = etree.SubElement(period_element, "target", value=_value_text(period.target))
+        if target is not None:
+            target_comment = " ".join(part for part in ((period.target_text if qualitative else ""), variance) if part)
+            if target_comment:
+                _text_element(target, "comment", target_comment)
+            variance = ""  # said on the target
         if not period.has_actual:
             continue
         actual = etree.SubElement(period_element, "actual")
         if not qualitative:
             actual.set("value", _value_text(period.actual))
-        comment = [period.actual_text if qualitative else "", period.comment]
+        comment = [period.actual_text if qualitative else "", period.narrative, period.comment, variance]
         if period.state != "approved":
             comment.append(f"Approval state: {period.state} (not yet approved).")
         comment_text = " ".join(part for part in comment if part)
@@ -363,6 +385,9 @@ def build_activity_xml(project: Project, *, now: datetime | None = None) -> byte
     country = (project.country or "").strip().upper()
     if len(country) == 2 and country.isalpha():
         etree.SubElement(activity, "recipient-country", code=country)
+    sector = (getattr(project, "iati_sector", "") or "").strip()
+    if len(sector) == 5 and sector.isdigit():
+        etree.SubElement(activity, "sector", vocabulary="1", code=sector, percentage="100")
 
     for first, last, cents in yearly_budgets(project):
         budget = etree.SubElement(activity, "budget", type="1", status="1")
@@ -391,8 +416,12 @@ def build_activity_xml(project: Project, *, now: datetime | None = None) -> byte
         select(ResultNode).where(ResultNode.project_id == project.id)
         .options(selectinload(ResultNode.indicators).selectinload(Indicator.periods))
     ).scalars().all()
+    from ..results.narratives import narratives_by_result
+
+    texts = narratives_by_result(project.id)
     for result in sorted(results, key=lambda r: code_key(r.code)):
         if result.indicators:
-            _add_result(activity, result, project, evidence_by_period, evidence_by_result, disaggregations)
+            _add_result(activity, result, project, evidence_by_period, evidence_by_result, disaggregations,
+                        texts.get(result.id, ()))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 

@@ -38,6 +38,9 @@ class Project(Versioned, db.Model):
     summary: Mapped[str] = mapped_column(Text, nullable=False, default="")
     country: Mapped[str] = mapped_column(String(2), nullable=False, default="")
     iati_identifier: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    # The OECD DAC 5-digit purpose code of the project's sector (IATI ``sector``, vocabulary 1),
+    # empty when not set: the IATI Standard's ruleset asks every activity for one (issue 16).
+    iati_sector: Mapped[str] = mapped_column(String(5), nullable=False, default="", server_default="")
     status_note: Mapped[str] = mapped_column(String(300), nullable=False, default="")
     # Where the source gives no figure (budget split, targets) the demo says so, here.
     illustrative_note: Mapped[str] = mapped_column(Text, nullable=False, default="")

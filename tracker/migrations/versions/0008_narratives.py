@@ -11,7 +11,10 @@ Revises: 0007
   ranges), keyed by result and the period's start and end dates, versioned like the other
   edited rows and audited (tracker/models/results.py ``ResultNarrative``).
 
-The downgrade drops the table and the two columns.
+* ``project.iati_sector``: the project's OECD DAC 5-digit purpose code for the IATI file's
+  ``sector`` (the IATI Standard's ruleset requires a sector per activity); '' by default.
+
+The downgrade drops the table and the three columns.
 """
 
 import sqlalchemy as sa
@@ -27,6 +30,7 @@ def upgrade():
     op.add_column("indicator_period", sa.Column("narrative", sa.Text(), nullable=False, server_default=""))
     op.add_column("indicator_period",
                   sa.Column("variance_explanation", sa.Text(), nullable=False, server_default=""))
+    op.add_column("project", sa.Column("iati_sector", sa.String(length=5), nullable=False, server_default=""))
     op.create_table(
         "result_narrative",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -56,6 +60,8 @@ def downgrade():
     op.drop_index(op.f("ix_result_narrative_project_id"), table_name="result_narrative")
     op.drop_index(op.f("ix_result_narrative_result_id"), table_name="result_narrative")
     op.drop_table("result_narrative")
+    with op.batch_alter_table("project", recreate="never") as batch:
+        batch.drop_column("iati_sector")
     with op.batch_alter_table("indicator_period", recreate="never") as batch:
         batch.drop_column("variance_explanation")
         batch.drop_column("narrative")
