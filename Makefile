@@ -14,7 +14,7 @@ PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 # fsync off, 30 ms in memory. TEST_TMPDIR=/some/folder puts it elsewhere.
 TEST_TMPDIR ?= $(shell df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 && $$4 > 2097152 {print "/dev/shm"}')
 
-.PHONY: run dev test test-sqlite test-postgres browser-deps install install-test lint bench bench-check clean
+.PHONY: run dev test test-sqlite test-postgres browser-deps install install-test lint bench bench-check clean translations catalogue
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,9 +33,24 @@ $(VENV)/.installed-test: pyproject.toml requirements.lock | $(BIN)/python
 install: $(VENV)/.installed-run
 install-test: $(VENV)/.installed-test
 
+# The interface languages: each tracker/translations/<lang>/LC_MESSAGES/messages.po (in git)
+# compiled to its .mo (not in git) when the .po is newer. `make run`, `dev` and the tests do it.
+PO_FILES := $(wildcard tracker/translations/*/LC_MESSAGES/messages.po)
+translations: $(PO_FILES:.po=.mo)
+
+%/LC_MESSAGES/messages.mo: %/LC_MESSAGES/messages.po | $(VENV)/.installed-run
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+# For developers after changing strings: extract every message (babel.cfg) to messages.pot,
+# then merge it into each language's .po; translate the new entries, then `make translations`.
+catalogue: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --sort-by-file --no-wrap \
+		--project "Results tracker" -o tracker/translations/messages.pot .
+	$(BIN)/pybabel update -i tracker/translations/messages.pot -d tracker/translations --no-wrap
+
 # gunicorn (scripts/gunicorn_conf.py): threaded workers, one per core by default;
 # WORKERS=4 THREADS=8 make run to change them, PORT=8000 for another port.
-run: install
+run: install translations
 	@mkdir -p instance
 	$(FLASK) db upgrade
 	$(FLASK) load-demo-if-empty
@@ -44,7 +59,7 @@ run: install
 		$(BIN)/gunicorn -c scripts/gunicorn_conf.py wsgi:app
 
 # The development server (reloads on edits, shows tracebacks): not for real use.
-dev: install
+dev: install translations
 	@mkdir -p instance
 	$(FLASK) db upgrade
 	$(FLASK) load-demo-if-empty
@@ -59,7 +74,7 @@ browser-deps:
 
 # SQLite always (with the browser tests); PostgreSQL too when the server binaries are on the
 # machine (a throwaway cluster on 127.0.0.1, removed afterwards). The last line says which ran.
-test: install-test browser-deps
+test: install-test browser-deps translations
 	@echo "== the suite on SQLite, with the browser tests =="
 	$(PYTEST)
 	@if [ -x $(PG_BIN)/initdb ]; then \
@@ -70,10 +85,10 @@ test: install-test browser-deps
 		echo "PostgreSQL server binaries not found in $(PG_BIN): ONLY SQLite ran."; \
 	fi
 
-test-sqlite: install-test browser-deps
+test-sqlite: install-test browser-deps translations
 	$(PYTEST)
 
-test-postgres: install-test
+test-postgres: install-test translations
 	$(if $(TEST_TMPDIR),TMPDIR=$(TEST_TMPDIR)) $(BIN)/python scripts/with_postgres.py $(PYTEST) -m "not browser"
 
 lint: install-test

@@ -52,7 +52,7 @@ def test_values_are_read_for_the_indicators_unit(unit, raw, expected):
 @pytest.mark.parametrize(("unit", "raw", "message"), [
     ("number", "nine", "The actual must be a number, for example 12 or 3.5"),
     ("number", "-3", "cannot be negative"),
-    ("number", "3,5", "could be read two ways; type it without commas"),
+    ("number", "3,5", "could be read two ways. Did you mean 3.5 or 35?"),
     ("number", "1.23456", "at most four decimals"),
     ("number", "NaN", "must be a number"),
     ("percent", "120", "must be from 0 to 100"),

@@ -4,31 +4,81 @@ Every string a person reads goes through ``gettext`` (``_`` in Python and in tem
 strings defined at import time (form labels, enum labels, column headers) use
 ``lazy_gettext`` so they are translated when shown, in the locale of the request.
 
+The locale of a request (``select_locale``), first that applies:
+
+1. the logged-in person's stored choice (``user.locale``; NULL follows the browser);
+2. the choice made in this browser session (the header's switch, also before logging in;
+   kept across logging in and out, see ``carry_choice``);
+3. the browser's ``Accept-Language``;
+4. English.
+
 The catalogues live in ``tracker/translations/<locale>/LC_MESSAGES/messages.po`` and are
 compiled by the Makefile (``make translations``).
 """
 
-from flask import Flask
-from flask_babel import Babel
+from flask import Flask, has_request_context, request, session
+from flask_babel import Babel, get_locale
 
 LANGUAGES = ("en", "vi")
 DEFAULT_LOCALE = "en"
+# Each language named in itself, as the switch shows it (never translated: a person looking
+# for their language must recognise it whatever the page's language).
+LANGUAGE_NAMES = {"en": "English", "vi": "Tiếng Việt"}
+SESSION_KEY = "locale"
 
 babel = Babel()
 
 
+def N_(text: str) -> str:
+    """Mark ``text`` for the catalogue without translating it now (pybabel extracts ``N_``);
+    whoever shows it translates it with ``gettext`` in the request's locale."""
+    return text
+
+
 def select_locale() -> str:
-    """The request's locale: the person's stored choice, then the browser's Accept-Language,
-    then English."""
-    from flask import request
+    """The request's locale: the person's stored choice, the session's, the browser's
+    Accept-Language, then English (also outside a request)."""
+    if not has_request_context():
+        return DEFAULT_LOCALE
     from flask_login import current_user
 
     chosen = getattr(current_user, "locale", None) if current_user else None
     if chosen in LANGUAGES:
         return chosen
-    if request:
-        return request.accept_languages.best_match(LANGUAGES) or DEFAULT_LOCALE
-    return DEFAULT_LOCALE
+    if session.get(SESSION_KEY) in LANGUAGES:
+        return session[SESSION_KEY]
+    return request.accept_languages.best_match(LANGUAGES) or DEFAULT_LOCALE
+
+
+def current_language() -> str:
+    """The request's language code ('en', 'vi'), for ``<html lang>`` and the switch."""
+    locale = get_locale()
+    return locale.language if locale is not None else DEFAULT_LOCALE
+
+
+def session_choice() -> str | None:
+    """The language chosen in this browser session, if any."""
+    chosen = session.get(SESSION_KEY)
+    return chosen if chosen in LANGUAGES else None
+
+
+def remember_in_session(code: str | None) -> None:
+    """Keep ``code`` as this browser session's choice (None forgets it)."""
+    if code in LANGUAGES:
+        session[SESSION_KEY] = code
+    else:
+        session.pop(SESSION_KEY, None)
+
+
+def carry_choice(clear) -> None:
+    """Run ``clear`` (a session.clear at login or logout) and keep the language chosen before,
+    so the page after it speaks the same language."""
+    from flask_login import current_user
+
+    chosen = getattr(current_user, "locale", None) if has_request_context() else None
+    chosen = chosen if chosen in LANGUAGES else session_choice()
+    clear()
+    remember_in_session(chosen)
 
 
 def init_i18n(app: Flask) -> None:
@@ -37,3 +87,7 @@ def init_i18n(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(Path(__file__).parent / "translations"))
     babel.init_app(app, locale_selector=select_locale)
+
+    @app.context_processor
+    def languages():
+        return {"current_language": current_language, "language_names": LANGUAGE_NAMES}

@@ -19,10 +19,11 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from .. import htmx
+from .. import htmx, i18n
 from ..concurrency import versions_of
 from ..extensions import db, login_manager
 from ..forms import EmptyForm
@@ -31,7 +32,7 @@ from ..models.accounts import ROLE_LABELS
 from ..permissions import logged_in, public, requires
 from ..redirects import safe_target
 from . import services, sessions
-from .forms import LoginForm, MemberForm
+from .forms import DigestForm, LanguageForm, LoginForm, MemberForm
 
 bp = Blueprint("accounts", __name__)
 
@@ -83,7 +84,7 @@ def login():
         if outcome.user is None:
             form.form_errors.append(outcome.error)
             return page(outcome.status)
-        session.clear()  # a fresh session at login (no fixation)
+        i18n.carry_choice(session.clear)  # a fresh session at login (no fixation), in the same language
         login_user(outcome.user)
         session[AUTH_HASH_KEY] = auth_hash(outcome.user)
         session[sessions.SESSION_KEY] = outcome.session_token
@@ -102,9 +103,8 @@ def logout():
     """Log out (POST only, with CSRF): the session ends on the server too, so a copy of the
     cookie stops working at once; the trail notes it."""
     htmx.commit_once(lambda: services.log_out(current_user, session.get(sessions.SESSION_KEY)))
-    logout_user()
-    session.clear()
-    flash("You are logged out.", "info")
+    i18n.carry_choice(lambda: (logout_user(), session.clear()))
+    flash(_("You are logged out."), "info")
     return redirect(url_for("accounts.login"), 303)
 
 
@@ -114,6 +114,49 @@ def account():
     """The person's own account: who they are, their open sessions, "log out everywhere"."""
     return render_template("accounts/account.html", form=EmptyForm(),
                            open_sessions=sessions.count_open(current_user.id))
+
+
+@bp.route("/language", methods=["POST"])
+@public
+def set_language():
+    """Choose the interface language (the header's switch, the account page): stored on the
+    person when logged in, in the browser session otherwise (and in both when logged in, so the
+    login page after logging out keeps it); then back to the page it came from (same-site only)."""
+    form = LanguageForm()
+    back = safe_target(form.next.data, url_for("projects.portfolio"))
+    user = current_user if current_user.is_authenticated else None
+
+    def done(code):
+        i18n.remember_in_session(code)
+        return redirect(back, 303)
+
+    def again(_status):
+        flash(" ".join(htmx.last_errors()) or _("Choose one of the languages offered."), "error")
+        return redirect(back, 303)
+
+    return htmx.write(lambda: services.set_locale(user, form.locale.data), form=form, done=done, again=again)
+
+
+@bp.route("/account/digest", methods=["POST"])
+@logged_in
+def set_digest():
+    """Turn the weekly digest by e-mail on or off: back to the account page, or for htmx the
+    digest's section with what was saved."""
+    form = DigestForm()
+
+    def done(enabled):
+        message = (_("Saved: you get the weekly digest by e-mail.") if enabled
+                   else _("Saved: you no longer get the weekly digest."))
+        if htmx.is_htmx():
+            return htmx.fragment_response("accounts/_digest.html", form=EmptyForm(formdata=None), saved=message)
+        flash(message, "success")
+        return redirect(url_for("accounts.account"), 303)
+
+    def again(_status):
+        flash(" ".join(htmx.last_errors()) or _("The form expired; nothing was changed. Try again."), "error")
+        return redirect(url_for("accounts.account"), 303)
+
+    return htmx.write(lambda: services.set_digest(current_user, form.digest.data), form=form, done=done, again=again)
 
 
 @bp.route("/account/logout-everywhere", methods=["POST"])

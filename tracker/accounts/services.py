@@ -10,17 +10,19 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..audit import trail
 from ..concurrency import check_version, check_versions, stamp
 from ..extensions import db
+from ..i18n import N_
 from ..models import ROLES, LoginAttempt, Membership, Project, User
 from ..validation import InputError
 from . import sessions
 
-GENERIC_LOGIN_ERROR = "Email or password is not right."
+GENERIC_LOGIN_ERROR = N_("Email or password is not right.")
 
 
 def normalise_email(email: str) -> str:
@@ -66,6 +68,29 @@ def set_active(user: User, active: bool, *, acting_user: User | None = None) -> 
     user.active = active
     db.session.flush()
     return user
+
+
+def set_locale(user: User | None, code: str | None) -> str | None:
+    """The interface language ``code`` (one of tracker.i18n.LANGUAGES, or empty: follow the
+    browser), stored on ``user`` when someone is logged in; returns the code (None: the browser's)."""
+    from ..i18n import LANGUAGES
+
+    code = (code or "").strip() or None
+    if code is not None and code not in LANGUAGES:
+        raise InputError(_("Choose one of the languages offered."), field="locale")
+    if user is not None and user.locale != code:
+        user.locale = code
+        db.session.flush()
+    return code
+
+
+def set_digest(user: User, enabled: bool) -> bool:
+    """Turn the person's weekly digest on or off (``flask remind`` skips it when off)."""
+    enabled = bool(enabled)
+    if user.digest_enabled != enabled:
+        user.digest_enabled = enabled
+        db.session.flush()
+    return enabled
 
 
 def find_user(email: str) -> User:
@@ -256,9 +281,9 @@ def authenticate(email: str, password: str, address: str) -> User:
     """
     email = normalise_email(email)[:254]
     if is_throttled(email, address):
-        raise Throttled(
+        raise Throttled(_(
             "Too many failed logins for this account or from this address. "
-            f"Wait {current_app.config['LOGIN_WINDOW_MINUTES']} minutes and try again.")
+            "Wait %(minutes)s minutes and try again.", minutes=current_app.config['LOGIN_WINDOW_MINUTES']))
     user = db.session.execute(select(User).where(User.email == email)).scalar()
     stored_hash, active = (user.password_hash, user.active) if user is not None else (None, False)
     # End the (read-only) transaction before the deliberately slow hash, so SQLite's write
@@ -270,7 +295,7 @@ def authenticate(email: str, password: str, address: str) -> User:
     prune_login_attempts()
     if not ok:
         _record_failure(email, address, user)
-        raise InputError(GENERIC_LOGIN_ERROR)
+        raise InputError(_(GENERIC_LOGIN_ERROR))
     db.session.add(LoginAttempt(email=email, address=address[:64], success=True))
     trail.set_actor(user.id, user.email)
     trail.record(db.session, "login", table_name="user", row_id=user.id)

@@ -26,8 +26,8 @@ from sqlalchemy.exc import DataError, IntegrityError
 from ..concurrency import ConflictError
 from ..extensions import db
 from ..models import Project
-from ..validation import InputError
-from .sheets import Problem, Table
+from ..validation import InputError, numbers_in
+from .sheets import Problem, Table, workbook_locale
 
 FAILED = object()  # what ``attempt`` returns for a refused row
 
@@ -97,7 +97,9 @@ def run_import(wb, user, project: Project | None) -> Plan:
     from .create import plan_create
     from .update import plan_update
 
-    return plan_update(project, wb, user) if project is not None else plan_create(wb, user)
+    # Numbers typed as text are read in the workbook's language (tracker/imports/sheets.py).
+    with numbers_in(workbook_locale(wb)):
+        return plan_update(project, wb, user) if project is not None else plan_create(wb, user)
 
 
 def dry_run(data: bytes, filename: str, user, project: Project | None) -> Plan:

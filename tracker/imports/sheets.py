@@ -7,8 +7,17 @@ the blank template and the import agree on every header; a new column is one lin
 
 Cells are handed to the services as typed text: a number cell becomes the text a person
 would type for it (``12``, ``3.5``), a date cell an ISO date, a text cell stays as it is, so
-a number typed as text is read by exactly the rule of the pages ("1,5" is refused, never read
-as 15). A formula where a value belongs is refused (type the value). Sheets are read whole:
+a number typed as text is read by exactly the rule of the pages ("1,5" is refused in English,
+never read as 15).
+
+**Numbers and the workbook's language.** A number cell is a number whatever the language: it is
+handed over as a ``CellNumber`` (plain text such as ``3.5`` that the parsers read in no locale).
+A number typed as *text* in a cell is read, strictly, in the workbook's language
+(``workbook_locale``): the document property *language* (``dc:language`` in
+docProps/core.xml, openpyxl's ``wb.properties.language``), which the export writes (``en`` or
+``vi``; its first two letters count); when it is missing, names both languages or one the app
+does not know, the importing person's locale. So ``22.350`` typed as text is 22350 in a
+Vietnamese workbook and refused ("Did you mean 22,35 or 2.235?") nowhere silently. A formula where a value belongs is refused (type the value). Sheets are read whole:
 openpyxl's read-only mode trusts a sheet's declared ``<dimension>``, which a hand-edited or
 third-party file may state too small, so the dimension is reset before reading. Malformed
 sheet XML is refused as a damaged workbook, never a server error.
@@ -24,7 +33,8 @@ from decimal import Decimal
 from openpyxl.utils import get_column_letter
 
 from ..exports.columns import SHEETS, SUMMARY_FIELDS, Column
-from ..validation import clean_text
+from ..i18n import LANGUAGES
+from ..validation import CellNumber, clean_text, number_locale
 from .package import ImportRefused, limit
 
 # The import's sheets and headers: the export's declared columns (tracker/exports/columns.py),
@@ -120,14 +130,25 @@ def typed(value):
         return value.isoformat()
     if isinstance(value, float):
         if value != value:
-            return "NaN"
+            return CellNumber("NaN")
         if value in (float("inf"), float("-inf")):
-            return ("-" if value < 0 else "") + "1e999999999"
+            return CellNumber(("-" if value < 0 else "") + "1e999999999")
         number = Decimal(repr(value))
-        return format(number.normalize() if number == number.to_integral_value() else number, "f")
+        return CellNumber(format(number.normalize() if number == number.to_integral_value() else number, "f"))
     if isinstance(value, (int, Decimal)):
-        return format(Decimal(value), "f")
+        return CellNumber(format(Decimal(value), "f"))
     return str(value)
+
+
+def workbook_locale(wb) -> str:
+    """The language numbers typed as text in ``wb`` are read in: the workbook's document
+    property *language* when it names one language of the app ('vi', 'vi-VN', 'en'), else the
+    importing person's locale."""
+    declared = str(getattr(getattr(wb, "properties", None), "language", None) or "").strip().lower()
+    code = declared[:2]
+    if code in LANGUAGES and (len(declared) == 2 or declared[2] in "-_"):
+        return code
+    return number_locale().language
 
 
 class Table:
