@@ -23,7 +23,7 @@ from .htmx import commit_once
 from .validation import InputError
 
 # Modules that expose ``commands``: a list of click commands or groups to add to the CLI.
-AREA_COMMANDS = ("tracker.evidence.cli", "tracker.maintenance", "tracker.deploy")
+AREA_COMMANDS = ("tracker.evidence.cli", "tracker.maintenance", "tracker.deploy", "tracker.reminders.cli")
 
 
 def _read_password_stdin() -> str:
