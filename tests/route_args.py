@@ -126,9 +126,36 @@ def _export_job(_session, project_id):
 ARGS["slug"] = lambda _session, _project_id: "budget"
 ARGS["job_id"] = _export_job
 
+
+
+def _evidence_with_image(session, project_id):
+    """An evidence item with a stored image (its thumbnail route answers only for images): a
+    small PNG stored on the demo's second item, through the app's own storage."""
+    from PIL import Image
+    from werkzeug.datastructures import FileStorage
+
+    from tracker.evidence.storage import store_upload
+
+    found = session.execute(
+        select(EvidenceItem.id).join(EvidenceItem.file)
+        .where(EvidenceItem.project_id == project_id, EvidenceItem.file_name == "matrix-photo.png")).scalar()
+    if found is not None:
+        return found
+    ids = session.execute(select(EvidenceItem.id).where(EvidenceItem.project_id == project_id)
+                          .order_by(EvidenceItem.id).limit(2)).scalars().all()
+    item = session.get(EvidenceItem, ids[-1])
+    picture = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 40, 40)).save(picture, "PNG")
+    picture.seek(0)
+    upload = store_upload(FileStorage(picture, filename="matrix-photo.png"))
+    item.file_id, item.file_name = upload.stored.id, upload.file_name
+    session.commit()
+    return item.id
+
+
 # endpoint -> {argument: value function}, for the few places where a generic name needs a
 # particular value.
-ENDPOINT_ARGS: dict[str, dict] = {}
+ENDPOINT_ARGS: dict[str, dict] = {"evidence.thumbnail": {"item_id": _evidence_with_image}}
 
 
 def value_for(endpoint: str, name: str, session, project_id: int):

@@ -1,11 +1,12 @@
 """Forms for evidence items and their review (rules live in ``services`` and ``storage``)."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 
 from ..concurrency import new_form_token
-from ..forms import choice_list, label_choices
+from ..forms import label_choices
 from ..models.evidence import KIND_LABELS, LANGUAGE_LABELS, LINK_TARGETS
 
 
@@ -19,6 +20,9 @@ class EvidenceForm(FlaskForm):
     language = SelectField("Language", choices=label_choices(LANGUAGE_LABELS), validate_choice=False)
     description = TextAreaField("Description")
     file = FileField("File (optional)")
+    # A second input for the phone's camera: ``capture`` only applies to an input that accepts
+    # images alone, and the file input also takes PDFs and documents (templates/evidence/form.html).
+    photo = FileField(_l("Take a photo"))
     remove_file = BooleanField("Remove the current file")
     activity_ids = SelectMultipleField("Activities", coerce=int, choices=[], validate_choice=False)
     period_ids = SelectMultipleField("Indicator periods", coerce=int, choices=[], validate_choice=False)
@@ -28,13 +32,9 @@ class EvidenceForm(FlaskForm):
     # new-item form's one-time token (a double submit makes one item): tracker.concurrency.
     version = HiddenField()
     form_token = HiddenField(default=new_form_token)
-
-    def set_choices(self, choices) -> None:
-        self.activity_ids.choices = choice_list(choices.activities)
-        # Periods grouped by their indicator's code (the label starts with it).
-        self.period_ids.choices = choice_list(choices.periods, lambda _value, label: f"Indicator {label.split()[0]}")
-        self.result_ids.choices = choice_list(choices.results)
-        self.expenditure_ids.choices = choice_list(choices.expenditures)
+    # Where the person came from ("Add evidence" on a period, an expenditure, a weekly log): after
+    # saving they go back there (checked by tracker.redirects).
+    next = HiddenField()
 
     @classmethod
     def for_item(cls, item) -> "EvidenceForm":
@@ -53,6 +53,21 @@ class EvidenceForm(FlaskForm):
             ids = [int(v) for v in args.getlist(name) if v.isdigit()]
             if ids:
                 getattr(self, f"{name}_ids").data = ids
+
+    def prefill(self, values: dict) -> None:
+        """Fill fields the person has not typed yet (kind, date, title from an expenditure)."""
+        for name, value in values.items():
+            getattr(self, name).data = value
+
+    def chosen_file(self):
+        """(the chosen file, the input it came from): the photo taken, else the file chosen."""
+        for field in (self.photo, self.file):
+            if getattr(field.data, "filename", ""):
+                return field.data, field.name
+        return None, "file"
+
+    def both_files_chosen(self) -> bool:
+        return all(getattr(field.data, "filename", "") for field in (self.photo, self.file))
 
     def values(self) -> dict:
         return {name: getattr(self, name).data for name in

@@ -17,6 +17,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import CSP, paging
@@ -24,9 +25,11 @@ from ..concurrency import answer_earlier, remember_submission
 from ..downloads import name_download
 from ..forms import EmptyForm
 from ..htmx import commit_once, fragment_response, is_htmx, render, vary, write
-from ..models.evidence import KIND_LABELS, LANGUAGE_LABELS, REVIEW_STATE_LABELS
+from ..models.evidence import KIND_LABELS, LANGUAGE_LABELS, LINK_TARGETS, REVIEW_STATE_LABELS
 from ..permissions import can, requires
-from . import services, storage
+from ..redirects import safe_target
+from ..validation import InputError
+from . import pickers, services, storage, thumbnails
 from .forms import EvidenceForm, ReviewForm
 
 bp = Blueprint("evidence", __name__)
@@ -89,27 +92,59 @@ def item(project_id, item_id):
                            delete_form=EmptyForm())
 
 
+def _queries() -> dict[str, str]:
+    """The pickers' search words (``activity_q``...), from the form or the query string."""
+    return {name: pickers.clean_query(request.values.get(f"{name}_q")) for name in LINK_TARGETS}
+
+
+def _form_page(form: EvidenceForm, evidence_item=None, status: int = 200):
+    """The add or edit form with its four link pickers (checked targets kept, searches kept)."""
+    return render_template("evidence/form.html", form=form, item=evidence_item,
+                           pickers=pickers.pickers(g.project.id, form.links(), _queries()),
+                           back_url=safe_target(form.next.data, "") or None,
+                           accept=storage.accept_attribute(), photo_accept=storage.photo_accept_attribute()), status
+
+
+def _refining(form: EvidenceForm) -> bool:
+    """True when the post asks for a picker's list, not a save (no JavaScript): its Search button,
+    or Enter in a search box whose words changed since the form was drawn (Enter elsewhere saves)."""
+    if request.form.get("refine") in LINK_TARGETS:
+        return True
+    if request.form.get("refine") == "enter":
+        return any(request.form.get(f"{name}_q", "") != request.form.get(f"{name}_q_shown", "")
+                   for name in LINK_TARGETS)
+    return False
+
+
 def _save(form: EvidenceForm, evidence_item=None):
     """Create (``evidence_item`` None) or change an item from the form, through the one write path."""
-    chosen = form.file.data if getattr(form.file.data, "filename", "") else None
+    chosen, file_field = form.chosen_file()
 
     def again(status):
-        if chosen is not None and status == 422 and not form.file.errors:
-            form.file.errors = [REFILE_NOTE]
-        return render_template("evidence/form.html", form=form, item=evidence_item), status
+        if chosen is not None and status == 422 and not getattr(form, file_field).errors:
+            getattr(form, file_field).errors = [REFILE_NOTE]
+        return _form_page(form, evidence_item, status)
+
+    if _refining(form):  # the list searched again; nothing is saved, the chosen file must be chosen again
+        if chosen is not None:
+            getattr(form, file_field).errors = [REFILE_NOTE]
+        return _form_page(form, evidence_item)
 
     def done(saved):
         flash(f"Added “{saved.title}” to the evidence register." if evidence_item is None else f"Saved “{saved.title}”.",
               "success")
-        return redirect(_item_url(saved), 303)
+        return redirect(safe_target(form.next.data, _item_url(saved)), 303)
 
     def _item_url(saved):
         return url_for("evidence.item", project_id=g.project.id, item_id=saved.id)
 
     def change():
+        if form.both_files_chosen():
+            raise InputError(_("Choose a file or take a photo, not both: one item keeps one file."), field="photo")
         saved = services.save_item(g.project, evidence_item, form.values(), form.links(), file=chosen,
                                    remove_file=bool(form.remove_file.data), user=current_user,
-                                   version=None if evidence_item is None else (form.version.data or ""))
+                                   version=None if evidence_item is None else (form.version.data or ""),
+                                   file_field=file_field)
         if evidence_item is None:
             remember_submission(form.form_token.data, current_user, _item_url(saved))
         return saved
@@ -124,12 +159,20 @@ def _save(form: EvidenceForm, evidence_item=None):
 @bp.route("/projects/<int:project_id>/evidence/new", methods=["GET", "POST"])
 @requires("evidence.edit")
 def new(project_id):
-    """Add an evidence item with an optional file and its links."""
+    """Add an evidence item with an optional file (or a photo taken) and its links.
+
+    ``?expenditure=7`` (from an expenditure) also fills in a receipt of the spending's date;
+    ``?period=`` / ``?activity=`` link the item; ``?next=`` is where saving returns to.
+    """
     form = EvidenceForm()
-    form.set_choices(services.link_choices(project_id))
     if request.method == "GET":
         form.prefill_links(request.args)
-        return render_template("evidence/form.html", form=form, item=None)
+        spent = request.args.getlist("expenditure")
+        prefill = services.prefill_from_expenditure(project_id, spent[0]) if len(spent) == 1 else None
+        if prefill:
+            form.prefill(prefill)
+        form.next.data = safe_target(request.args.get("next"), "")
+        return _form_page(form)
     return _save(form)
 
 
@@ -141,10 +184,24 @@ def edit(project_id, item_id):
     if evidence_item.deleted_at is not None:
         abort(404)
     form = EvidenceForm.for_item(evidence_item) if request.method == "GET" else EvidenceForm()
-    form.set_choices(services.link_choices(project_id))
     if request.method == "GET":
-        return render_template("evidence/form.html", form=form, item=evidence_item)
+        form.next.data = safe_target(request.args.get("next"), "")
+        return _form_page(form, evidence_item)
     return _save(form, evidence_item)
+
+
+@bp.route("/projects/<int:project_id>/evidence/link-options")
+@requires("evidence.edit")
+def link_options(project_id):
+    """One picker's checkbox list for the active search (htmx): ``?target=period&period_q=2016``
+    plus the checked ids (``period_ids=4``), which stay checked and first. The status line beside
+    the list travels out of band. Without htmx the same list comes in a bare page."""
+    target = request.args.get("target", "")
+    if target not in LINK_TARGETS:
+        abort(400)
+    found = pickers.picker(project_id, target, request.args.get(f"{target}_q", ""),
+                           request.args.getlist(f"{target}_ids"))
+    return fragment_response("evidence/_link_options.html", picker=found, oob=is_htmx())
 
 
 @bp.route("/projects/<int:project_id>/evidence/<int:item_id>/delete", methods=["POST"])
@@ -202,6 +259,33 @@ def download(project_id, item_id):
         response.headers["Content-Security-Policy"] = f"sandbox; {CSP}"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/projects/<int:project_id>/evidence/<int:item_id>/thumbnail")
+@requires("project.view")
+def thumbnail(project_id, item_id):
+    """A small re-encoded copy of the item's image (``thumbnails``), never the original's bytes.
+
+    The same check as the item (404 outside the project). Made now if it is missing (an image
+    stored before thumbnails existed). ``?v=`` is the start of the original's SHA-256: with it
+    the answer may be kept a year (a new file gives a new address); without it, not at all.
+    """
+    evidence_item = _item_or_404(item_id)
+    stored = evidence_item.file
+    if stored is None or not thumbnails.is_image(stored.content_type):
+        abort(404)
+    made = thumbnails.ensure(storage.path_for(stored.sha256))
+    if made is None:
+        abort(404)
+    response = send_file(made, mimetype=thumbnails.CONTENT_TYPE, etag=f"{stored.sha256}-{thumbnails.SIZE}",
+                         conditional=True, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = f"sandbox; {CSP}"
+    if request.args.get("v") == stored.sha256[:16]:
+        response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    else:
+        response.headers["Cache-Control"] = "private, no-cache"
     return response
 
 
@@ -275,6 +359,20 @@ def auditor(project_id):
 def evidence_link_label(link) -> str:
     """'Activity A1.4', 'Indicator 1.1.b 2016-07-01 – 2016-12-31', 'Result 1.1.2', 'Expenditure V-1'."""
     return services.link_label(link)
+
+
+@bp.app_template_global()
+def evidence_thumbnail_url(item) -> str | None:
+    """The thumbnail's address of an item with an image file, else None (no query: the file is loaded)."""
+    stored = item.file
+    if stored is None or not thumbnails.is_image(stored.content_type):
+        return None
+    return url_for("evidence.thumbnail", project_id=item.project_id, item_id=item.id, v=stored.sha256[:16])
+
+
+@bp.app_template_global()
+def evidence_picker_status(picker) -> str:
+    return pickers.status_text(picker)
 
 
 @bp.app_template_global()

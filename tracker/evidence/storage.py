@@ -16,6 +16,8 @@
 * **Size.** ``MAX_UPLOAD_MB`` (default 20). Werkzeug refuses a request far above it before
   reading it; a file just above the limit is measured here while it is streamed to disk.
 * **Integrity.** ``verify_files()`` re-hashes every stored file (``flask evidence verify``).
+* **Images.** An image above Pillow's pixel limit is refused; each image gets a thumbnail beside
+  it (``thumbnails``: ``<sha256>-160.webp``, re-encoded, no metadata), which ``verify`` knows.
 
 A file written for a request that then fails stays on disk unreferenced; it is harmless
 (content-addressed, never served without a row) and ``verify`` lists such strays.
@@ -40,6 +42,7 @@ from sqlalchemy.orm import Session
 from ..extensions import db
 from ..models import StoredFile
 from ..validation import InputError
+from . import thumbnails
 
 CHUNK = 1024 * 1024
 
@@ -78,6 +81,20 @@ ACCEPTED_TEXT = ("Accepted: PDF, images (PNG, JPEG, GIF, WebP), office documents
                  "OpenDocument) and plain text (.txt, .csv, .md).")
 
 INLINE_TYPES = ("application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp")
+IMAGE_KINDS = ("png", "jpeg", "gif", "webp")
+
+
+def accept_attribute() -> str:
+    """The file input's ``accept``: the types' MIME names (so a phone offers its camera and
+    photos, and converts a HEIC photo to JPEG) and every accepted extension."""
+    types = sorted({content_type.split(";")[0] for kind, content_type in EXTENSIONS.values()
+                    if kind in IMAGE_KINDS or kind == "pdf"})
+    return ",".join(types + [f".{extension}" for extension in EXTENSIONS])
+
+
+def photo_accept_attribute() -> str:
+    """The "Take a photo" input's ``accept``: image types only, which is what ``capture`` needs."""
+    return ",".join(sorted({content_type for kind, content_type in EXTENSIONS.values() if kind in IMAGE_KINDS}))
 
 
 class UploadTooLarge(InputError):
@@ -284,6 +301,8 @@ def store_upload(file_storage) -> Upload:
                                  "(as .docx, .xlsx or .pptx) and upload it again.")
             raise InputError(f"{name} is named as {KIND_NAMES[expected_kind]} but its content is "
                              f"{KIND_NAMES[kind]}. Rename it or choose the right file.")
+        if kind in IMAGE_KINDS:
+            thumbnails.check_pixels(temp, name, kind)  # a decompression bomb goes no further
         sha = digest.hexdigest()
         final = path_for(sha)
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -293,6 +312,9 @@ def store_upload(file_storage) -> Upload:
             os.chmod(final, 0o640)
             if created:  # the request may still be refused: then the file goes too
                 db.session().info.setdefault(NEW_FILES, []).append((sha, final))
+        if expected_kind in IMAGE_KINDS and not thumbnails.path_for(final).exists():
+            if thumbnails.ensure(final) is not None:
+                db.session().info.setdefault(NEW_FILES, []).append((sha, thumbnails.path_for(final)))
     finally:
         temp.unlink(missing_ok=True)
 
@@ -350,6 +372,6 @@ def verify_files() -> VerifyReport:
     if root.is_dir():
         for folder in sorted(p for p in root.iterdir() if p.is_dir() and len(p.name) == 2):
             for path in sorted(folder.iterdir()):
-                if path.name not in known:
+                if path.name not in known and not thumbnails.is_thumbnail_name(path.name, known):
                     report.strays.append(path)
     return report
