@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from operator import attrgetter, itemgetter
@@ -40,6 +40,7 @@ from ..models.evidence import KIND_LABELS, REVIEW_STATE_LABELS
 from ..models.progress import STATUS_LABELS as ACTIVITY_STATUS_LABELS
 from ..models.results import PERIOD_STATE_LABELS, UNIT_LABELS
 from ..results.values import STATUS_LABELS as INDICATOR_STATUS_LABELS
+from .language import N_
 
 KINDS = ("text", "wrap", "money", "date", "datetime", "int", "number", "percent", "link", "flag")
 
@@ -86,6 +87,23 @@ class Row:
         self.level = level
         self.bold = bold
         self.note = note
+
+
+class YesNo:
+    """A yes/no indicator's value (1 or 0, a sum for a cumulative one): a number in the workbook
+    shown as Yes / No by its number format (so formulas still count it), the word in CSV."""
+
+    __slots__ = ("number",)
+
+    def __init__(self, number):
+        self.number = number
+
+
+def yes_no(unit: str, value):
+    """``value`` as a ``YesNo`` for a yes/no indicator; else as it is."""
+    if unit == "yesno" and value is not None and not isinstance(value, str):
+        return YesNo(value)
+    return value
 
 
 # Rows after this marker are not part of the table (totals, checks): the autofilter stops
@@ -295,12 +313,19 @@ class RowBuilder:
 
 # --- Formulas of the Indicators sheet: the rules of tracker.results.services ------------------
 
+def percent_formula(t: str, a: str, ascending: bool) -> str:
+    """% of target as a fraction, the rule of ``percent_of_target``, for the cells (or
+    placeholders) ``t`` (target) and ``a`` (actual): actual / target when more is better,
+    target / actual when less is; empty without both figures."""
+    if ascending:
+        return f'=IF(AND(ISNUMBER({t}),ISNUMBER({a})),IF({t}=0,"",{a}/{t}),"")'
+    return f'=IF(AND(ISNUMBER({t}),ISNUMBER({a})),IF({a}=0,IF({t}>=0,1,""),{t}/{a}),"")'
+
+
 def _pct_formula(target: str, actual: str) -> Callable[[Any], str | None]:
-    """% of target, the rule of ``percent_of_target``: actual / target when more is better,
-    target / actual when less is; none for qualitative indicators."""
+    """% of target (``percent_formula``) of two columns; none for qualitative indicators."""
     t, a = "{" + target + "}", "{" + actual + "}"
-    ascending = f'=IF(AND(ISNUMBER({t}),ISNUMBER({a})),IF({t}=0,"",{a}/{t}),"")'
-    descending = f'=IF(AND(ISNUMBER({t}),ISNUMBER({a})),IF({a}=0,IF({t}>=0,1,""),{t}/{a}),"")'
+    ascending, descending = percent_formula(t, a, True), percent_formula(t, a, False)
 
     def formula(record):
         if record.qualitative:
@@ -310,13 +335,26 @@ def _pct_formula(target: str, actual: str) -> Callable[[Any], str | None]:
     return formula
 
 
-def status_formula(on_track_pct, at_risk_pct) -> str:
-    """The rule of ``status_for`` with a project's thresholds, on the % to date of the row."""
+def status_formula(on_track_pct, at_risk_pct, labels: Mapping[str, str] | None = None) -> str:
+    """The rule of ``status_for`` with a project's thresholds, on the % to date of the row;
+    ``labels``: the status words in the export's language (English by default)."""
     on_track = plain_number(Decimal(on_track_pct) / 100)
     at_risk = plain_number(Decimal(at_risk_pct) / 100)
-    labels, pct = INDICATOR_STATUS_LABELS, "{pct_to_date}"
+    labels, pct = labels or INDICATOR_STATUS_LABELS, "{pct_to_date}"
     return (f'=IF(ISNUMBER({pct}),IF({pct}>={on_track},"{labels["on_track"]}",'
             f'IF({pct}>={at_risk},"{labels["at_risk"]}","{labels["off_track"]}")),"{labels["no_data"]}")')
+
+
+def localized(spec: SheetColumns, tr) -> SheetColumns:
+    """``spec`` in an export's language (``tracker.exports.language.Translator``): its title,
+    description, headers, enum labels and, outside English, the word a true flag is written as.
+    The keys, kinds and values stay as declared (the import, CSV slugs and formulas use them)."""
+    yes = {True: tr("Yes")} if tr.language != "en" else None  # English: the writers' own "Yes"
+    columns = tuple(replace(column, header=tr(column.header),
+                            labels=tr.labels(column.labels) if column.labels is not None
+                            else yes if column.kind == "flag" else None)
+                    for column in spec.columns)
+    return replace(spec, title=tr.title(spec.title), description=tr(spec.description), columns=columns)
 
 
 # --- The sheets -------------------------------------------------------------------------------
@@ -328,151 +366,178 @@ class SummaryItem(NamedTuple):
 
 # (label, attribute, kind): the project facts on the Summary sheet; the import reads the same labels.
 SUMMARY_FIELDS = [
-    ("Project", "title", "text"),
-    ("Project code", "code", "text"),
-    ("Donor", "donor", "text"),
-    ("Funding source", "funding_source", "text"),
-    ("Implementing agency", "implementing_agency", "text"),
-    ("Implementing partners", "implementing_partners", "text"),
-    ("Grant", "grant_cents", "money"),
-    ("Currency", "currency", "text"),
-    ("Start date", "start_date", "date"),
-    ("End date", "end_date", "date"),
-    ("Country (ISO code)", "country", "text"),
-    ("IATI identifier", "iati_identifier", "text"),
-    ("Overall objective", "objective", "text"),
-    ("Summary", "summary", "text"),
-    ("Status", "status_note", "text"),
+    (N_("Project"), "title", "text"),
+    (N_("Project code"), "code", "text"),
+    (N_("Donor"), "donor", "text"),
+    (N_("Funding source"), "funding_source", "text"),
+    (N_("Implementing agency"), "implementing_agency", "text"),
+    (N_("Implementing partners"), "implementing_partners", "text"),
+    (N_("Grant"), "grant_cents", "money"),
+    (N_("Currency"), "currency", "text"),
+    (N_("Start date"), "start_date", "date"),
+    (N_("End date"), "end_date", "date"),
+    (N_("Country (ISO code)"), "country", "text"),
+    (N_("IATI identifier"), "iati_identifier", "text"),
+    (N_("Overall objective"), "objective", "text"),
+    (N_("Summary"), "summary", "text"),
+    (N_("Status"), "status_note", "text"),
 ]
 
-SUMMARY = SheetColumns("Summary", "summary", (
-    Column("item", "Item", "text", 26),
-    Column("value", "Value", "wrap", 100),
-), "Project facts, when and by whom this workbook was made.", autofilter=False, landscape=False)
+SUMMARY = SheetColumns(N_("Summary"), "summary", (
+    Column("item", N_("Item"), "text", 26),
+    Column("value", N_("Value"), "wrap", 100),
+), N_("Project facts, when and by whom this workbook was made."), autofilter=False, landscape=False)
 
 # Records: ``tracker.exports.services.LogframeLine`` (a result, an indicator or an activity).
-LOGFRAME = SheetColumns("Logframe", "logframe", (
-    Column("level", "Level", "text", 16),
-    Column("code", "Code", "text", 9),
-    Column("logic", "Intervention logic", "wrap", 48),
-    Column("indicator", "Indicator", "wrap", 40),
-    Column("unit", "Unit", "text", 11, labels=UNIT_LABELS),
-    Column("baseline", "Baseline", "number", 12),
-    Column("target", "Target", "number", 12),
-    Column("latest", "Latest actual", "number", 12),
-    Column("latest_end", "Latest period end", "date", 12),
-    Column("verification", "Means of verification", "wrap", 32),
-    Column("assumptions", "Assumptions and risks", "wrap", 36),
-    Column("illustrative", "Illustrative", "flag", 10),
-), "The results framework: intervention logic, indicators (baseline, target, latest actual), means of "
-   "verification, assumptions. Rows are grouped by level (use the outline buttons).", freeze="C2", grouped=True)
+LOGFRAME = SheetColumns(N_("Logframe"), "logframe", (
+    Column("level", N_("Level"), "text", 16),
+    Column("code", N_("Code"), "text", 9),
+    Column("logic", N_("Intervention logic"), "wrap", 48),
+    Column("indicator", N_("Indicator"), "wrap", 40),
+    Column("unit", N_("Unit"), "text", 11, labels=UNIT_LABELS),
+    Column("baseline", N_("Baseline"), "number", 12),
+    Column("target", N_("Target"), "number", 12),
+    Column("latest", N_("Latest actual"), "number", 12),
+    Column("latest_end", N_("Latest period end"), "date", 12),
+    Column("verification", N_("Means of verification"), "wrap", 32),
+    Column("assumptions", N_("Assumptions and risks"), "wrap", 36),
+    Column("illustrative", N_("Illustrative"), "flag", 10),
+), N_("The results framework: intervention logic, indicators (baseline, target, latest actual), means of "
+   "verification, assumptions. Rows are grouped by level (use the outline buttons)."), freeze="C2", grouped=True)
 
 # Records: ``tracker.exports.services.IndicatorLine`` (an indicator's period and its figures).
-INDICATORS = SheetColumns("Indicators", "indicators", (
-    Column("code", "Indicator code", "text", 10, value="indicator.code"),
-    Column("title", "Indicator", "text", 40, value="indicator.title"),
-    Column("result", "Result", "text", 8, value="result_code"),
-    Column("unit", "Unit", "text", 11, value="indicator.unit", labels=UNIT_LABELS),
-    Column("start", "Period start", "date", 12, value="period.start_date"),
-    Column("end", "Period end", "date", 12, value="period.end_date"),
-    Column("target", "Target", "number", 11),
-    Column("actual", "Actual", "number", 11),
-    Column("pct", "% of target", "percent", 11, formula=_pct_formula("target", "actual")),
-    Column("target_to_date", "Target to date", "number", 11),
-    Column("actual_to_date", "Actual to date", "number", 11),
-    Column("pct_to_date", "% of target to date", "percent", 12,
+INDICATORS = SheetColumns(N_("Indicators"), "indicators", (
+    Column("code", N_("Indicator code"), "text", 10, value="indicator.code"),
+    Column("title", N_("Indicator"), "text", 40, value="indicator.title"),
+    Column("result", N_("Result"), "text", 8, value="result_code"),
+    Column("unit", N_("Unit"), "text", 11, value="indicator.unit", labels=UNIT_LABELS),
+    Column("start", N_("Period start"), "date", 12, value="period.start_date"),
+    Column("end", N_("Period end"), "date", 12, value="period.end_date"),
+    Column("target", N_("Target"), "number", 11),
+    Column("actual", N_("Actual"), "number", 11),
+    Column("pct", N_("% of target"), "percent", 11, formula=_pct_formula("target", "actual")),
+    Column("target_to_date", N_("Target to date"), "number", 11),
+    Column("actual_to_date", N_("Actual to date"), "number", 11),
+    Column("pct_to_date", N_("% of target to date"), "percent", 12,
            formula=_pct_formula("target_to_date", "actual_to_date")),
-    Column("status", "Status", "text", 12, labels=INDICATOR_STATUS_LABELS, formula=attrgetter("status_formula")),
-    Column("state", "Approval", "text", 11, value="period.state", labels=PERIOD_STATE_LABELS),
-    Column("comment", "Comment", "text", 36, value="period.comment"),
-    Column("disaggregated", "Disaggregated values", "text", 32),
-    Column("illustrative", "Illustrative", "flag", 10, value="indicator.illustrative"),
-), "One row per indicator and reporting period: target, actual, % of target (live formulas), status, "
-   "approval, disaggregated values.", freeze="C2")
+    Column("status", N_("Status"), "text", 12, labels=INDICATOR_STATUS_LABELS, formula=attrgetter("status_formula")),
+    Column("state", N_("Approval"), "text", 11, value="period.state", labels=PERIOD_STATE_LABELS),
+    Column("comment", N_("Comment"), "text", 36, value="period.comment"),
+    # Issue 16: read back by the import (tracker/imports/indicators.py), locked periods refused.
+    Column("narrative", N_("Progress narrative"), "text", 40, value="period.narrative"),
+    Column("variance_explanation", N_("Variance explanation"), "text", 40, value="period.variance_explanation"),
+    Column("disaggregated", N_("Disaggregated values"), "text", 32),
+    Column("illustrative", N_("Illustrative"), "flag", 10, value="indicator.illustrative"),
+), N_("One row per indicator and reporting period: target, actual, % of target (live formulas), status, "
+   "approval, disaggregated values."), freeze="C2")
 
 # Records: query rows labelled like the keys (``tracker.exports.services.activity_records``).
-ACTIVITIES = SheetColumns("Activities", "activities", (
-    Column("code", "Code", "text", 9),
-    Column("title", "Activity", "text", 44),
-    Column("result", "Result", "text", 8),
-    Column("planned_start", "Planned start", "date", 12),
-    Column("planned_end", "Planned end", "date", 12),
-    Column("actual_start", "Actual start", "date", 12),
-    Column("actual_end", "Actual end", "date", 12),
-    Column("status", "Status", "text", 12, labels=ACTIVITY_STATUS_LABELS),
-    Column("percent", "% complete", "int", 10),
-    Column("responsible", "Responsible", "text", 28),
-    Column("locations", "Locations", "text", 24),
-    Column("latest_week", "Latest week", "text", 10),
-    Column("latest_note", "Latest weekly note", "text", 48),
-), "Dates, status, % complete and the latest weekly note of each activity.", freeze="C2")
+ACTIVITIES = SheetColumns(N_("Activities"), "activities", (
+    Column("code", N_("Code"), "text", 9),
+    Column("title", N_("Activity"), "text", 44),
+    Column("result", N_("Result"), "text", 8),
+    Column("planned_start", N_("Planned start"), "date", 12),
+    Column("planned_end", N_("Planned end"), "date", 12),
+    Column("actual_start", N_("Actual start"), "date", 12),
+    Column("actual_end", N_("Actual end"), "date", 12),
+    Column("status", N_("Status"), "text", 12, labels=ACTIVITY_STATUS_LABELS),
+    Column("percent", N_("% complete"), "int", 10),
+    Column("responsible", N_("Responsible"), "text", 28),
+    Column("locations", N_("Locations"), "text", 24),
+    Column("latest_week", N_("Latest week"), "text", 10),
+    Column("latest_note", N_("Latest weekly note"), "text", 48),
+), N_("Dates, status, % complete and the latest weekly note of each activity."), freeze="C2")
 
-PROGRESS_LOG = SheetColumns("Progress log", "progress-log", (
-    Column("activity", "Activity code", "text", 10),
-    Column("title", "Activity", "text", 36),
-    Column("week", "ISO week", "text", 10),
-    Column("week_start", "Week start", "date", 12),
-    Column("status", "Status", "text", 12, labels=ACTIVITY_STATUS_LABELS),
-    Column("percent", "% complete", "int", 10),
-    Column("done", "What was done", "text", 48),
-    Column("problems", "Problems", "text", 32),
-    Column("next_steps", "Next steps", "text", 32),
-    Column("author", "Logged by", "text", 24),
-    Column("updated_at", "Last saved (UTC)", "datetime", 17),
-), "Every weekly progress log.", freeze="D2")
+PROGRESS_LOG = SheetColumns(N_("Progress log"), "progress-log", (
+    Column("activity", N_("Activity code"), "text", 10),
+    Column("title", N_("Activity"), "text", 36),
+    Column("week", N_("ISO week"), "text", 10),
+    Column("week_start", N_("Week start"), "date", 12),
+    Column("status", N_("Status"), "text", 12, labels=ACTIVITY_STATUS_LABELS),
+    Column("percent", N_("% complete"), "int", 10),
+    Column("done", N_("What was done"), "text", 48),
+    Column("problems", N_("Problems"), "text", 32),
+    Column("next_steps", N_("Next steps"), "text", 32),
+    Column("author", N_("Logged by"), "text", 24),
+    Column("updated_at", N_("Last saved (UTC)"), "datetime", 17),
+), N_("Every weekly progress log."), freeze="D2")
 
 # Records: ``tracker.budget.services.LineTotals`` (the app's own figures of each line).
-BUDGET = SheetColumns("Budget", "budget", (
-    Column("code", "Code", "text", 8, value="line.code"),
-    Column("category", "Category", "text", 22, value="line.category", labels=CATEGORY_LABELS),
-    Column("account", "Account", "text", 9, value="line.account_code"),
-    Column("description", "Description", "text", 44, value="line.description"),
-    Column("original", "Original budget", "money", 16, value="original_cents"),
-    Column("revised", "Revised budget", "money", 16, value="line.revised_cents"),
-    Column("current", "Current budget", "money", 16, value="current_cents",
+BUDGET = SheetColumns(N_("Budget"), "budget", (
+    Column("code", N_("Code"), "text", 8, value="line.code"),
+    Column("category", N_("Category"), "text", 22, value="line.category", labels=CATEGORY_LABELS),
+    Column("account", N_("Account"), "text", 9, value="line.account_code"),
+    Column("description", N_("Description"), "text", 44, value="line.description"),
+    Column("original", N_("Original budget"), "money", 16, value="original_cents"),
+    Column("revised", N_("Revised budget"), "money", 16, value="line.revised_cents"),
+    Column("current", N_("Current budget"), "money", 16, value="current_cents",
            formula="=IF(ISNUMBER({revised}),{revised},{original})"),
-    Column("committed", "Committed", "money", 16, value="committed_cents"),
-    Column("disbursed", "Disbursed", "money", 16, value="disbursed_cents"),
-    Column("spent", "Spent", "money", 16, value="spent_cents", formula="={committed}+{disbursed}"),
-    Column("balance", "Balance", "money", 16, value="balance_cents", formula="={current}-{spent}"),
-    Column("pct_used", "% used", "percent", 9, value="pct_used", formula='=IF({current}=0,"",{spent}/{current})'),
-    Column("illustrative", "Illustrative", "flag", 10, value="line.illustrative"),
-    Column("notes", "Notes", "text", 40, value="line.notes"),
-), "Budget lines: current budget, committed, disbursed, balance and % used as formulas, totals, and a check "
-   "of the total against the grant.", freeze="B2")
+    Column("committed", N_("Committed"), "money", 16, value="committed_cents"),
+    Column("disbursed", N_("Disbursed"), "money", 16, value="disbursed_cents"),
+    Column("spent", N_("Spent"), "money", 16, value="spent_cents", formula="={committed}+{disbursed}"),
+    Column("balance", N_("Balance"), "money", 16, value="balance_cents", formula="={current}-{spent}"),
+    Column("pct_used", N_("% used"), "percent", 9, value="pct_used", formula='=IF({current}=0,"",{spent}/{current})'),
+    Column("illustrative", N_("Illustrative"), "flag", 10, value="line.illustrative"),
+    Column("notes", N_("Notes"), "text", 40, value="line.notes"),
+), N_("Budget lines: current budget, committed, disbursed, balance and % used as formulas, totals, and a check "
+   "of the total against the grant."), freeze="B2")
 
-EXPENDITURES = SheetColumns("Expenditures", "expenditures", (
-    Column("voucher", "Voucher", "text", 13),
-    Column("date", "Date", "date", 12),
-    Column("line", "Budget line", "text", 10),
-    Column("line_description", "Budget line description", "text", 32),
-    Column("payee", "Payee", "text", 28),
-    Column("description", "Description", "text", 40),
-    Column("status", "Status", "text", 11, labels=EXPENDITURE_STATUS_LABELS),
-    Column("amount", "Amount", "money", 16),
-    Column("original_amount", "Original amount", "number", 15),
-    Column("original_currency", "Original currency", "text", 9),
-    Column("rate", "Exchange rate", "number", 11),
-    Column("evidence", "Evidence", "text", 18),
-    Column("justification", "Overspend justification", "text", 30),
-), "Each expenditure with its budget line and the references of its evidence (see the Evidence sheet).",
+EXPENDITURES = SheetColumns(N_("Expenditures"), "expenditures", (
+    Column("voucher", N_("Voucher"), "text", 13),
+    Column("date", N_("Date"), "date", 12),
+    Column("line", N_("Budget line"), "text", 10),
+    Column("line_description", N_("Budget line description"), "text", 32),
+    Column("payee", N_("Payee"), "text", 28),
+    Column("description", N_("Description"), "text", 40),
+    Column("status", N_("Status"), "text", 11, labels=EXPENDITURE_STATUS_LABELS),
+    Column("amount", N_("Amount"), "money", 16),
+    Column("original_amount", N_("Original amount"), "number", 15),
+    Column("original_currency", N_("Original currency"), "text", 9),
+    Column("rate", N_("Exchange rate"), "number", 11),
+    Column("evidence", N_("Evidence"), "text", 18),
+    Column("justification", N_("Overspend justification"), "text", 30),
+), N_("Each expenditure with its budget line and the references of its evidence (see the Evidence sheet)."),
     freeze="B2")
 
-EVIDENCE = SheetColumns("Evidence", "evidence", (
-    Column("ref", "Ref", "text", 7, value=lambda r: evidence_ref(r.id)),
-    Column("kind", "Kind", "text", 15, labels=KIND_LABELS),
-    Column("title", "Title", "link", 48, value=lambda r: Link(r.title, r.url)),
-    Column("dated", "Date", "date", 12),
-    Column("source", "Source", "text", 26),
-    Column("language", "Language", "text", 9),
-    Column("url", "Link", "link", 40, value=lambda r: Link(r.url, r.url) if r.url else None),
-    Column("file", "File", "text", 22),
-    Column("review", "Review state", "text", 11, labels=REVIEW_STATE_LABELS),
-    Column("review_note", "Review note", "text", 30),
-    Column("reviewed_at", "Reviewed at (UTC)", "datetime", 17),
-    Column("reviewed_by", "Reviewed by", "text", 22),
-    Column("backs", "Backs up", "text", 48),
-), "The evidence register, with links, review state and what each item backs up.", freeze="B2")
+EVIDENCE = SheetColumns(N_("Evidence"), "evidence", (
+    Column("ref", N_("Ref"), "text", 7, value=lambda r: evidence_ref(r.id)),
+    Column("kind", N_("Kind"), "text", 15, labels=KIND_LABELS),
+    Column("title", N_("Title"), "link", 48, value=lambda r: Link(r.title, r.url)),
+    Column("dated", N_("Date"), "date", 12),
+    Column("source", N_("Source"), "text", 26),
+    Column("language", N_("Language"), "text", 9),
+    Column("url", N_("Link"), "link", 40, value=lambda r: Link(r.url, r.url) if r.url else None),
+    Column("file", N_("File"), "text", 22),
+    Column("review", N_("Review state"), "text", 11, labels=REVIEW_STATE_LABELS),
+    Column("review_note", N_("Review note"), "text", 30),
+    Column("reviewed_at", N_("Reviewed at (UTC)"), "datetime", 17),
+    Column("reviewed_by", N_("Reviewed by"), "text", 22),
+    Column("backs", N_("Backs up"), "text", 48),
+), N_("The evidence register, with links, review state and what each item backs up."), freeze="B2")
+
+@dataclass(frozen=True)
+class LayoutSheet:
+    """A sheet laid out for reading and printing rather than as a table (merged cells, columns
+    per reporting period): written by its own module after the table sheet ``after``; no CSV, and
+    the import does not read it."""
+
+    title: str
+    slug: str
+    description: str
+    after: str
+
+
+# tracker/exports/matrix_sheet.py and iptt_sheet.py
+LOGFRAME_MATRIX = LayoutSheet(
+    "Logframe matrix", "logframe-matrix",
+    "The logframe as donors' templates lay it out: intervention logic, indicators with baseline and target, "
+    "sources of verification, assumptions; one block per level; prints on A4 landscape.", after="summary")
+IPTT = LayoutSheet(
+    "IPTT", "iptt",
+    "Indicator performance tracking table: per reporting period target, actual and % of target, then the "
+    "life-of-project target, actual to date and % (live formulas, coloured by the project's thresholds), with "
+    "the narratives and variance explanations.", after="indicators")
+LAYOUT_SHEETS = (LOGFRAME_MATRIX, IPTT)
 
 # Every sheet of the workbook, in order, by title.
 SHEETS: dict[str, SheetColumns] = {s.title: s for s in (

@@ -73,14 +73,17 @@ def read_periods(plan: Plan, wb, indicators: dict[str, Indicator], user, require
         target = table.raw(number, cells, "target")
         actual = table.raw(number, cells, "actual")
         comment = table.text(number, cells, "comment") if table.has("comment") else ""
-        if MISSING in (target, actual, comment):
+        texts = {key: table.text(number, cells, key) if table.has(key) else "" for key in NARRATIVE_KEYS}
+        if MISSING in (target, actual, comment, *texts.values()):
             continue
         period = next((p for p in indicator.periods if (p.start_date, p.end_date) == (start, end)), None)
         label = f"Indicator {code}, period {period_label(start, end)}"
         if period is None:
-            _new_period(plan, table, number, indicator, start, end, target, actual, comment, user, label)
+            period = _new_period(plan, table, number, indicator, start, end, target, actual, comment, user, label)
         else:
             _update_period(plan, table, number, period, target, actual, comment, user, label)
+        if period is not None and period is not FAILED:
+            _update_narratives(plan, table, number, period, texts, user, label)
 
 
 def _date(table: Table, number: int, cells: dict, key: str):
@@ -116,12 +119,35 @@ def _new_period(plan, table, number, indicator, start, end, target, actual, comm
         lambda: results.create_period(indicator, start, end, user, target=target, actual=actual,
                                       comment=comment or None))
     if period is FAILED:
-        return
+        return FAILED
     values = [f"{kind} {show(indicator, number_, text)}" for kind, number_, text in
               (("target", period.target, period.target_text), ("actual", period.actual, period.actual_text))
               if number_ is not None or text]
     plan.changes.append(Change("create", label, "new period" + (": " + ", ".join(values) if values else ""),
                                "Indicators", number))
+    return period
+
+
+# The narrative columns of the Indicators sheet (issue 16) and the words of the plan's list.
+NARRATIVE_KEYS = {"narrative": "narrative", "variance_explanation": "variance explanation"}
+
+
+def _update_narratives(plan, table, number, period: IndicatorPeriod, texts: dict, user, label) -> None:
+    """A period's narrative and variance explanation through ``narratives.save_period_narrative``
+    (the period page's save: the lock of an approved period, the length): only a non-blank cell
+    that differs from the stored text is a change, so an unchanged export imports as nothing."""
+    from ..results import narratives
+
+    given = {key: text for key, text in texts.items() if text and text != getattr(period, key)}
+    if not given:
+        return
+    if plan.attempt(table, number, {**{key: key for key in NARRATIVE_KEYS}, "*": next(iter(given))},
+                    lambda: narratives.save_period_narrative(period, given.get("narrative"),
+                                                             given.get("variance_explanation"), None, user)) is FAILED:
+        return
+    for key in given:
+        plan.changes.append(Change("change", label, f"{NARRATIVE_KEYS[key]}: → “{shown(getattr(period, key))}”",
+                                   "Indicators", number))
 
 
 def _update_period(plan, table, number, period: IndicatorPeriod, target, actual, comment, user, label):
