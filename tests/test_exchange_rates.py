@@ -176,15 +176,15 @@ def test_an_unconfirmed_rate_is_refused_and_a_confirmed_one_shown_to_the_auditor
         assert db.session.execute(select(Expenditure).where(Expenditure.voucher == "V-RATE-1")).first() is None
     assert client.get(f"/projects/{demo}/expenditures").get_data(as_text=True) == before
     saved = client.post(f"/projects/{demo}/expenditures/new",
-                        data={**form, "rate_confirmed": "y", "rate_reason": "Hotel's own rate, per its invoice"})
+                        data={**form, "rate_confirmed": "y", "rate_reason": "Hotel rate, per its invoice"})
     assert saved.status_code == 303
     with app.app_context():
         booked = db.session.execute(select(Expenditure).where(Expenditure.voucher == "V-RATE-1")).scalar_one()
-        assert booked.rate_confirmation == "Hotel's own rate, per its invoice"
+        assert booked.rate_confirmation == "Hotel rate, per its invoice"
     page = client.get(f"/projects/{demo}/expenditures/{booked.id}").get_data(as_text=True)
-    assert "Hotel's own rate, per its invoice" in page
+    assert "Hotel rate, per its invoice" in page
     auth.logout()
     auth.login("auditor")
     workspace = client.get(f"/projects/{demo}/auditor").get_data(as_text=True)
-    assert "Exchange rates confirmed by hand" in workspace and "Hotel's own rate, per its invoice" in workspace
+    assert "Exchange rates confirmed by hand" in workspace and "Hotel rate, per its invoice" in workspace
     assert "V-RATE-1" in workspace

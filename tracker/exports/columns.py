@@ -349,7 +349,7 @@ def localized(spec: SheetColumns, tr) -> SheetColumns:
     """``spec`` in an export's language (``tracker.exports.language.Translator``): its title,
     description, headers, enum labels and, outside English, the word a true flag is written as.
     The keys, kinds and values stay as declared (the import, CSV slugs and formulas use them)."""
-    yes = {True: tr("Yes")} if tr.language != "en" else None  # English: the writers' own "Yes"
+    yes = {True: tr(N_("Yes")), False: tr(N_("No"))} if tr.language != "en" else None  # English: the writers' own
     columns = tuple(replace(column, header=tr(column.header),
                             labels=tr.labels(column.labels) if column.labels is not None
                             else yes if column.kind == "flag" else None)

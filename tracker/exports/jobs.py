@@ -57,6 +57,7 @@ class Job:
     created: str = ""
     finished: str = ""
     heartbeat: float = 0.0  # time.time() of the worker's last sign of life
+    language: str = "en"  # of the workbook (tracker/exports/language.py), carried to the worker
 
     @property
     def percent(self) -> int:
@@ -169,13 +170,14 @@ def cleanup(app: Flask | None = None) -> None:
             pass
 
 
-def start(project: Project, user) -> Job:
-    """Start preparing the workbook of ``project`` in the background; returns the job."""
+def start(project: Project, user, language: str = "en") -> Job:
+    """Start preparing the workbook of ``project`` in the background, in ``language`` (en, vi or
+    both); returns the job."""
     app = current_app._get_current_object()
     cleanup(app)
     job = Job(id=secrets.token_urlsafe(18), project_id=project.id, user_id=getattr(user, "id", None),
               total=row_estimate(project.id), created=datetime.now(UTC).isoformat(timespec="seconds"),
-              heartbeat=time.time())
+              heartbeat=time.time(), language=language)
     directory = jobs_dir(app)
     save(directory, job)
     generated_by = f"{user.name} <{user.email}>" if getattr(user, "email", None) else "system"
@@ -220,7 +222,8 @@ def _run(app: Flask, job: Job, generated_by: str) -> None:
 
             with read_snapshot():
                 project = db.session.get(Project, job.project_id)
-                job.done = write_workbook(ExportContext(project, generated_by), part, progress=progress)
+                job.done = write_workbook(ExportContext(project, generated_by, language=job.language), part,
+                                          progress=progress)
             os.replace(part, directory / f"{job.id}.xlsx")
             job.state = "done"
         except Exception:  # the page shows the failure; the log keeps the details

@@ -8,7 +8,19 @@ to the audit trail.
 import io
 import tempfile
 
-from flask import Blueprint, Response, abort, current_app, g, redirect, render_template, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import get_locale
 from flask_login import current_user
 
 from ..downloads import name_download
@@ -19,6 +31,7 @@ from . import jobs
 from .columns import SHEET_SLUGS
 from .csv_export import sheet_csv
 from .iati import build_activity_xml
+from .language import LANGUAGE_NAMES, LANGUAGES, chosen
 from .services import (
     ExportContext,
     export_act,
@@ -41,6 +54,12 @@ def _who() -> str:
     return f"{current_user.name} <{current_user.email}>"
 
 
+def _language() -> str:
+    """The export's language: ``?lang=`` (or the job form's ``lang``), else the person's own
+    interface language ('en' or 'vi'); 'both' writes bilingual headers and labels."""
+    return chosen(request.values.get("lang"), default=chosen(str(get_locale() or "en")))
+
+
 def _background_threshold() -> int:
     return int(current_app.config.get("EXPORT_BACKGROUND_ROWS", BACKGROUND_ROWS))
 
@@ -52,11 +71,13 @@ def _background_threshold() -> int:
 def index(project_id):
     """Downloads (workbook, CSV per sheet, IATI, template) and, for managers, the import."""
     estimate = row_estimate(project_id)
-    ctx = ExportContext(g.project, _who())
+    language = _language()
+    ctx = ExportContext(g.project, _who(), language=language)
     return render_template(
         "exports/index.html",
         sheets=sheets(ctx), estimate=estimate, large=estimate > _background_threshold(),
         notice=illustrative_notice(g.project), job_form=EmptyForm(), job=None,
+        lang=language, languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
     )
 
 
@@ -67,16 +88,16 @@ def index(project_id):
 def workbook(project_id):
     """The donor's workbook, written to a file under instance/exports/ and sent (the file is
     gone once sent, or at once if writing fails)."""
-    ctx = ExportContext(g.project, _who())
+    ctx = ExportContext(g.project, _who(), language=_language())
     with jobs.one_off_file() as path:
         def export():
-            with export_act(g.project, "xlsx") as details:
+            with export_act(g.project, "xlsx", language=ctx.language) as details:
                 details["rows"] = write_workbook(ctx, path)
 
         commit_once(export)
         return name_download(jobs.send_and_remove(path, mimetype=XLSX_MIME, as_attachment=True,
                                                   download_name="download.xlsx", max_age=0),
-                             export_filename(g.project, "xlsx"))
+                             export_filename(g.project, "xlsx", language=ctx.language))
 
 
 @bp.route("/projects/<int:project_id>/export/<slug>.csv")
@@ -88,16 +109,17 @@ def sheet_as_csv(project_id, slug):
     if slug not in SHEET_SLUGS:
         abort(404)
     buffer = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024, dir=jobs.jobs_dir())
+    language = _language()
 
     def export():
-        with export_act(g.project, "csv", sheet=slug):
-            for chunk in sheet_csv(sheet_by_slug(ExportContext(g.project, _who()), slug)):
+        with export_act(g.project, "csv", sheet=slug, language=language):
+            for chunk in sheet_csv(sheet_by_slug(ExportContext(g.project, _who(), language=language), slug)):
                 buffer.write(chunk.encode("utf-8"))
 
     commit_once(export)
     buffer.seek(0)
     return name_download(send_file(buffer, mimetype="text/csv", as_attachment=True, download_name="download.csv",
-                                   max_age=0), export_filename(g.project, "csv", slug))
+                                   max_age=0), export_filename(g.project, "csv", slug, language=language))
 
 
 @bp.route("/projects/<int:project_id>/export.iati.xml")
@@ -138,9 +160,11 @@ def _job_or_404(job_id: str) -> jobs.Job:
 @requires("export")
 def start_job(project_id):
     """Start preparing the workbook; the page then polls its progress."""
+    language = _language()
+
     def start():
-        job = jobs.start(g.project, current_user)
-        record_export(g.project, "xlsx", background=True)
+        job = jobs.start(g.project, current_user, language)
+        record_export(g.project, "xlsx", background=True, language=language)
         return job
 
     def started(job):
@@ -167,4 +191,4 @@ def job_file(project_id, job_id):
     if job.state != "done" or not path.exists():
         abort(404)
     return name_download(send_file(path, mimetype=XLSX_MIME, as_attachment=True, download_name="download.xlsx",
-                                   max_age=0), export_filename(g.project, "xlsx"))
+                                   max_age=0), export_filename(g.project, "xlsx", language=job.language))

@@ -43,7 +43,9 @@ from .columns import (
     Link,
     Money,
     Row,
+    YesNo,
 )
+from .language import N_, mark_workbook
 from .services import ExportContext, Sheet, sheets
 
 PROGRESS_EVERY = 1000  # rows between two progress reports
@@ -51,6 +53,8 @@ HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
 NOTE_FILL = PatternFill("solid", fgColor="FFF2CC")
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+# A yes/no indicator's 1 or 0 (or a cumulative sum) shown as a word; the cell stays a number.
+YES_NO_FORMAT = '"Yes";"Yes";"No"'
 
 
 def money_format(currency: str) -> str:
@@ -69,6 +73,7 @@ class _Styles:
         self.datetime = self._make(number_format=DATETIME_FORMAT)
         self.percent = self._make(number_format="0.0%")
         self.int = self._make(number_format="0")
+        self.yesno = self._make(number_format=YES_NO_FORMAT)
         self.wrap = self._make(alignment=Alignment(wrap_text=True, vertical="top"))
         self.link = self._make(font=Font(color="0563C1", underline="single"))
         self.header = self._make(font=Font(bold=True), fill=HEADER_FILL,
@@ -127,7 +132,7 @@ def _clean(value: str) -> str:
 class _ColumnWriter:
     """How one column's values become cells: style ids for each kind of value."""
 
-    __slots__ = ("letter", "kind", "text", "number", "money", "date", "datetime", "link")
+    __slots__ = ("letter", "kind", "text", "number", "money", "date", "datetime", "link", "yesno")
 
     def __init__(self, letter: str, column: Column, styles: _Styles, bold: bool = False, note: bool = False):
         def sid(style):
@@ -143,6 +148,7 @@ class _ColumnWriter:
         self.date = sid(styles.date)
         self.datetime = sid(styles.datetime)
         self.link = sid(styles.link)
+        self.yesno = sid(styles.yesno)
 
 
 def _row_cells(ws, writers: list[_ColumnWriter], values, row_index: int) -> list[_Out]:
@@ -176,9 +182,10 @@ def _row_cells(ws, writers: list[_ColumnWriter], values, row_index: int) -> list
                 url = safe_hyperlink(value.url)
                 link = Hyperlink(ref=address, target=url) if url else None
                 cells.append(_Out(ws, address, "s", _clean(value.label), writer.link if url else writer.text, link))
-        elif kind is bool:
-            if value:
-                cells.append(_Out(ws, address, "s", "Yes", writer.text))
+        elif kind is bool:  # yes/no flags are words in every sheet
+            cells.append(_Out(ws, address, "s", "Yes" if value else "No", writer.text))
+        elif kind is YesNo:
+            cells.append(_Out(ws, address, "n", float(value.number), writer.yesno))
         else:
             cells.append(_Out(ws, address, "s", _clean(str(value)), writer.text))
     return cells
@@ -243,11 +250,15 @@ def write_sheet(wb: Workbook, sheet: Sheet, ctx: ExportContext, progress: Callab
 def write_workbook(ctx: ExportContext, destination, progress: Callable[[int], None] | None = None) -> int:
     """Write the whole workbook to ``destination`` (a path or a binary file); returns the
     number of data rows written. ``progress(rows_done)`` is called every 1,000 rows."""
+    from .layout_sheets import write_layout_sheets
+
     wb = Workbook(write_only=True)
     _set_properties(wb, ctx)
+    mark_workbook(wb, ctx.language)  # the import reads numbers typed as text in this language
     done = 0
     for sheet in sheets(ctx):
         done = write_sheet(wb, sheet, ctx, progress, done)
+        done = write_layout_sheets(wb, ctx, sheet.slug, progress, done)  # the laid-out sheets after it
     wb.save(destination)
     return done
 
@@ -256,10 +267,10 @@ def _set_properties(wb: Workbook, ctx: ExportContext, title: str | None = None) 
     project = ctx.project
     props = wb.properties
     props.title = clean_text(title or f"{project.code}: {project.title}")[:250]
-    props.subject = "Results framework, budget and evidence"
+    props.subject = ctx.tr(N_("Results framework, budget and evidence"))
     props.creator = clean_text(ctx.generated_by)[:250]
     props.lastModifiedBy = props.creator
-    props.description = "Exported from the results tracker."
+    props.description = ctx.tr(N_("Exported from the results tracker."))
     props.created = props.modified = ctx.generated_at
     props.keywords = clean_text(f"{project.code}, {project.donor}, logframe")[:250]
 

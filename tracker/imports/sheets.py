@@ -33,6 +33,7 @@ from decimal import Decimal
 from openpyxl.utils import get_column_letter
 
 from ..exports.columns import SHEETS, SUMMARY_FIELDS, Column
+from ..exports.language import names_of
 from ..i18n import LANGUAGES
 from ..validation import CellNumber, clean_text, number_locale
 from .package import ImportRefused, limit
@@ -81,9 +82,11 @@ def shown(value) -> str:
 
 
 def find_sheet(problems: list[Problem], wb, name: str, required: bool):
-    """The sheet called ``name`` (forgiving case and spaces); a problem when required and absent."""
+    """The sheet called ``name`` (forgiving case and spaces; in English, Vietnamese or both, as the
+    export writes it: ``tracker.exports.language``); a problem when required and absent."""
+    names = names_of(name, title=True) | {norm(name)}
     for existing in wb.sheetnames:
-        if existing == name or norm(existing) == norm(name):
+        if existing == name or norm(existing) in names:
             return wb[existing]
     if required:
         problems.append(Problem(name, None, None, "", f"the sheet “{name}” is missing (the workbook has: "
@@ -171,9 +174,11 @@ class Table:
         header_row = rows[0] if rows and rows[0] is not None else ()
         by_text = {norm(cell.value): index for index, cell in enumerate(header_row) if cell.value is not None}
         positions = {}
-        for column in columns:
-            if norm(column.header) in by_text:
-                positions[column.key] = by_text[norm(column.header)]
+        for column in columns:  # a header in English, Vietnamese or both (tracker.exports.language)
+            found = next((by_text[name] for name in names_of(column.header) | {norm(column.header)}
+                          if name in by_text), None)
+            if found is not None:
+                positions[column.key] = found
                 table.letters[column.key] = get_column_letter(positions[column.key] + 1)
         missing = [table.headers[key] for key in required if key not in positions]
         if missing:
@@ -234,10 +239,13 @@ def summary_cells(ws) -> tuple[dict, dict]:
     """The Summary sheet's label (column A) -> value cell (column B), and label -> row number."""
     cells: dict = {}
     numbers: dict = {}
+    # A label in Vietnamese or both is keyed by its English form, as the callers look it up.
+    english = {name: norm(label) for label, _attr, _kind in SUMMARY_FIELDS for name in names_of(label)}
     for number, row in enumerate(read_rows(ws, "Summary", max_col=2), 1):
         if row is None or number > 200:
             break
         label = norm(row[0].value) if row else ""
+        label = english.get(label, label)
         if label and label not in cells and len(row) > 1:
             cells[label], numbers[label] = row[1], number
     return cells, numbers
