@@ -127,6 +127,19 @@ ARGS["slug"] = lambda _session, _project_id: "budget"
 ARGS["job_id"] = _export_job
 
 
+def _reporting_period(session, project_id):
+    """The demo's first reporting period (the dates of its first indicator period), ISO dates."""
+    row = session.execute(select(IndicatorPeriod.start_date, IndicatorPeriod.end_date)
+                          .where(IndicatorPeriod.project_id == project_id)
+                          .order_by(IndicatorPeriod.start_date, IndicatorPeriod.end_date).limit(1)).one()
+    return row
+
+
+# A reporting period in a URL (the progress report): /reports/<start>/<end>
+ARGS["start"] = lambda session, project_id: _reporting_period(session, project_id)[0].isoformat()
+ARGS["end"] = lambda session, project_id: _reporting_period(session, project_id)[1].isoformat()
+
+
 
 def _evidence_with_image(session, project_id):
     """An evidence item with a stored image (its thumbnail route answers only for images): a

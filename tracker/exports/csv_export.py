@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from ..spreadsheets import csv_stream, strip_control
-from .columns import END_OF_TABLE, Column, Formula, Link, Money, Row
+from .columns import END_OF_TABLE, Column, Formula, Link, Money, Row, YesNo
 from .services import Sheet
 
 
@@ -36,7 +36,9 @@ def csv_value(value, column: Column):
     if isinstance(value, Money):
         return cents_text(value.cents)
     if isinstance(value, bool):
-        return "Yes" if value else ""
+        return "Yes" if value else "No"
+    if isinstance(value, YesNo):
+        return "Yes" if Decimal(value.number) >= 1 else "No"
     if column.kind == "money" and isinstance(value, int):
         return cents_text(value)
     if isinstance(value, datetime):

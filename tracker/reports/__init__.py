@@ -1,0 +1,1 @@
+"""Reports for the donor: the IPTT and the progress report of a reporting period."""
