@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 
 from ..concurrency import new_form_token
-from ..formatting import cents_to_decimal
+from ..formatting import input_money, input_number
 from ..forms import choice_list, label_choices
 from ..models.budget import CATEGORY_LABELS, EXPENDITURE_STATUS_LABELS
 from . import currencies
@@ -19,8 +19,9 @@ AMOUNT = {"inputmode": "decimal", "autocomplete": "off"}
 
 
 def _plain(value) -> str:
-    """A stored number as typed text: 1.2340 -> '1.234', 22350.000000 -> '22350', None -> ''."""
-    return "" if value is None else f"{value.normalize():f}"
+    """A stored number as typed text in the person's locale (no grouping): 1.2340 -> '1.234'
+    (en) or '1,234' (vi), 22350.000000 -> '22350', None -> ''."""
+    return input_number(value)
 
 
 class BudgetLineForm(FlaskForm):
@@ -38,8 +39,8 @@ class BudgetLineForm(FlaskForm):
     def for_line(cls, line) -> "BudgetLineForm":
         """The form filled from a stored line (amounts in dollars and cents, never through a float)."""
         form = cls(formdata=None, obj=line)
-        form.original.data = f"{cents_to_decimal(line.original_cents)}"
-        form.revised.data = "" if line.revised_cents is None else f"{cents_to_decimal(line.revised_cents)}"
+        form.original.data = input_money(line.original_cents)
+        form.revised.data = input_money(line.revised_cents)
         form.version.data = str(line.version)
         return form
 
@@ -78,7 +79,7 @@ class ExpenditureForm(FlaskForm):
         form = cls(formdata=None, obj=item)
         form.spent_on.data = item.spent_on.isoformat()
         form.line_id.data = str(item.line_id)
-        form.amount.data = "" if not item.amount_cents else f"{cents_to_decimal(item.amount_cents)}"
+        form.amount.data = "" if not item.amount_cents else input_money(item.amount_cents)
         form.original_amount.data = _plain(item.original_amount)
         form.exchange_rate.data = _plain(item.exchange_rate)
         form.rate_reason.data = item.rate_confirmation

@@ -12,6 +12,7 @@ from .. import paging
 from ..concurrency import answer_earlier, remember_submission, versions_of
 from ..evidence.services import evidence_for
 from ..extensions import db
+from ..formatting import input_number
 from ..forms import EmptyForm
 from ..htmx import fragment_response, is_htmx, last_errors, render, vary, write
 from ..models import BudgetLine, Expenditure
@@ -266,7 +267,7 @@ def allocations(project_id, line_id):
     """Share a line among activities, in percent (at most 100% in all)."""
     budget_line = _line_or_404(line_id)
     activities = services.project_activities(project_id)
-    form = allocation_form(activities, {a.activity_id: f"{a.percent.normalize():f}"
+    form = allocation_form(activities, {a.activity_id: input_number(a.percent)
                                         for a in budget_line.allocations},
                            versions_of(budget_line.allocations))
 

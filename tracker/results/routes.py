@@ -18,7 +18,7 @@ from flask_login import current_user
 from ..concurrency import answer_earlier, remember_submission
 from ..evidence.services import evidence_for
 from ..extensions import db
-from ..formatting import number
+from ..formatting import input_number
 from ..htmx import fragment_response, is_htmx, last_errors, write
 from ..models import Dimension, User
 from ..permissions import requires
@@ -91,8 +91,8 @@ def _grid_page(status: int = 200, thresholds_form=None):
     grid = services.load_grid(g.project, _int_arg("result"), _int_arg("page", 1))
     if thresholds_form is None:
         thresholds_form = ThresholdsForm(formdata=None)
-        thresholds_form.on_track_pct.data = number(g.project.on_track_pct)
-        thresholds_form.at_risk_pct.data = number(g.project.at_risk_pct)
+        thresholds_form.on_track_pct.data = input_number(g.project.on_track_pct)
+        thresholds_form.at_risk_pct.data = input_number(g.project.at_risk_pct)
         thresholds_form.version.data = str(g.project.version)
     return render_template("results/grid.html", grid=grid, thresholds_form=thresholds_form), status
 

@@ -26,6 +26,7 @@ from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 
+from ..formatting import input_number
 from ..formatting import number as format_number
 from ..models import Indicator, IndicatorPeriod, Project
 from ..validation import InputError, clean_text, parse_decimal, parse_percent
@@ -134,8 +135,7 @@ def _shown_number(indicator: Indicator, number) -> str:
 
 
 def _input_number(_indicator: Indicator, number) -> str:
-    value = Decimal(number)
-    return str(int(value)) if value == value.to_integral() else format(value.normalize(), "f")
+    return input_number(number)  # no grouping, the person's decimal symbol: read back as it was
 
 
 @lru_cache(maxsize=4096)
