@@ -529,14 +529,14 @@ class LayoutSheet:
 
 # tracker/exports/matrix_sheet.py and iptt_sheet.py
 LOGFRAME_MATRIX = LayoutSheet(
-    "Logframe matrix", "logframe-matrix",
-    "The logframe as donors' templates lay it out: intervention logic, indicators with baseline and target, "
-    "sources of verification, assumptions; one block per level; prints on A4 landscape.", after="summary")
+    N_("Logframe matrix"), "logframe-matrix",
+    N_("The logframe as donors' templates lay it out: intervention logic, indicators with baseline and target, "
+    "sources of verification, assumptions; one block per level; prints on A4 landscape."), after="summary")
 IPTT = LayoutSheet(
-    "IPTT", "iptt",
-    "Indicator performance tracking table: per reporting period target, actual and % of target, then the "
+    N_("IPTT"), "iptt",
+    N_("Indicator performance tracking table: per reporting period target, actual and % of target, then the "
     "life-of-project target, actual to date and % (live formulas, coloured by the project's thresholds), with "
-    "the narratives and variance explanations.", after="indicators")
+    "the narratives and variance explanations."), after="indicators")
 LAYOUT_SHEETS = (LOGFRAME_MATRIX, IPTT)
 
 # Every sheet of the workbook, in order, by title.

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask_babel import gettext as _
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import PatternFill
 from openpyxl.utils import get_column_letter
@@ -32,6 +31,7 @@ from openpyxl.utils import get_column_letter
 from ..models.results import UNIT_LABELS
 from ..reports.iptt import IpttRow, iptt_stream
 from .columns import LayoutSheet, percent_formula, plain_number
+from .language import N_
 from .layout_sheets import grid_style, merge, print_on_a4_landscape
 from .services import ExportContext
 from .workbook import YES_NO_FORMAT, _clean, _Out
@@ -77,20 +77,21 @@ def _to_date_formula(row: IpttRow, actual_refs: list[str]) -> str | None:
     return "=" + formula
 
 
-def _notes_text(row: IpttRow, periods) -> str:
+def _notes_text(row: IpttRow, periods, tr) -> str:
     parts = []
     for period, narrative, variance in row.notes(periods):
         text = f"{period.label}: {narrative}" if narrative else f"{period.label}:"
         if variance:
-            text += "\n" + _("Variance explanation: %(text)s", text=variance)
+            text += "\n" + tr(N_("Variance explanation: %(text)s"), text=variance)
         parts.append(text)
     return "\n".join(parts)
 
 
 def write_iptt_sheet(wb, ctx: ExportContext, sheet: LayoutSheet, done: int) -> int:
-    project = ctx.project
+    project, tr = ctx.project, ctx.tr
+    units = tr.labels(UNIT_LABELS)
     periods, groups = iptt_stream(project)
-    ws = wb.create_sheet(sheet.title)
+    ws = wb.create_sheet(tr.title(sheet.title))
     ws._values_to_row = lambda cells, _index: cells
     styles = _Styles(ws)
     lop = FIRST_PERIOD_COLUMN + 3 * len(periods)  # the life-of-project target's column
@@ -106,19 +107,19 @@ def write_iptt_sheet(wb, ctx: ExportContext, sheet: LayoutSheet, done: int) -> i
     ws.freeze_panes = "E3"
 
     # Row 1: the period over its three columns; row 2: the headers.
-    top = [_Out(ws, "A1", "s", _clean(_("IPTT: %(code)s", code=project.code)), styles.header)]
+    top = [_Out(ws, "A1", "s", _clean(tr(N_("IPTT: %(code)s"), code=project.code)), styles.header)]
     for index, period in enumerate(periods):
         first = letters[FIRST_PERIOD_COLUMN - 1 + 3 * index]
         top.append(_Out(ws, f"{first}1", "s", period.label, styles.header))
         merge(ws, f"{first}1:{letters[FIRST_PERIOD_COLUMN + 3 * index + 1]}1")
-    top.append(_Out(ws, f"{letters[lop - 1]}1", "s", _("Life of project"), styles.header))
+    top.append(_Out(ws, f"{letters[lop - 1]}1", "s", tr(N_("Life of project")), styles.header))
     merge(ws, f"{letters[lop - 1]}1:{letters[lop + 1]}1")
     merge(ws, "A1:D1")
     ws.append(top)
-    headers = [_("Code"), _("Indicator"), _("Unit"), _("Baseline")]
+    headers = [tr(N_("Code")), tr(N_("Indicator")), tr(N_("Unit")), tr(N_("Baseline"))]
     for _period in periods:
-        headers += [_("Target"), _("Actual"), _("% of target")]
-    headers += [_("Target"), _("Actual to date"), _("% of target"), _("Narrative and variance explanation")]
+        headers += [tr(N_("Target")), tr(N_("Actual")), tr(N_("% of target"))]
+    headers += [tr(N_("Target")), tr(N_("Actual to date")), tr(N_("% of target")), tr(N_("Narrative and variance explanation"))]
     ws.append([_Out(ws, f"{letter}2", "s", text, styles.header) for letter, text in zip(letters, headers, strict=True)])
 
     row_number = 2
@@ -136,7 +137,7 @@ def write_iptt_sheet(wb, ctx: ExportContext, sheet: LayoutSheet, done: int) -> i
             yesno = indicator.unit == "yesno"
             cells = [_Out(ws, "A" + number, "s", _clean(indicator.code), styles.text),
                      _Out(ws, "B" + number, "s", _clean(indicator.title), styles.title),
-                     _Out(ws, "C" + number, "s", _(UNIT_LABELS.get(indicator.unit, indicator.unit)), styles.text),
+                     _Out(ws, "C" + number, "s", units.get(indicator.unit, indicator.unit), styles.text),
                      _figure_cell(ws, "D" + number, row.baseline, yesno, styles)]
             actual_refs = []
             for index, cell in enumerate(row.cells):
@@ -157,7 +158,7 @@ def write_iptt_sheet(wb, ctx: ExportContext, sheet: LayoutSheet, done: int) -> i
                 cells.append(_Out(ws, a, "f", formula, styles.yesno if yesno else styles.number))
             if not row.qualitative:
                 cells.append(_Out(ws, p, "f", percent_formula(t, a, indicator.ascending), styles.percent))
-            notes = _notes_text(row, periods)
+            notes = _notes_text(row, periods, tr)
             if notes:
                 cells.append(_Out(ws, f"{last}{number}", "s", _clean(notes), styles.text))
             ws.append(cells)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
@@ -27,6 +26,7 @@ from ..models.progress import STATUS_LABELS as ACTIVITY_STATUS_LABELS
 from ..results.values import show_value
 from ..validation import code_key
 from .columns import LayoutSheet
+from .language import N_
 from .layout_sheets import grid_style, merge, print_on_a4_landscape
 from .services import ExportContext
 from .workbook import _clean, _Out
@@ -35,9 +35,9 @@ WIDTHS = {"A": 46, "B": 48, "C": 34, "D": 38}
 LINE_HEIGHT = 15  # points per line of 11 pt text
 
 
-def _blocks():
+def _blocks(tr):
     """The levels' blocks in the templates' order, with their headings."""
-    return (("objective", _("Overall objective")), ("outcome", _("Expected results")), ("output", _("Outputs")))
+    return (("objective", tr(N_("Overall objective"))), ("outcome", tr(N_("Expected results"))), ("output", tr(N_("Outputs"))))
 
 
 def _lines(text: str, width: float) -> int:
@@ -45,30 +45,30 @@ def _lines(text: str, width: float) -> int:
     return sum(max(1, math.ceil(len(line) / max(width - 2, 1))) for line in (text or "").split("\n"))
 
 
-def _indicator_text(indicator: Indicator) -> str:
+def _indicator_text(indicator: Indicator, tr) -> str:
     qualitative = indicator.unit == "qualitative"
     baseline = indicator.baseline_text if qualitative else show_value(indicator, indicator.baseline_value)
     target = indicator.target_text if qualitative else show_value(indicator, indicator.target_value)
     parts = [f"{indicator.code} {indicator.title}"]
     if baseline:
         when = f" ({indicator.baseline_date.isoformat()})" if indicator.baseline_date else ""
-        parts.append(_("Baseline: %(value)s%(when)s", value=baseline, when=when))
+        parts.append(tr(N_("Baseline: %(value)s%(when)s"), value=baseline, when=when))
     if target:
-        parts.append(_("Target: %(value)s", value=target))
+        parts.append(tr(N_("Target: %(value)s"), value=target))
     if indicator.illustrative:
-        parts.append(_("(illustrative figures: the source gives none)"))
+        parts.append(tr(N_("(illustrative figures: the source gives none)")))
     return "\n".join(parts)
 
 
-def _activity_text(activity: Activity, result_code: str) -> str:
-    parts = [_("Contributes to %(code)s.", code=result_code)]
+def _activity_text(activity: Activity, result_code: str, tr) -> str:
+    parts = [tr(N_("Contributes to %(code)s."), code=result_code)]
     if activity.planned_start and activity.planned_end:
-        parts.append(_("Planned %(start)s to %(end)s.", start=activity.planned_start.isoformat(),
+        parts.append(tr(N_("Planned %(start)s to %(end)s."), start=activity.planned_start.isoformat(),
                        end=activity.planned_end.isoformat()))
-    status = _(ACTIVITY_STATUS_LABELS.get(activity.status, activity.status))
-    parts.append(_("Status: %(status)s, %(pct)s%% complete.", status=status, pct=activity.percent_complete))
+    status = tr(ACTIVITY_STATUS_LABELS.get(activity.status, activity.status))
+    parts.append(tr(N_("Status: %(status)s, %(pct)s%% complete."), status=status, pct=activity.percent_complete))
     if activity.responsible:
-        parts.append(_("Responsible: %(who)s.", who=activity.responsible))
+        parts.append(tr(N_("Responsible: %(who)s."), who=activity.responsible))
     return "\n".join(parts)
 
 
@@ -97,8 +97,8 @@ class _Writer:
 
 
 def write_matrix_sheet(wb, ctx: ExportContext, sheet: LayoutSheet, done: int) -> int:
-    project = ctx.project
-    ws = wb.create_sheet(sheet.title)
+    project, tr = ctx.project, ctx.tr
+    ws = wb.create_sheet(tr.title(sheet.title))
     ws._values_to_row = lambda cells, _index: cells
     for letter, width in WIDTHS.items():
         ws.column_dimensions[letter].width = width
@@ -114,13 +114,13 @@ def write_matrix_sheet(wb, ctx: ExportContext, sheet: LayoutSheet, done: int) ->
         indicators[indicator.result_id].append(indicator)
     codes = {r.id: r.code for r in results}
 
-    title = _("Logframe matrix: %(code)s, %(title)s", code=project.code, title=project.title)
+    title = tr(N_("Logframe matrix: %(code)s, %(title)s"), code=project.code, title=project.title)
     merge(ws, "A1:D1")
     out.append([title, None, None, None], out.title, 1 + len(title) // 160)
-    out.append([_("Intervention logic"), _("Objectively verifiable indicators (baseline and target)"),
-                _("Sources and means of verification"), _("Assumptions")], out.header, 2)
+    out.append([tr(N_("Intervention logic")), tr(N_("Objectively verifiable indicators (baseline and target)")),
+                tr(N_("Sources and means of verification")), tr(N_("Assumptions"))], out.header, 2)
 
-    for level, heading in _blocks():
+    for level, heading in _blocks(tr):
         block = [r for r in results if r.level == level]
         if not block:
             continue
@@ -135,7 +135,7 @@ def write_matrix_sheet(wb, ctx: ExportContext, sheet: LayoutSheet, done: int) ->
             first = out.row + 1
             for index in range(span):
                 indicator = own[index] if own else None
-                text = _indicator_text(indicator) if indicator else ""
+                text = _indicator_text(indicator, tr) if indicator else ""
                 verification = indicator.means_of_verification if indicator else ""
                 lines = max(each, _lines(text, WIDTHS["B"]), _lines(verification, WIDTHS["C"]))
                 out.append([logic if index == 0 else None, text, verification,
@@ -148,11 +148,11 @@ def write_matrix_sheet(wb, ctx: ExportContext, sheet: LayoutSheet, done: int) ->
     activities = sorted(db.session.execute(select(Activity).where(Activity.project_id == project.id)).scalars(),
                         key=lambda a: code_key(a.code))
     if activities:
-        band = out.append([_("Activities"), None, None, None], out.band)
+        band = out.append([tr(N_("Activities")), None, None, None], out.band)
         merge(ws, f"A{band}:D{band}")
         for activity in activities:
             logic = f"{activity.code} {activity.title}"
-            means = _activity_text(activity, codes.get(activity.result_id, ""))
+            means = _activity_text(activity, codes.get(activity.result_id, ""), tr)
             out.append([logic, means, "", ""], out.body,
                        max(_lines(logic, WIDTHS["A"]), _lines(means, WIDTHS["B"])))
             done += 1

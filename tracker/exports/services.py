@@ -198,7 +198,7 @@ def summary_records(ctx: ExportContext, sheets: list[Sheet]) -> Iterator:
             yield SummaryItem(sheet.title, sheet.description)
         for layout in LAYOUT_SHEETS:  # the laid-out sheets, where the workbook has them
             if layout.after == sheet.slug:
-                yield SummaryItem(layout.title, layout.description)
+                yield SummaryItem(tr.title(layout.title), tr(layout.description))
 
 
 # --- Logframe ---------------------------------------------------------------------------------
