@@ -36,6 +36,7 @@ def test_the_page_groups_indicators_by_result_with_periods_as_columns(app, clien
     for label in labels:
         assert label in html
     assert "Life of project" in html
+    assert "<th scope=\"col\">% of target</th>" in html and "%%" not in html
     # Every result that has indicators is a group heading, before its indicators.
     for group in groups:
         if group.rows:

@@ -65,6 +65,7 @@ def test_the_page_has_every_section_of_the_period(client, auth, demo, narrated):
     assert "Đối thoại chính sách ở Huế ngày 24/11/2016." in html
     assert "Two missions moved to January 2017." in html
     assert 'class="progress-report print-landscape"' in html
+    assert "%%" not in html and ">% used</th>" in html
     assert "report.docx" in html  # the liaison may download it
 
 
