@@ -8,6 +8,8 @@ whole app), so an action anywhere on a page updates the badges in the same respo
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -16,7 +18,6 @@ from ..htmx import is_htmx, render, vary, write
 from ..permissions import logged_in, requires
 from ..results import workflow
 from ..results.values import period_label
-from ..validation import InputError, parse_date
 from . import dashboard, late, services
 from .forms import BulkForm
 
@@ -108,15 +109,18 @@ def count():
 # Bulk submit and approve of one reporting period (a column of the indicator grid)
 
 
-def _column() -> tuple:
+def _day(raw: str | None) -> date | None:
     try:
-        start = parse_date(request.args.get("start"), label=_("The period's start"))
-        end = parse_date(request.args.get("end"), label=_("The period's end"))
-    except InputError:
-        start = end = None
-    if start is None or end is None:
-        abort(404)
-    return start, end
+        return date.fromisoformat(raw or "")
+    except ValueError:
+        abort(404)  # a malformed period in the URL names no column
+
+
+def _column() -> tuple:
+    """The column's (start, end) from ``?start=&end=``; (None, None) when the URL names none."""
+    if not request.args.get("start") and not request.args.get("end"):
+        return None, None
+    return _day(request.args.get("start")), _day(request.args.get("end"))
 
 
 def _chosen() -> dict[int, int]:
@@ -137,6 +141,9 @@ def _returns() -> dict[int, str]:
 def _bulk(action: str):
     start, end = _column()
     project = g.project
+    if start is None:  # no column named: choose one
+        return render("inbox/bulk_columns.html", "inbox/_bulk_columns.html", action=action,
+                      columns=workflow.reporting_periods(project.id))
     periods = workflow.column_periods(project.id, start, end)
     if not periods:
         abort(404)

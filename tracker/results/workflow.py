@@ -147,6 +147,16 @@ def column_periods(project_id: int, start, end) -> list[IndicatorPeriod]:
     return sorted(periods, key=lambda p: (code_key(p.indicator.code), p.indicator.id))
 
 
+def reporting_periods(project_id: int) -> list[tuple]:
+    """The project's reporting periods (the grid's columns): distinct (start, end, label), in date order."""
+    from sqlalchemy import select
+
+    rows = db.session.execute(select(IndicatorPeriod.start_date, IndicatorPeriod.end_date)
+                              .where(IndicatorPeriod.project_id == project_id).distinct()
+                              .order_by(IndicatorPeriod.start_date, IndicatorPeriod.end_date)).all()
+    return [(start, end, period_label(start, end)) for start, end in rows]
+
+
 def bulk_candidates(periods: list[IndicatorPeriod], action: str) -> list[IndicatorPeriod]:
     """The periods a bulk ``action`` takes: filled draft or returned ones to submit,
     submitted ones to approve (or return)."""
