@@ -31,6 +31,27 @@
     if (box) { box.hidden = true; }
   });
 
+  // A table wider than the screen scrolls inside its own box (.table-scroll; on a phone, the
+  // tables without a card layout): while it does, the box takes keyboard focus (arrow keys
+  // scroll it) and is a region named after its table's caption (issue 14).
+  function focusableScrollBoxes() {
+    Array.prototype.forEach.call(document.querySelectorAll(".table-scroll"), function (box) {
+      var scrolls = box.scrollWidth > box.clientWidth + 1;
+      if (scrolls && !box.hasAttribute("tabindex")) {
+        var caption = box.querySelector("caption");
+        box.tabIndex = 0;
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", caption ? caption.textContent.trim() : "Table");
+        box.setAttribute("data-scroll-box", "");
+      } else if (!scrolls && box.hasAttribute("data-scroll-box")) {
+        ["tabindex", "role", "aria-label", "data-scroll-box"].forEach(function (name) { box.removeAttribute(name); });
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", focusableScrollBoxes);
+  document.addEventListener("htmx:afterSettle", focusableScrollBoxes);
+  window.addEventListener("resize", focusableScrollBoxes);
+
   // Elements with data-confirm ask before their request is sent.
   document.addEventListener("htmx:confirm", function (event) {
     var message = event.target.getAttribute("data-confirm");

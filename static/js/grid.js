@@ -8,6 +8,11 @@
 //   Enter        saves the cell and moves down (to the next row with an editable cell there)
 //   Tab          saves and moves right (Shift+Tab: left), wrapping to the next (previous) row
 //   Escape       puts back the saved value and clears the cell's error
+// On a phone (below 40rem, static/css/app.css) the grid is one card per indicator whose periods
+// run down the card as target / actual pairs; the keys then follow what the eye sees: Enter
+// moves down to the same kind in the next period (then the next card), Tab moves on in reading
+// order (target, actual, the next period's target...). The layout is read from the CSS (the
+// indicator's <tbody> laid out as a grid), so the breakpoint is defined once.
 // Focus moves only after a successful save; after an error it stays on the cell, with the
 // typed text kept and the message beside it. A changed cell left with the mouse is saved too.
 // Without this file the period page's cells still work (Enter submits the form); the grid
@@ -38,9 +43,47 @@
     return td ? td.querySelector(".cell-input") : null;
   }
 
+  function periodCells(tr) {
+    return Array.prototype.filter.call(tr.cells, function (c) { return c.classList.contains("cell"); });
+  }
+
+  function cardLayout(td) {
+    var body = td.closest("tbody.grid-indicator");
+    return !!body && window.getComputedStyle(body).display === "grid";
+  }
+
+  // The cells in the order a phone's cards show them: per indicator, per period, target then
+  // actual; only one kind when `kind` is given.
+  function cardOrder(kind) {
+    var out = [];
+    Array.prototype.forEach.call(document.querySelectorAll("tbody.grid-indicator"), function (body) {
+      var trs = body.querySelectorAll("tr[data-grid-row]");
+      if (trs.length < 2) { return; }
+      var targets = periodCells(trs[0]);
+      var actuals = periodCells(trs[1]);
+      for (var i = 0; i < Math.max(targets.length, actuals.length); i++) {
+        if (kind !== "actual" && targets[i]) { out.push(targets[i]); }
+        if (kind !== "target" && actuals[i]) { out.push(actuals[i]); }
+      }
+    });
+    return out;
+  }
+
+  function cardNeighbour(td, dir) {
+    var kind = /actual$/.test(td.parentElement.getAttribute("data-grid-row")) ? "actual" : "target";
+    var cells = cardOrder(dir === "up" || dir === "down" ? kind : null);
+    var step = (dir === "down" || dir === "right") ? 1 : -1;
+    for (var i = cells.indexOf(td) + step; i >= 0 && i < cells.length; i += step) {
+      var found = editable(cells[i]);
+      if (found) { return found; }
+    }
+    return null;
+  }
+
   function neighbour(input, dir) {
     var td = cellOf(input);
     if (!td) { return null; }
+    if (cardLayout(td)) { return cardNeighbour(td, dir); }
     var tr = td.parentElement;
     var all = rows();
     var index = all.indexOf(tr);

@@ -4,6 +4,9 @@ Pages are found the way a user finds them: each role logs in and follows every l
 project navigation, so an area's page is checked as soon as it appears in the nav. The login
 page (empty and with errors), the portfolio, error pages and a few states that only appear
 after an action are checked as well.
+
+Every check runs twice: at the browser's desktop size (1280×720) and at phone width (390×844),
+where tables become cards and the indicator grid one card per indicator (issue 14).
 """
 
 import pytest
@@ -11,6 +14,15 @@ from axe_playwright_python.sync_playwright import Axe
 
 BLOCKING = {"serious", "critical"}
 axe = Axe()
+SCREENS = {"desktop": None, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture(autouse=True, params=list(SCREENS))
+def screen(request, page):
+    """Each test at desktop width (the browser's default size) and at phone width."""
+    if SCREENS[request.param]:
+        page.set_viewport_size(SCREENS[request.param])
+    return request.param
 
 
 def blocking_violations(page) -> list[str]:
