@@ -168,7 +168,7 @@ def test_the_grid_on_a_phone_is_one_card_per_indicator_with_locked_cells_read_on
         expect(cell).to_be_visible()
         expect(cell.locator("input")).to_have_count(0)
     shown = page.locator(f"#cell-{first.id}-target").evaluate("cell => getComputedStyle(cell, '::before').content")
-    assert shown == '"2016 H1"', "the target cell shows its period's name (data-label)"
+    assert shown == '"2016 H1"', "the target cell shows its period's name (data-p)"
     # Keyboard on the card: Tab goes target -> actual of the same period, Enter down to the next period.
     targets[1].click()
     targets[1].press("Tab")
