@@ -200,8 +200,8 @@ def test_a_result_narrative_is_edited_in_place_and_conflicts_are_409(app, client
     auth.login("officer")
     with app.app_context():
         result_id = _result("1.2").id
-    url = f"/projects/{demo}/results/{result_id}/narratives"
-    page = client.get(url)
+    page = client.get(f"/projects/{demo}/results/{result_id}/narratives")
+    url = f"/projects/{demo}/results/{result_id}/narrative"
     assert page.status_code == 200 and 'id="narrative-2017-01-01"' in page.get_data(as_text=True)
     data = {"start_date": "2017-01-01", "end_date": "2017-06-30", "text": "Pilot sector chosen.", "version": "0"}
     saved = client.post(url, data=data, headers={"HX-Request": "true"})

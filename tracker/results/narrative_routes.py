@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import db
-from ..htmx import fragment_response, is_htmx, write
+from ..htmx import fragment_response, is_htmx, last_errors, write
 from ..models import ResultNode
 from ..permissions import requires
 from . import narratives
@@ -109,7 +109,7 @@ def result_narratives(project_id, result_id):
     return render_template("results/result_narratives.html", result=result, entries=_entries(result))
 
 
-@bp.route("/projects/<int:project_id>/results/<int:result_id>/narratives", methods=["POST"])
+@bp.route("/projects/<int:project_id>/results/<int:result_id>/narrative", methods=["POST"])
 @requires("indicator.actual")
 def save_result_narrative(project_id, result_id):
     """Save a result's narrative for one reporting period (locked once its periods are approved)."""
@@ -144,11 +144,11 @@ def _result_saved(result_id: int, row):
 
 def _result_again(result_id: int, form, status: int):
     result = _result_or_404(result_id)
-    try:
-        start, end = narratives.parse_reporting_period(g.project.id, form.start_date.data, form.end_date.data)
-    except narratives.InputError as error:  # a form naming no reporting period (tampered or outdated)
+    chosen = narratives.reporting_period_or_none(g.project.id, form.start_date.data, form.end_date.data)
+    if chosen is None:  # a form naming no reporting period (tampered or outdated): the page, with why
         return render_template("results/result_narratives.html", result=result, entries=_entries(result),
-                               problem=str(error)), status
+                               problem=" ".join(last_errors()) or _("Choose a reporting period.")), status
+    start, end = chosen
     entries = _entries(result, failed=(form, (start, end)), status=status)
     if is_htmx():
         entry = next(e for e in entries if (e["start"], e["end"]) == (start, end))

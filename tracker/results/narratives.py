@@ -196,6 +196,14 @@ def parse_reporting_period(project_id: int, start_raw, end_raw) -> tuple[date, d
     return start, end
 
 
+def reporting_period_or_none(project_id: int, start_raw, end_raw) -> tuple[date, date] | None:
+    """``parse_reporting_period`` for a view redrawing a refused form: None instead of an error."""
+    try:
+        return parse_reporting_period(project_id, start_raw, end_raw)
+    except InputError:
+        return None
+
+
 def save_result_narrative(result: ResultNode, start: date, end: date, text, version, user) -> ResultNarrative:
     """Set a result's narrative for the reporting period (start, end), creating it if needed.
 
