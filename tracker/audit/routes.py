@@ -5,6 +5,7 @@ who changed what and from which address, the same facts as the trail page.
 """
 
 from flask import Blueprint, abort, current_app, g, make_response, request, url_for
+from flask_babel import gettext as _
 
 from .. import htmx
 from ..downloads import name_download
@@ -32,9 +33,9 @@ def _filter_from_request(project_id: int | None) -> tuple[TrailFilterForm, servi
     """The filter form bound to the query string, and the filter built from its valid fields."""
     choices = services.filter_choices(project_id)
     form = TrailFilterForm(request.args)
-    form.actor.choices = choice_list([("", "Anyone"), *((a, a) for a in choices["actors"])])
-    form.action.choices = choice_list([("", "Any action"), *((a, services.action_label(a)) for a in choices["actions"])])
-    form.table.choices = choice_list([("", "Any record"), *services.audited_tables().items()])
+    form.actor.choices = choice_list([("", _("Anyone")), *((a, a) for a in choices["actors"])])
+    form.action.choices = choice_list([("", _("Any action")), *((a, services.action_label(a)) for a in choices["actions"])])
+    form.table.choices = choice_list([("", _("Any record")), *services.audited_tables().items()])
     valid = form.validate()
     flt = services.TrailFilter()
     for name in ("actor", "action", "table", "row_id", "date_from", "date_to"):
@@ -95,3 +96,9 @@ def export_csv(project_id):
 def export_xlsx(project_id):
     """The filtered trail as an Excel workbook."""
     return export_response(project_id, "xlsx", g.project.code)
+
+
+@bp.app_template_global()
+def audit_table_label(table: str) -> str:
+    """A table's name as people read it ("indicator period"), in the request's language."""
+    return services.table_label(table)

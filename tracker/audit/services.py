@@ -11,34 +11,67 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from .. import paging
 from ..extensions import db
+from ..i18n import N_
 from ..models import AuditEvent
 from ..spreadsheets import csv_text, text_cell
 from ..validation import InputError
 from . import trail
 
-# Acts that are not row changes, with a label for people.
+# Acts that are not row changes, with a label for people (lazy: translated when shown).
 ACTION_LABELS = {
-    "insert": "created",
-    "update": "changed",
-    "delete": "deleted",
-    "login": "logged in",
-    "logout": "logged out",
-    "login_failed": "failed login",
-    "login_throttled": "login refused (too many failures)",
-    "export": "exported",
-    "import": "imported",
-    "restore": "restored a backup",
-    "audit.checkpoint": "signed the earlier trail with the audit key",
-    "evidence.review": "reviewed evidence",
-    "indicator.submit": "submitted for approval",
-    "indicator.approve": "approved",
-    "indicator.return": "returned for changes",
-    "indicator.unlock": "unlocked",
+    "insert": _l("created"),
+    "update": _l("changed"),
+    "delete": _l("deleted"),
+    "login": _l("logged in"),
+    "logout": _l("logged out"),
+    "login_failed": _l("failed login"),
+    "login_throttled": _l("login refused (too many failures)"),
+    "export": _l("exported"),
+    "import": _l("imported"),
+    "restore": _l("restored a backup"),
+    "audit.checkpoint": _l("signed the earlier trail with the audit key"),
+    "evidence.review": _l("reviewed evidence"),
+    "indicator.submit": _l("submitted for approval"),
+    "indicator.approve": _l("approved"),
+    "indicator.return": _l("returned for changes"),
+    "indicator.unlock": _l("unlocked"),
 }
+
+
+# The audited tables as people read them (a table without an entry reads as its name, spaced).
+TABLE_LABELS = {
+    "activity": _l("activity"),
+    "agenda_item": _l("agenda item"),
+    "audit_event": _l("audit event"),
+    "budget_allocation": _l("budget allocation"),
+    "budget_line": _l("budget line"),
+    "dimension": _l("dimension"),
+    "dimension_category": _l("dimension category"),
+    "disaggregated_value": _l("disaggregated value"),
+    "event": _l("event"),
+    "evidence_item": _l("evidence item"),
+    "evidence_link": _l("evidence link"),
+    "expenditure": _l("expenditure"),
+    "indicator": _l("indicator"),
+    "indicator_period": _l("indicator period"),
+    "membership": _l("membership"),
+    "progress_log": _l("progress log"),
+    "project": _l("project"),
+    "result_narrative": _l("result narrative"),
+    "result_node": _l("result node"),
+    "user": _l("user"),
+}
+
+
+def table_label(table_name: str) -> str:
+    """A table's name as people read it, in the request's language."""
+    return str(TABLE_LABELS.get(table_name, table_name.replace("_", " ")))
 
 
 def audited_tables() -> dict[str, str]:
@@ -47,12 +80,12 @@ def audited_tables() -> dict[str, str]:
     for mapper in db.Model.registry.mappers:
         cls = mapper.class_
         if getattr(cls, "__audit__", False):
-            tables[cls.__tablename__] = cls.__tablename__.replace("_", " ")
+            tables[cls.__tablename__] = table_label(cls.__tablename__)
     return dict(sorted(tables.items()))
 
 
 def action_label(action: str) -> str:
-    return ACTION_LABELS.get(action, action.replace("_", " "))
+    return str(ACTION_LABELS.get(action, action.replace("_", " ")))
 
 
 @dataclass
@@ -95,6 +128,7 @@ class Entry:
     def record(self) -> str:
         if not self.table_name:
             return ""
+        # The record's identifier (its table's name and row id), like a code: not translated.
         return f"{self.table_name} {self.row_id}" if self.row_id is not None else self.table_name
 
     def changes_text(self) -> str:
@@ -129,7 +163,7 @@ def _entry(event: AuditEvent) -> Entry:
 def record_history(project_id: int, table_name: str, row_id: int) -> list[Entry]:
     """Every event about one row of this project, oldest first. Unknown tables: InputError."""
     if table_name not in audited_tables():
-        raise InputError(f"{table_name!r} is not a table with history.")
+        raise InputError(_("%(table)s is not a table with history.", table=repr(table_name)))
     events = db.session.execute(
         select(AuditEvent).where(AuditEvent.project_id == project_id, AuditEvent.table_name == table_name,
                                  AuditEvent.row_id == row_id).order_by(AuditEvent.id)
@@ -247,8 +281,13 @@ def filtered_events(project_id: int | None, flt: TrailFilter):
         yield _entry(event)
 
 
-EXPORT_HEADER = ["Event", "When (UTC)", "Who", "Action", "Table", "Row", "Field", "Old value", "New value",
-                 "Address"]
+EXPORT_HEADER = [N_("Event"), N_("When (UTC)"), N_("Who"), N_("Action"), N_("Table"), N_("Row"), N_("Field"),
+                 N_("Old value"), N_("New value"), N_("Address")]
+
+
+def export_header() -> list[str]:
+    """The exports' header row in the request's language (the values below it stay as stored)."""
+    return [_(header) for header in EXPORT_HEADER]
 
 
 def _export_rows(entries):
@@ -276,7 +315,7 @@ def describe_filter(flt: TrailFilter) -> dict:
 
 def trail_csv(project_id: int | None, flt: TrailFilter) -> bytes:
     """The filtered trail as CSV (UTF-8 with BOM, formula-safe)."""
-    return csv_text(EXPORT_HEADER, _export_rows(filtered_events(project_id, flt))).encode("utf-8")
+    return csv_text(export_header(), _export_rows(filtered_events(project_id, flt))).encode("utf-8")
 
 
 def trail_xlsx(project_id: int | None, flt: TrailFilter, scope_name: str) -> bytes:
@@ -284,13 +323,16 @@ def trail_xlsx(project_id: int | None, flt: TrailFilter, scope_name: str) -> byt
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Audit trail")
+    sheet = workbook.create_sheet(_("Audit trail"))
     sheet.freeze_panes = "A3"
     filters = describe_filter(flt)
-    title = f"Audit trail of {scope_name}" + (
-        " (filtered: " + ", ".join(f"{k}={v}" for k, v in filters.items()) + ")" if filters else "")
+    if filters:
+        title = _("Audit trail of %(scope)s (filtered: %(filters)s)", scope=scope_name,
+                  filters=", ".join(f"{k}={v}" for k, v in filters.items()))
+    else:
+        title = _("Audit trail of %(scope)s", scope=scope_name)
     sheet.append([text_cell(sheet, title)])
-    sheet.append([text_cell(sheet, h) for h in EXPORT_HEADER])
+    sheet.append([text_cell(sheet, h) for h in export_header()])
     for row in _export_rows(filtered_events(project_id, flt)):
         sheet.append([text_cell(sheet, v) for v in row])
     buffer = io.BytesIO()
@@ -311,7 +353,7 @@ EXPORT_FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-off
 def export_trail(project_id: int | None, flt: TrailFilter, file_format: str, scope_name: str) -> Download:
     """The filtered trail as a CSV or Excel download, recorded in the trail itself (the caller commits)."""
     if file_format not in EXPORT_FORMATS:
-        raise InputError(f"No export of the audit trail as {file_format!r}.")
+        raise InputError(_("No export of the audit trail as %(format)s.", format=repr(file_format)))
     if file_format == "csv":
         content = trail_csv(project_id, flt)
     else:

@@ -11,23 +11,23 @@ from ..models.evidence import KIND_LABELS, LANGUAGE_LABELS, LINK_TARGETS
 
 
 class EvidenceForm(FlaskForm):
-    kind = SelectField("Kind", choices=label_choices(KIND_LABELS), validate_choice=False)
-    title = StringField("Title", render_kw={"maxlength": 500})
-    dated = StringField("Date", render_kw={"type": "date"})
-    source = StringField("Source", description="Who issued it, for example the media agency.",
+    kind = SelectField(_l("Kind"), choices=label_choices(KIND_LABELS), validate_choice=False)
+    title = StringField(_l("Title"), render_kw={"maxlength": 500})
+    dated = StringField(_l("Date"), render_kw={"type": "date"})
+    source = StringField(_l("Source"), description=_l("Who issued it, for example the media agency."),
                          render_kw={"maxlength": 200})
-    url = StringField("Link (URL)", render_kw={"type": "url", "maxlength": 1000})
-    language = SelectField("Language", choices=label_choices(LANGUAGE_LABELS), validate_choice=False)
-    description = TextAreaField("Description")
-    file = FileField("File (optional)")
+    url = StringField(_l("Link (URL)"), render_kw={"type": "url", "maxlength": 1000})
+    language = SelectField(_l("Language"), choices=label_choices(LANGUAGE_LABELS), validate_choice=False)
+    description = TextAreaField(_l("Description"))
+    file = FileField(_l("File (optional)"))
     # A second input for the phone's camera: ``capture`` only applies to an input that accepts
     # images alone, and the file input also takes PDFs and documents (templates/evidence/form.html).
     photo = FileField(_l("Take a photo"))
-    remove_file = BooleanField("Remove the current file")
-    activity_ids = SelectMultipleField("Activities", coerce=int, choices=[], validate_choice=False)
-    period_ids = SelectMultipleField("Indicator periods", coerce=int, choices=[], validate_choice=False)
-    result_ids = SelectMultipleField("Results", coerce=int, choices=[], validate_choice=False)
-    expenditure_ids = SelectMultipleField("Expenditures", coerce=int, choices=[], validate_choice=False)
+    remove_file = BooleanField(_l("Remove the current file"))
+    activity_ids = SelectMultipleField(_l("Activities"), coerce=int, choices=[], validate_choice=False)
+    period_ids = SelectMultipleField(_l("Indicator periods"), coerce=int, choices=[], validate_choice=False)
+    result_ids = SelectMultipleField(_l("Results"), coerce=int, choices=[], validate_choice=False)
+    expenditure_ids = SelectMultipleField(_l("Expenditures"), coerce=int, choices=[], validate_choice=False)
     # The item's version when the form was opened (editing; its links included), and the
     # new-item form's one-time token (a double submit makes one item): tracker.concurrency.
     version = HiddenField()
@@ -81,6 +81,6 @@ class EvidenceForm(FlaskForm):
 class ReviewForm(FlaskForm):
     """Verify or query one item; ``context`` says which row to answer with (register, auditor, item)."""
 
-    note = TextAreaField("Note")
+    note = TextAreaField(_l("Note"))
     decision = StringField()  # sent by the button pressed: "verified" or "queried"
     context = HiddenField(default="auditor")

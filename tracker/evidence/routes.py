@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .. import CSP, paging
@@ -36,7 +37,7 @@ bp = Blueprint("evidence", __name__)
 
 REVIEW_CONTEXTS = ("register", "auditor", "item")
 AUDITOR_LISTS = ("pending", "queried", "unbacked", "overspends")
-REFILE_NOTE = "Choose the file again: a browser does not keep a chosen file when a form comes back."
+REFILE_NOTE = _l("Choose the file again: a browser does not keep a chosen file when a form comes back.")
 
 
 def _item_or_404(item_id: int):
@@ -65,7 +66,7 @@ def register(project_id):
         # right after the page (register_coverage); ?coverage=1 shows them inline (no JavaScript).
         context.update(coverage=services.coverage(project_id) if request.args.get("coverage") == "1" else None,
                        link_options=services.linked_target_options(project_id, filters.link),
-                       kinds=list(KIND_LABELS.items()))
+                       kinds=[(value, str(label)) for value, label in KIND_LABELS.items()])
     response = render("evidence/register.html", "evidence/_results.html", **context)
     if is_htmx():
         # The address bar gets the tidy URL of this filter (no empty parameters), to bookmark or share.
@@ -122,17 +123,17 @@ def _save(form: EvidenceForm, evidence_item=None):
 
     def again(status):
         if chosen is not None and status == 422 and not getattr(form, file_field).errors:
-            getattr(form, file_field).errors = [REFILE_NOTE]
+            getattr(form, file_field).errors = [str(REFILE_NOTE)]
         return _form_page(form, evidence_item, status)
 
     if _refining(form):  # the list searched again; nothing is saved, the chosen file must be chosen again
         if chosen is not None:
-            getattr(form, file_field).errors = [REFILE_NOTE]
+            getattr(form, file_field).errors = [str(REFILE_NOTE)]
         return _form_page(form, evidence_item)
 
     def done(saved):
-        flash(f"Added “{saved.title}” to the evidence register." if evidence_item is None else f"Saved “{saved.title}”.",
-              "success")
+        flash(_("Added “%(title)s” to the evidence register.", title=saved.title) if evidence_item is None
+              else _("Saved “%(title)s”.", title=saved.title), "success")
         return redirect(safe_target(form.next.data, _item_url(saved)), 303)
 
     def _item_url(saved):
@@ -212,7 +213,8 @@ def delete(project_id, item_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
     commit_once(lambda: services.soft_delete(evidence_item))
-    flash(f"Deleted “{evidence_item.title}”. It can be restored from the register's Deleted filter.", "success")
+    flash(_("Deleted “%(title)s”. It can be restored from the register's Deleted filter.", title=evidence_item.title),
+          "success")
     return redirect(url_for("evidence.register", project_id=project_id), 303)
 
 
@@ -224,7 +226,7 @@ def restore(project_id, item_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
     commit_once(lambda: services.restore(evidence_item))
-    flash(f"Restored “{evidence_item.title}”.", "success")
+    flash(_("Restored “%(title)s”.", title=evidence_item.title), "success")
     return redirect(url_for("evidence.item", project_id=project_id, item_id=item_id), 303)
 
 
@@ -309,7 +311,8 @@ def review(project_id, item_id):
             return fragment_response("evidence/_reviewed.html", item=reviewed, context=context,
                                      review_form=ReviewForm(formdata=None, context=context),
                                      coverage=services.coverage(project_id))
-        flash(f"“{reviewed.title}” is {REVIEW_STATE_LABELS[reviewed.review_state].lower()}.", "success")
+        flash(_("“%(title)s” is verified.", title=reviewed.title) if reviewed.review_state == "verified"
+              else _("“%(title)s” is queried.", title=reviewed.title), "success")
         targets = {"register": url_for("evidence.register", project_id=project_id),
                    "item": url_for("evidence.item", project_id=project_id, item_id=item_id),
                    "auditor": url_for("evidence.auditor", project_id=project_id)}
@@ -377,9 +380,9 @@ def evidence_picker_status(picker) -> str:
 
 @bp.app_template_global()
 def evidence_review_label(state: str) -> str:
-    return REVIEW_STATE_LABELS.get(state, state)
+    return str(REVIEW_STATE_LABELS.get(state, state))
 
 
 @bp.app_template_global()
 def evidence_language_label(code: str) -> str:
-    return LANGUAGE_LABELS.get(code, code) or LANGUAGE_LABELS[""]
+    return str(LANGUAGE_LABELS.get(code, code) or LANGUAGE_LABELS[""])

@@ -37,6 +37,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode, urlsplit
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -69,6 +70,13 @@ FILTER_STATES = (*REVIEW_STATES, "deleted")
 # list offers budget lines rather than every expenditure, which would grow with the spending).
 FILTER_TARGETS = (*TARGETS, "line")
 DECISIONS = ("verified", "queried")  # what a review can decide
+# A link to something outside the project (one message per kind of target).
+LINK_ERRORS = {
+    "activity": _l("Some of the chosen activity links are not in this project."),
+    "period": _l("Some of the chosen indicator period links are not in this project."),
+    "result": _l("Some of the chosen result links are not in this project."),
+    "expenditure": _l("Some of the chosen expenditure links are not in this project."),
+}
 
 
 def _now() -> datetime:
@@ -92,14 +100,14 @@ def period_label(period: IndicatorPeriod) -> str:
 
 def link_label(link: EvidenceLink) -> str:
     """'Activity A1.4', 'Indicator 1.1.b 2016-07-01 – 2016-12-31', 'Result 1.1.2', 'Expenditure V-2016-003'."""
-    kind, _ = link_target(link)
+    kind, _target_id = link_target(link)
     if kind == "activity":
-        return f"Activity {link.activity.code}"
+        return _("Activity %(code)s", code=link.activity.code)
     if kind == "period":
-        return f"Indicator {period_label(link.period)}"
+        return _("Indicator %(period)s", period=period_label(link.period))
     if kind == "result":
-        return f"Result {link.result.code}"
-    return f"Expenditure {link.expenditure.voucher}"
+        return _("Result %(code)s", code=link.result.code)
+    return _("Expenditure %(voucher)s", voucher=link.expenditure.voucher)
 
 
 def _link_options():
@@ -177,7 +185,7 @@ def linked_target_options(project_id: int, current: str = "") -> list[tuple[str,
     options = []
     for name, pairs in (("activity", choices.activities), ("result", choices.results),
                         ("period", choices.periods)):
-        label_of = LINK_TARGET_LABELS[name]
+        label_of = str(LINK_TARGET_LABELS[name])
         options.extend((f"{name}:{target_id}", f"{label_of} {label}") for target_id, label in pairs)
     lines = db.session.execute(
         select(BudgetLine.id, BudgetLine.code, BudgetLine.description)
@@ -185,10 +193,10 @@ def linked_target_options(project_id: int, current: str = "") -> list[tuple[str,
             select(Expenditure.line_id).join(EvidenceLink, EvidenceLink.expenditure_id == Expenditure.id)
             .where(EvidenceLink.project_id == project_id)))
         .order_by(BudgetLine.position, BudgetLine.code)).all()
-    options.extend((f"line:{line.id}", f"Spending on budget line {line.code} {_short(line.description)}")
+    options.extend((f"line:{line.id}", _("Spending on budget line %(line)s", line=f"{line.code} {_short(line.description)}"))
                    for line in lines)
-    options.extend((f"expenditure:{target_id}", f"{LINK_TARGET_LABELS['expenditure']} {label}")
-                   for target_id, label in choices.expenditures)
+    expenditure = str(LINK_TARGET_LABELS["expenditure"])
+    options.extend((f"expenditure:{target_id}", f"{expenditure} {label}") for target_id, label in choices.expenditures)
     return options
 
 
@@ -199,30 +207,31 @@ def _check_fields(data: dict) -> dict:
     errors: dict[str, str] = {}
     kind = data.get("kind") or ""
     if kind not in EVIDENCE_KINDS:
-        errors["kind"] = "Choose what kind of evidence this is."
+        errors["kind"] = _("Choose what kind of evidence this is.")
     title = " ".join(clean_text(data.get("title")).split())
     if not title:
-        errors["title"] = "A title is required."
+        errors["title"] = _("A title is required.")
     elif len(title) > 500:
-        errors["title"] = "A title has at most 500 characters."
+        errors["title"] = _("A title has at most 500 characters.")
     dated = None
     try:
-        dated = parse_date(data.get("dated"), label="The date")
+        dated = parse_date(data.get("dated"), label=_("The date"))
     except InputError as error:
         errors["dated"] = str(error)
     source = clean_text(data.get("source"))
     if len(source) > 200:
-        errors["source"] = "The source has at most 200 characters."
+        errors["source"] = _("The source has at most 200 characters.")
     url = clean_text(data.get("url"))
     if url:
         parts = urlsplit(url)
         if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-            errors["url"] = "A link starts with http:// or https://, for example https://www.un.org.vn/..."
+            errors["url"] = _("A link starts with http:// or https://, for example %(example)s",
+                              example="https://www.un.org.vn/...")
         elif len(url) > 1000:
-            errors["url"] = "A link has at most 1,000 characters."
+            errors["url"] = _("A link has at most 1,000 characters.")
     language = clean_text(data.get("language"))
     if language not in LANGUAGE_LABELS:
-        errors["language"] = "Choose a language from the list."
+        errors["language"] = _("Choose a language from the list.")
     raise_if(errors)
     return {"kind": kind, "title": title, "dated": dated, "source": source, "url": url, "language": language,
             "description": clean_text(data.get("description"))}
@@ -243,7 +252,7 @@ def _check_links(project_id: int, links: dict[str, list[int]]) -> set[tuple[str,
         found = set(db.session.execute(
             select(model.id).where(model.project_id == project_id, model.id.in_(valid))).scalars()) if valid else set()
         if found != ids:
-            errors[f"{name}_ids"] = f"Some of the chosen {LINK_TARGET_LABELS[name].lower()} links are not in this project."
+            errors[f"{name}_ids"] = str(LINK_ERRORS[name])
         wanted |= {(name, i) for i in found}
     raise_if(errors)
     return wanted
@@ -261,8 +270,9 @@ def _set_links(item: EvidenceItem, wanted: set[tuple[str, int]]) -> bool:
         locked = db.session.execute(select(IndicatorPeriod).where(
             IndicatorPeriod.id.in_(touched), IndicatorPeriod.state == "approved")).scalars().first()
         if locked is not None:
-            raise InputError(f"The period {period_label(locked)} is approved and locked: its evidence cannot be "
-                             "linked or unlinked until a manager unlocks it. Nothing was saved.", field="period_ids")
+            raise InputError(_("The period %(period)s is approved and locked: its evidence cannot be linked or "
+                               "unlinked until a manager unlocks it. Nothing was saved.", period=period_label(locked)),
+                             field="period_ids")
     changed = False
     for key, link in current.items():
         if key not in wanted:
@@ -282,7 +292,7 @@ def _check_all(project_id: int, data: dict, links: dict[str, list[int]]):
         values = _check_fields(data)
         if values.get("dated") is not None:  # a report or clipping can follow the project, not by decades
             project = db.session.get(Project, project_id)
-            check_near_project(values["dated"], project.start_date, project.end_date, label="The date", years=2,
+            check_near_project(values["dated"], project.start_date, project.end_date, label=_("The date"), years=2,
                                field="dated")
     except InputError as error:
         errors.update(error.errors)
@@ -315,7 +325,7 @@ def update_item(item: EvidenceItem, data: dict, links: dict[str, list[int]], upl
     caller without a form (a script, the tests); a form always sends its field ("" if missing).
     """
     if version is not None:
-        check_version(item, version, "This evidence item")
+        check_version(item, version, _("This evidence item"))
     values, wanted = _check_all(item.project_id, data, links)
     changed = False
     for key, value in values.items():
@@ -383,13 +393,13 @@ def review(item: EvidenceItem, decision: str, note: str, user) -> EvidenceItem:
     """Verify or query an item, with a note (required for a query); recorded in the audit trail."""
     note = clean_text(note)
     if item.deleted_at is not None:
-        raise InputError("This item was deleted; restore it before reviewing it.", field="")
+        raise InputError(_("This item was deleted; restore it before reviewing it."), field="")
     if decision not in DECISIONS:
-        raise InputError("Choose Verify or Query.", field="")
+        raise InputError(_("Choose Verify or Query."), field="")
     if decision == "queried" and not note:
-        raise InputError("Say what is missing or wrong, so the officer can answer the query.", field="note")
+        raise InputError(_("Say what is missing or wrong, so the officer can answer the query."), field="note")
     if len(note) > 2000:
-        raise InputError("A note has at most 2,000 characters.", field="note")
+        raise InputError(_("A note has at most 2,000 characters."), field="note")
     before = (item.review_state, item.review_note)
     item.review_state, item.review_note = decision, note
     item.reviewed_at, item.reviewed_by_id = _now(), getattr(user, "id", None)

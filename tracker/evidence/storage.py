@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
@@ -69,16 +71,16 @@ EXTENSIONS: dict[str, tuple[str, str]] = {
 }
 
 KIND_NAMES = {
-    "pdf": "a PDF document", "png": "a PNG image", "jpeg": "a JPEG image", "gif": "a GIF image",
-    "webp": "a WebP image", "docx": "a Word document", "xlsx": "an Excel workbook",
-    "pptx": "a PowerPoint presentation", "doc": "a Word 97-2003 document", "xls": "an Excel 97-2003 workbook",
-    "ppt": "a PowerPoint 97-2003 presentation", "odt": "an OpenDocument text", "ods": "an OpenDocument spreadsheet",
-    "odp": "an OpenDocument presentation", "text": "plain text", "ole": "an unrecognised Office 97-2003 file",
-    "zip": "a zip archive", "macro": "an Office document with macros", "unknown": "of a type that is not accepted",
+    "pdf": _l("a PDF document"), "png": _l("a PNG image"), "jpeg": _l("a JPEG image"), "gif": _l("a GIF image"),
+    "webp": _l("a WebP image"), "docx": _l("a Word document"), "xlsx": _l("an Excel workbook"),
+    "pptx": _l("a PowerPoint presentation"), "doc": _l("a Word 97-2003 document"), "xls": _l("an Excel 97-2003 workbook"),
+    "ppt": _l("a PowerPoint 97-2003 presentation"), "odt": _l("an OpenDocument text"), "ods": _l("an OpenDocument spreadsheet"),
+    "odp": _l("an OpenDocument presentation"), "text": _l("plain text"), "ole": _l("an unrecognised Office 97-2003 file"),
+    "zip": _l("a zip archive"), "macro": _l("an Office document with macros"), "unknown": _l("of a type that is not accepted"),
 }
 
-ACCEPTED_TEXT = ("Accepted: PDF, images (PNG, JPEG, GIF, WebP), office documents (Word, Excel, PowerPoint, "
-                 "OpenDocument) and plain text (.txt, .csv, .md).")
+ACCEPTED_TEXT = _l("Accepted: PDF, images (PNG, JPEG, GIF, WebP), office documents (Word, Excel, PowerPoint, "
+                   "OpenDocument) and plain text (.txt, .csv, .md).")
 
 INLINE_TYPES = ("application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp")
 IMAGE_KINDS = ("png", "jpeg", "gif", "webp")
@@ -264,11 +266,12 @@ def store_upload(file_storage) -> Upload:
     """
     name = display_name(getattr(file_storage, "filename", ""))
     if not name:
-        raise InputError("The file has no name; rename it (for example report.pdf) and upload it again.")
+        raise InputError(_("The file has no name; rename it (for example report.pdf) and upload it again."))
     extension = extension_of(name)
     if extension not in EXTENSIONS:
-        shown = f".{extension}" if extension else "without an extension"
-        raise InputError(f"Files {'of type ' if extension else ''}{shown} are not accepted. {ACCEPTED_TEXT}")
+        refused = (_("Files of type %(extension)s are not accepted.", extension=f".{extension}") if extension
+                   else _("Files without an extension are not accepted."))
+        raise InputError(f"{refused} {ACCEPTED_TEXT}")
     expected_kind, content_type = EXTENSIONS[extension]
 
     incoming = upload_dir() / ".incoming"
@@ -284,23 +287,24 @@ def store_upload(file_storage) -> Upload:
             while chunk := stream.read(CHUNK):
                 size += len(chunk)
                 if size > limit:
-                    raise UploadTooLarge(
-                        f"The file is larger than the limit of {current_app.config['MAX_UPLOAD_MB']} MB. "
-                        "Nothing was saved.")
+                    raise UploadTooLarge(_("The file is larger than the limit of %(limit)s MB. Nothing was saved.",
+                                           limit=current_app.config["MAX_UPLOAD_MB"]))
                 digest.update(chunk)
                 out.write(chunk)
         if size == 0:
-            raise InputError("The file is empty. Choose the file again; nothing was saved.")
+            raise InputError(_("The file is empty. Choose the file again; nothing was saved."))
         kind = sniff(temp)
         if kind != expected_kind:
             if kind in ("unknown", "zip", "ole"):
-                raise InputError(f"The content of {name} is not {KIND_NAMES[expected_kind]} "
-                                 f"(it is {KIND_NAMES[kind]}, or damaged). {ACCEPTED_TEXT}")
+                raise InputError(_("The content of %(name)s is not %(expected)s (it is %(found)s, or damaged).",
+                                   name=name, expected=KIND_NAMES[expected_kind], found=KIND_NAMES[kind])
+                                 + f" {ACCEPTED_TEXT}")
             if kind == "macro":
-                raise InputError(f"{name} contains macros, which are not accepted. Save it without macros "
-                                 "(as .docx, .xlsx or .pptx) and upload it again.")
-            raise InputError(f"{name} is named as {KIND_NAMES[expected_kind]} but its content is "
-                             f"{KIND_NAMES[kind]}. Rename it or choose the right file.")
+                raise InputError(_("%(name)s contains macros, which are not accepted. Save it without macros "
+                                   "(as .docx, .xlsx or .pptx) and upload it again.", name=name))
+            raise InputError(_("%(name)s is named as %(expected)s but its content is %(found)s. Rename it or "
+                               "choose the right file.", name=name, expected=KIND_NAMES[expected_kind],
+                               found=KIND_NAMES[kind]))
         if kind in IMAGE_KINDS:
             thumbnails.check_pixels(temp, name, kind)  # a decompression bomb goes no further
         sha = digest.hexdigest()

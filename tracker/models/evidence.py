@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -9,22 +10,23 @@ from ..extensions import db
 from ._base import ProjectScoped, Versioned, not_negative, one_of, utcnow
 
 # Each enum is defined once, as an ordered value -> label map; the tuple of values, the
-# forms' choices and the database's CHECK constraint all derive from it.
+# forms' choices and the database's CHECK constraint all derive from it. Labels are lazy
+# (translated when shown, in the request's locale; the exports' Translator reads their msgid).
 KIND_LABELS = {
-    "report": "Report",
-    "agenda": "Agenda",
-    "attendance_list": "Attendance list",
-    "press_clipping": "Press clipping",
-    "photo": "Photo",
-    "receipt": "Receipt or invoice",
-    "contract": "Contract",
-    "decision": "Decision",
-    "other": "Other",
+    "report": _l("Report"),
+    "agenda": _l("Agenda"),
+    "attendance_list": _l("Attendance list"),
+    "press_clipping": _l("Press clipping"),
+    "photo": _l("Photo"),
+    "receipt": _l("Receipt or invoice"),
+    "contract": _l("Contract"),
+    "decision": _l("Decision"),
+    "other": _l("Other"),
 }
 EVIDENCE_KINDS = tuple(KIND_LABELS)
 
 # The auditor's review of an item (tracker.evidence.services).
-REVIEW_STATE_LABELS = {"pending": "Waiting for review", "verified": "Verified", "queried": "Queried"}
+REVIEW_STATE_LABELS = {"pending": _l("Waiting for review"), "verified": _l("Verified"), "queried": _l("Queried")}
 REVIEW_STATES = tuple(REVIEW_STATE_LABELS)
 
 
@@ -74,7 +76,7 @@ class EvidenceItem(ProjectScoped, Versioned, db.Model):
 
     @property
     def kind_label(self) -> str:
-        return KIND_LABELS.get(self.kind, self.kind)
+        return str(KIND_LABELS.get(self.kind, self.kind))
 
 
 class EvidenceLink(ProjectScoped, db.Model):
@@ -108,10 +110,10 @@ class EvidenceLink(ProjectScoped, db.Model):
 
 # What one evidence link backs up: exactly one of EvidenceLink's four target columns
 # (``<target>_id``), in the order forms, filters and exports list them.
-LINK_TARGET_LABELS = {"activity": "Activity", "period": "Indicator period", "result": "Result",
-                      "expenditure": "Expenditure"}
+LINK_TARGET_LABELS = {"activity": _l("Activity"), "period": _l("Indicator period"), "result": _l("Result"),
+                      "expenditure": _l("Expenditure")}
 LINK_TARGETS = tuple(LINK_TARGET_LABELS)
 
 # EvidenceItem.language: the languages an item is offered in ("" when not stated).
-LANGUAGE_LABELS = {"": "Not stated", "vi": "Vietnamese", "en": "English", "ko": "Korean", "fr": "French",
-                   "zh": "Chinese", "other": "Other"}
+LANGUAGE_LABELS = {"": _l("Not stated"), "vi": _l("Vietnamese"), "en": _l("English"), "ko": _l("Korean"),
+                   "fr": _l("French"), "zh": _l("Chinese"), "other": _l("Other")}
