@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from flask import Flask, abort, g, render_template, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -187,7 +188,7 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(400)
     def bad_request(_error):
-        return error_page(400, "Bad request", "The request could not be understood. Nothing was changed.")
+        return error_page(400, _("Bad request"), _("The request could not be understood. Nothing was changed."))
 
     @app.errorhandler(CSRFError)
     def csrf_error(_error):
@@ -195,43 +196,43 @@ def _register_errors(app: Flask) -> None:
             # The browser keeps Secure cookies for HTTPS only, so the form's session never came
             # back: say so instead of "Form expired", which no reload would fix.
             if request.headers.get("X-Forwarded-Proto") and not app.config.get("PROXY_COUNT"):
-                cause = ("A proxy in front of the app says the page was opened over HTTPS, but the app "
-                         "does not trust proxies: set TRACKER_PROXY_COUNT=1.")
+                cause = _("A proxy in front of the app says the page was opened over HTTPS, but the app "
+                          "does not trust proxies: set %(setting)s.", setting="TRACKER_PROXY_COUNT=1")
             else:
-                cause = ("Open the site with https://, or, while HTTPS is not set up yet, set "
-                         "TRACKER_SECURE_COOKIES=0.")
-            return error_page(400, "HTTPS needed",
-                              "This site sends its login cookie over HTTPS only (TRACKER_SECURE_COOKIES is on), "
-                              f"and this page came over plain HTTP, so you cannot log in here. {cause} "
-                              "Nothing was changed.")
-        return error_page(400, "Form expired",
-                          "The form's security token is missing or out of date. Reload the page and "
-                          "try again. Nothing was changed.")
+                cause = _("Open the site with https://, or, while HTTPS is not set up yet, set %(setting)s.",
+                          setting="TRACKER_SECURE_COOKIES=0")
+            return error_page(400, _("HTTPS needed"),
+                              _("This site sends its login cookie over HTTPS only (TRACKER_SECURE_COOKIES is on), "
+                                "and this page came over plain HTTP, so you cannot log in here. %(cause)s "
+                                "Nothing was changed.", cause=cause))
+        return error_page(400, _("Form expired"),
+                          _("The form's security token is missing or out of date. Reload the page and "
+                            "try again. Nothing was changed."))
 
     @app.errorhandler(403)
     def forbidden(_error):
-        return error_page(403, "Not allowed", "Your role on this project does not allow this. Nothing was changed.")
+        return error_page(403, _("Not allowed"), _("Your role on this project does not allow this. Nothing was changed."))
 
     @app.errorhandler(404)
     def not_found(_error):
-        return error_page(404, "Not found", "There is nothing at this address, or you do not have access to it.")
+        return error_page(404, _("Not found"), _("There is nothing at this address, or you do not have access to it."))
 
     @app.errorhandler(405)
     def not_allowed(_error):
-        return error_page(405, "Method not allowed", "This address does not accept that kind of request.")
+        return error_page(405, _("Method not allowed"), _("This address does not accept that kind of request."))
 
     @app.errorhandler(413)
     def too_large(_error):
         limit = app.config["MAX_UPLOAD_MB"]
-        return error_page(413, "File too large",
-                          f"The upload is larger than the limit of {limit} MB. Nothing was saved.")
+        return error_page(413, _("File too large"),
+                          _("The upload is larger than the limit of %(limit)s MB. Nothing was saved.", limit=limit))
 
     def out_of_range(_error):
         # A number typed or sent that no database column can hold (an id of 2**31 or more on
         # PostgreSQL, 2**63 on SQLite). Forms check their own fields; this is the last guard.
         db.session.rollback()
-        return error_page(400, "Value out of range",
-                          "A number in the request is too large to be stored. Nothing was changed.")
+        return error_page(400, _("Value out of range"),
+                          _("A number in the request is too large to be stored. Nothing was changed."))
 
     app.register_error_handler(DataError, out_of_range)
     app.register_error_handler(OverflowError, out_of_range)
@@ -239,9 +240,9 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(StaleDataError)
     def saved_meanwhile(_error):
         db.session.rollback()
-        return error_page(409, "Changed meanwhile",
-                          "Someone else saved this record at the same moment. Nothing of yours was saved; "
-                          "reload the page to see their version.")
+        return error_page(409, _("Changed meanwhile"),
+                          _("Someone else saved this record at the same moment. Nothing of yours was saved; "
+                            "reload the page to see their version."))
 
     @app.errorhandler(OperationalError)
     def database_unavailable(_error):
@@ -252,9 +253,9 @@ def _register_errors(app: Flask) -> None:
         g.project = g.role = None
         if request.endpoint == "projects.healthz":  # probes read JSON, whatever failed first
             return {"status": "unavailable", "database": "not answering"}, 503
-        response = error_page(503, "Database unavailable",
-                              "The database cannot be reached or written just now. Nothing was saved; "
-                              "try again in a moment.")
+        response = error_page(503, _("Database unavailable"),
+                              _("The database cannot be reached or written just now. Nothing was saved; "
+                                "try again in a moment."))
         response.headers["Retry-After"] = "30"
         return response
 
@@ -268,8 +269,8 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(500)
     def server_error(_error):
         db.session.rollback()
-        return error_page(500, "Something went wrong",
-                          "The server could not finish this request. Nothing was saved.")
+        return error_page(500, _("Something went wrong"),
+                          _("The server could not finish this request. Nothing was saved."))
 
 
 def _register_request_hooks(app: Flask) -> None:

@@ -29,8 +29,8 @@ class DigestForm(FlaskForm):
 
 
 class MemberForm(FlaskForm):
-    email = EmailField("Email of an existing user", validators=[DataRequired(), Length(max=254)])
-    role = SelectField("Role", choices=label_choices(ROLE_LABELS), validators=[DataRequired()])
+    email = EmailField(_l("Email of an existing user"), validators=[DataRequired(), Length(max=254)])
+    role = SelectField(_l("Role"), choices=label_choices(ROLE_LABELS), validators=[DataRequired()])
     # The project's memberships as the page showed them (tracker.concurrency.versions_of): a
     # role given or changed by someone else since is not overwritten (409).
     versions = HiddenField()

@@ -169,7 +169,7 @@ def logout_everywhere():
     htmx.commit_once(lambda: services.log_out_everywhere(current_user))
     logout_user()
     session.clear()
-    flash("You are logged out everywhere: every session of your account has ended.", "info")
+    flash(_("You are logged out everywhere: every session of your account has ended."), "info")
     return redirect(url_for("accounts.login"), 303)
 
 
@@ -187,7 +187,8 @@ def members(project_id):
                                remove_form=EmptyForm(), role_labels=ROLE_LABELS), status
 
     def done(membership):
-        flash(f"{membership.user.name} is now {ROLE_LABELS[membership.role].lower()} on this project.", "success")
+        flash(_("%(name)s is now %(role)s on this project.", name=membership.user.name,
+                role=str(ROLE_LABELS[membership.role]).lower()), "success")
         return redirect(url_for("accounts.members", project_id=project_id), 303)
 
     if request.method == "GET":
@@ -205,7 +206,8 @@ def remove_member(project_id, membership_id):
     if membership is None or membership.project_id != project_id:
         abort(404)
 
-    def back(message="Member removed.", category="success"):
+    def back(message=None, category="success"):
+        message = _("Member removed.") if message is None else message
         if message:
             flash(message, category)
         return redirect(url_for("accounts.members", project_id=project_id), 303)

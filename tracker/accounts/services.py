@@ -32,12 +32,12 @@ def normalise_email(email: str) -> str:
 def create_user(email: str, name: str, password: str, *, is_admin: bool = False) -> User:
     email = normalise_email(email)
     if "@" not in email or len(email) > 254:
-        raise InputError(f"{email!r} is not an email address.", field="email")
+        raise InputError(_("%(email)s is not an email address.", email=repr(email)), field="email")
     if not name.strip():
-        raise InputError("A name is required.", field="name")
+        raise InputError(_("A name is required."), field="name")
     check_password_rules(password)
     if db.session.execute(select(User.id).where(User.email == email)).first():
-        raise InputError(f"A user with the email {email} exists already.", field="email")
+        raise InputError(_("A user with the email %(email)s exists already.", email=email), field="email")
     user = User(email=email, name=name.strip(), is_admin=is_admin)
     user.set_password(password)
     db.session.add(user)
@@ -50,7 +50,7 @@ MIN_PASSWORD_LENGTH = 8
 
 def check_password_rules(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InputError(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.", field="password")
+        raise InputError(_("A password needs at least %(count)s characters.", count=MIN_PASSWORD_LENGTH), field="password")
 
 
 def set_password(user: User, password: str) -> User:
@@ -64,7 +64,7 @@ def set_password(user: User, password: str) -> User:
 def set_active(user: User, active: bool, *, acting_user: User | None = None) -> User:
     """Deactivate (no more logins, open sessions end) or reactivate a user; history stays."""
     if not active and acting_user is not None and acting_user.id == user.id:
-        raise InputError("You cannot deactivate your own account.")
+        raise InputError(_("You cannot deactivate your own account."))
     user.active = active
     db.session.flush()
     return user
@@ -96,7 +96,7 @@ def set_digest(user: User, enabled: bool) -> bool:
 def find_user(email: str) -> User:
     user = db.session.execute(select(User).where(User.email == normalise_email(email))).scalar()
     if user is None:
-        raise InputError(f"No user with the email {email}.", field="email")
+        raise InputError(_("No user with the email %(email)s.", email=email), field="email")
     return user
 
 
@@ -105,7 +105,7 @@ def find_project(code_or_id: str) -> Project:
     if project is None and str(code_or_id).isdigit():
         project = db.session.get(Project, int(code_or_id))
     if project is None:
-        raise InputError(f"No project with the code or id {code_or_id}.")
+        raise InputError(_("No project with the code or id %(code)s.", code=code_or_id))
     return project
 
 
@@ -118,10 +118,11 @@ def grant(user: User, project: Project, role: str, *, versions: str | None = Non
     None: a caller without a form (the CLI, a script posting without the page's field).
     """
     if role not in ROLES:
-        raise InputError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.", field="role")
+        raise InputError(_("Unknown role %(role)s; choose one of %(roles)s.", role=repr(role), roles=", ".join(ROLES)),
+                         field="role")
     if versions is not None:
         current = db.session.execute(select(Membership).where(Membership.project_id == project.id)).scalars().all()
-        check_versions(current, versions, "The project's members")
+        check_versions(current, versions, _("The project's members"))
     membership = db.session.execute(
         select(Membership).where(Membership.user_id == user.id, Membership.project_id == project.id)
     ).scalar()
@@ -131,12 +132,19 @@ def grant(user: User, project: Project, role: str, *, versions: str | None = Non
         db.session.add(membership)
     else:
         if role != "manager":
-            check_not_last_manager(membership, "demoted")
+            check_not_last_manager(membership, DEMOTED)
         if membership.role != role:
             membership.role = role
             stamp(membership, acting_user)
     db.session.flush()
     return membership
+
+
+# What would happen to a project's last manager (check_not_last_manager): one whole sentence each.
+DEMOTED = N_("%(name)s is the project's only manager and cannot be demoted: make someone else manager first. "
+             "Nothing was changed.")
+REMOVED = N_("%(name)s is the project's only manager and cannot be removed: make someone else manager first. "
+             "Nothing was changed.")
 
 
 def check_not_last_manager(membership: Membership, what: str) -> None:
@@ -149,18 +157,17 @@ def check_not_last_manager(membership: Membership, what: str) -> None:
         Membership.id != membership.id)).scalar()
     if not others:
         user = db.session.get(User, membership.user_id)
-        raise InputError(f"{user.name if user else 'This member'} is the project's only manager and cannot be "
-                         f"{what}: make someone else manager first. Nothing was changed.", field="role")
+        raise InputError(_(what, name=user.name if user else _("This member")), field="role")
 
 
 def revoke(membership: Membership, *, acting_user: User | None = None, version=None) -> None:
     """Take a member off a project; nobody removes themselves (another manager does), and
     the last manager stays. ``version``: the membership's as the page showed it (None: no form)."""
     if version is not None:
-        check_version(membership, version, "This membership")
+        check_version(membership, version, _("This membership"))
     if acting_user is not None and membership.user_id == acting_user.id:
-        raise InputError("You cannot remove yourself; ask another manager.")
-    check_not_last_manager(membership, "removed")
+        raise InputError(_("You cannot remove yourself; ask another manager."))
+    check_not_last_manager(membership, REMOVED)
     db.session.delete(membership)
     db.session.flush()
 

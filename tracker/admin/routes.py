@@ -7,6 +7,7 @@ Saving goes through the one write path (``tracker.htmx.write``); the rules are i
 """
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import htmx
@@ -48,7 +49,7 @@ def users():
         lambda: accounts.create_user(form.email.data, form.name.data, form.password.data,
                                      is_admin=form.is_admin.data),
         form=form,
-        done=lambda user: _answer(f"Created {user.email}. Give them a role on a project's Members page.",
+        done=lambda user: _answer(_("Created %(email)s. Give them a role on a project's Members page.", email=user.email),
                                   category="success"),
         again=lambda status: _users_page(form, status=status))
 
@@ -63,7 +64,8 @@ def _user_or_404(user_id: int) -> User:
 def _set_active(user_id: int, active: bool):
     user = _user_or_404(user_id)
     return htmx.write(lambda: accounts.set_active(user, active, acting_user=current_user), form=EmptyForm(),
-                      done=lambda _result: _answer(f"{user.email} is {'active again' if active else 'deactivated'}."),
+                      done=lambda _result: _answer(_("%(email)s is active again.", email=user.email) if active
+                                                   else _("%(email)s is deactivated.", email=user.email)),
                       again=lambda status: _answer(" ".join(htmx.last_errors()), status))
 
 
@@ -92,7 +94,7 @@ def password(user_id):
         return render_template("admin/password.html", form=form, user=user), status
 
     def done(_result):
-        flash(f"Password changed for {user.email}.", "success")
+        flash(_("Password changed for %(email)s.", email=user.email), "success")
         return redirect(url_for("admin.users"), 303)
 
     if request.method == "GET":

@@ -398,7 +398,7 @@ def _item(kind: str, row, ctx: _Context) -> InboxItem:
                       "justification", code=row.code, spent=spent, budget=budget), url)
     if kind == "member_idle":
         return make(_("%(name)s (%(role)s): no work in the project for 4 weeks", name=row.name,
-                      role=_(ROLE_LABELS.get(row.role, row.role)).lower()),
+                      role=str(ROLE_LABELS.get(row.role, row.role)).lower()),
                     url_for("accounts.members", project_id=pid))
     if kind == "expenditure_unbacked":
         return make(_("Voucher %(voucher)s, %(amount)s on %(date)s: disbursed without evidence",

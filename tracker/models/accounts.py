@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -13,7 +14,7 @@ from ._base import Versioned, flag, one_of, utcnow
 
 # A member's role in a project (what each may do: tracker.permissions). One ordered
 # value -> label map; the tuple and the database's CHECK constraint derive from it.
-ROLE_LABELS = {"manager": "Manager", "officer": "Officer", "liaison": "Liaison", "auditor": "Auditor"}
+ROLE_LABELS = {"manager": _l("Manager"), "officer": _l("Officer"), "liaison": _l("Liaison"), "auditor": _l("Auditor")}
 ROLES = tuple(ROLE_LABELS)
 
 

@@ -13,10 +13,13 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import case, func, select
 
 from ..budget.currencies import CURRENCIES
 from ..extensions import db
+from ..i18n import N_
 from ..models import Activity, Indicator, IndicatorPeriod, Membership, Project, ResultNode
 from ..models.progress import ACTIVITY_STATUSES, STATUS_LABELS
 from ..results.services import indicator_progress, load_framework
@@ -56,9 +59,9 @@ def one_line_status(counts: Counter) -> str:
     """'4 activities: 2 completed, 1 on track, 1 not started'."""
     total = sum(counts.values())
     if not total:
-        return "No activities yet"
-    parts = [f"{counts[s]} {STATUS_LABELS[s].lower()}" for s in ACTIVITY_STATUSES if counts.get(s)]
-    return f"{total} activit{'y' if total == 1 else 'ies'}: " + ", ".join(parts)
+        return _("No activities yet")
+    parts = [f"{counts[s]} {str(_(STATUS_LABELS[s])).lower()}" for s in ACTIVITY_STATUSES if counts.get(s)]
+    return ngettext("%(num)d activity: %(parts)s", "%(num)d activities: %(parts)s", total, parts=", ".join(parts))
 
 
 def framework_rows(project: Project):
@@ -223,19 +226,19 @@ def framework_stream(project: Project, batch: int = 50) -> Iterator:
 # longest text its column holds (None: a Text column). ``grant`` is the typed amount (stored as
 # ``grant_cents``); ``start_date``/``end_date`` are dates or ISO text.
 PROJECT_TEXT_FACTS = {
-    "title": ("The title", 300),
-    "code": ("The project code", 40),
-    "donor": ("The donor", 200),
-    "funding_source": ("The funding source", 200),
-    "implementing_agency": ("The implementing agency", 200),
-    "implementing_partners": ("The implementing partners", None),
-    "currency": ("The currency", 3),
-    "country": ("The country", 2),
-    "iati_identifier": ("The IATI identifier", 100),
-    "objective": ("The overall objective", None),
-    "summary": ("The summary", None),
-    "status_note": ("The status", 300),
-    "illustrative_note": ("The note on illustrative figures", None),
+    "title": (N_("The title"), 300),
+    "code": (N_("The project code"), 40),
+    "donor": (N_("The donor"), 200),
+    "funding_source": (N_("The funding source"), 200),
+    "implementing_agency": (N_("The implementing agency"), 200),
+    "implementing_partners": (N_("The implementing partners"), None),
+    "currency": (N_("The currency"), 3),
+    "country": (N_("The country"), 2),
+    "iati_identifier": (N_("The IATI identifier"), 100),
+    "objective": (N_("The overall objective"), None),
+    "summary": (N_("The summary"), None),
+    "status_note": (N_("The status"), 300),
+    "illustrative_note": (N_("The note on illustrative figures"), None),
 }
 PROJECT_FACTS = (*PROJECT_TEXT_FACTS, "grant", "start_date", "end_date")
 
@@ -261,32 +264,32 @@ def check_project_facts(facts: dict) -> dict:
         if name in ("currency", "country"):
             text = text.upper()
         if limit is not None and len(text) > limit and name not in ("currency", "country"):
-            errors[name] = f"{label} has at most {limit} characters."
+            errors[name] = _("%(label)s has at most %(limit)s characters.", label=_(label), limit=limit)
         values[name] = text
     if not values["title"]:
-        errors["title"] = "Give the project a title."
+        errors["title"] = _("Give the project a title.")
     if not values["code"]:
-        errors["code"] = "Give the project a code, for example KFIT-VNM-CI."
+        errors["code"] = _("Give the project a code, for example %(example)s.", example="KFIT-VNM-CI")
     values["currency"] = values["currency"] or "USD"
     if values["currency"] not in CURRENCIES:
-        errors["currency"] = "The currency must be an ISO 4217 code such as USD or VND."
+        errors["currency"] = _("The currency must be an ISO 4217 code such as USD or VND.")
     if values["country"] and not re.fullmatch(r"[A-Z]{2}", values["country"]):
-        errors["country"] = "The country is a two-letter ISO code such as VN."
+        errors["country"] = _("The country is a two-letter ISO code such as VN.")
     try:
-        values["grant_cents"] = parse_money_cents(facts.get("grant"), field="The grant")
+        values["grant_cents"] = parse_money_cents(facts.get("grant"), field=_("The grant"))
     except InputError as error:
         errors["grant"] = str(error)
-    for name, label in (("start_date", "The start date"), ("end_date", "The end date")):
+    for name, label in (("start_date", _("The start date")), ("end_date", _("The end date"))):
         try:
             values[name] = parse_date(facts.get(name), label=label)
         except InputError as error:
             errors[name] = str(error)
             continue
         if values[name] is None:
-            errors[name] = f"{label} is required, for example 2016-01-31."
+            errors[name] = _("%(label)s is required, for example %(example)s.", label=label, example="2016-01-31")
     if "start_date" not in errors and "end_date" not in errors and values["end_date"] < values["start_date"]:
-        errors["end_date"] = (f"The project ends ({values['end_date'].isoformat()}) before it starts "
-                              f"({values['start_date'].isoformat()}).")
+        errors["end_date"] = _("The project ends (%(end)s) before it starts (%(start)s).",
+                               end=values["end_date"].isoformat(), start=values["start_date"].isoformat())
     raise_if(errors)
     return values
 
@@ -305,7 +308,7 @@ def create_project(facts: dict) -> Project:
     code = clean_text(facts.get("code"))
     if code and "code" not in errors and db.session.execute(
             select(Project.id).where(Project.code == code)).first() is not None:
-        errors["code"] = f"A project with the code {code} exists already; give the new project another code."
+        errors["code"] = _("A project with the code %(code)s exists already; give the new project another code.", code=code)
     raise_if(errors)
     project = Project(**values)
     db.session.add(project)
