@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from babel.dates import format_date
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from .formatting import money
+from .formatting import locale, money
 
 # --- Shared helpers ---------------------------------------------------------------------------
 
@@ -106,10 +108,11 @@ def month_starts(start: date, end: date) -> list[date]:
 
 
 def month_ticks(start: date, end: date, x: Callable[[date], float], most: int = 8) -> list[tuple[float, str]]:
-    """About ``most`` evenly spaced month labels ("Jan 2016") on a date axis."""
+    """About ``most`` evenly spaced month labels ("Jan 2016"; "thg 1 2016" in Vietnamese) on a date axis."""
     months = _month_range(start, end)
     every = max(1, round(len(months) / most))
-    return [(x(month), month.strftime("%b %Y")) for month in map(_month_start, months[::every])]
+    where = locale()
+    return [(x(month), format_date(month, "MMM y", locale=where)) for month in map(_month_start, months[::every])]
 
 
 def polyline_points(points: Iterable[tuple[float, float]]) -> str:
@@ -178,12 +181,15 @@ class BurnChart:
             return money(cents, self.currency)
 
         if self.last_day is None:
-            return f"No spending booked yet. Budget {show(self.budget_cents)} of a grant of {show(self.grant_cents)}."
-        return (f"By {self.last_day.isoformat()}: disbursed {show(self.disbursed_cents)}, "
-                f"committed and disbursed {show(self.spent_cents)}, of a budget of {show(self.budget_cents)} "
-                f"(grant {show(self.grant_cents)}).")
+            return _("No spending booked yet. Budget %(budget)s of a grant of %(grant)s.",
+                     budget=show(self.budget_cents), grant=show(self.grant_cents))
+        return _("By %(day)s: disbursed %(disbursed)s, committed and disbursed %(spent)s, of a budget of "
+                 "%(budget)s (grant %(grant)s).", day=self.last_day.isoformat(), disbursed=show(self.disbursed_cents),
+                 spent=show(self.spent_cents), budget=show(self.budget_cents), grant=show(self.grant_cents))
 
-    def svg(self, ident: str = "burn", title: str = "Spending over time") -> Markup:
+    def svg(self, ident: str = "burn", title: str | None = None) -> Markup:
+        """The chart; ``title`` defaults to "Spending over time" in the person's language."""
+        title = _("Spending over time") if title is None else title
         left, right = self.left, self.left + self.plot_width
         axis_y = self.top + self.plot_height
         body = []
@@ -344,18 +350,26 @@ def target_chart(periods: Sequence[tuple[str, Decimal | None, Decimal | None]], 
     targets = [(i, label, t) for i, (label, t, _) in enumerate(periods) if t is not None]
     actuals = [(i, label, a) for i, (label, _, a) in enumerate(periods) if a is not None]
     marks = count <= TARGET_CHART_MARKS
-    dots = [(x(i), y(a), f"{label}: actual {show(a)}") for i, label, a in actuals] if marks else []
-    target_dots = [(x(i), y(t), f"{label}: target {show(t)}") for i, label, t in targets] if marks else []
-    so_far = "to date " if to_date else ""
+    dots = [(x(i), y(a), _("%(period)s: actual %(value)s", period=label, value=show(a)))
+            for i, label, a in actuals] if marks else []
+    target_dots = [(x(i), y(t), _("%(period)s: target %(value)s", period=label, value=show(t)))
+                   for i, label, t in targets] if marks else []
+    none = _("none")
     if marks:
-        parts = [f"{label}: target {show(t) or 'none'}, actual {show(a) or 'none'}" for label, t, a in periods]
-        description = f"Target and actual {so_far}by period. " + "; ".join(parts) + "."
+        parts = [_("%(period)s: target %(target)s, actual %(actual)s", period=label, target=show(t) or none,
+                   actual=show(a) or none) for label, t, a in periods]
+        description = (_("Target and actual to date by period.") if to_date else _("Target and actual by period.")) \
+            + " " + "; ".join(parts) + "."
     else:
-        description = f"Target and actual {so_far}over {count} periods from {periods[0][0]} to {periods[-1][0]}."
+        first, last = periods[0][0], periods[-1][0]
+        description = _("Target and actual to date over %(count)s periods from %(first)s to %(last)s.", count=count,
+                        first=first, last=last) if to_date else \
+            _("Target and actual over %(count)s periods from %(first)s to %(last)s.", count=count, first=first,
+              last=last)
         if actuals:
             index, label, actual = actuals[-1]
-            description += (f" Latest actual ({label}): {show(actual)} against a target of "
-                            f"{show(periods[index][1]) or 'none'}.")
+            description += " " + _("Latest actual (%(period)s): %(actual)s against a target of %(target)s.",
+                                   period=label, actual=show(actual), target=show(periods[index][1]) or none)
     top_value = next((v for v in (end_target, *(t for _, t, _ in periods), *(a for _, _, a in periods))
                       if v is not None and float(v) == highest), highest)
     return TargetChart(

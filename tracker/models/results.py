@@ -3,6 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Date,
     DateTime,
@@ -19,15 +20,18 @@ from ..extensions import db
 from ._base import ProjectScoped, Versioned, ends_after_start, flag, one_of
 
 # Each enum is defined once, as an ordered value -> label map; the tuple of values, the
-# forms' choices and the database's CHECK constraint all derive from it.
-LEVEL_LABELS = {"objective": "Overall objective", "outcome": "Expected result", "output": "Output"}
+# forms' choices and the database's CHECK constraint all derive from it. Labels are lazy
+# (translated when shown, in the request's locale; the exports' Translator reads their msgid).
+LEVEL_LABELS = {"objective": _l("Overall objective"), "outcome": _l("Expected result"), "output": _l("Output")}
 RESULT_LEVELS = tuple(LEVEL_LABELS)
 
-UNIT_LABELS = {"number": "Number", "percent": "Percent", "yesno": "Yes / no", "qualitative": "Qualitative"}
+UNIT_LABELS = {"number": _l("Number"), "percent": _l("Percent"), "yesno": _l("Yes / no"),
+               "qualitative": _l("Qualitative")}
 UNITS = tuple(UNIT_LABELS)
 
 # The approval workflow of an indicator period (tracker.results.services).
-PERIOD_STATE_LABELS = {"draft": "Draft", "submitted": "Submitted", "approved": "Approved", "returned": "Returned"}
+PERIOD_STATE_LABELS = {"draft": _l("Draft"), "submitted": _l("Submitted"), "approved": _l("Approved"),
+                       "returned": _l("Returned")}
 PERIOD_STATES = tuple(PERIOD_STATE_LABELS)
 
 
@@ -54,7 +58,7 @@ class ResultNode(ProjectScoped, db.Model):
 
     @property
     def level_label(self) -> str:
-        return LEVEL_LABELS.get(self.level, self.level)
+        return str(LEVEL_LABELS.get(self.level, self.level))
 
     @property
     def depth(self) -> int:
@@ -97,7 +101,7 @@ class Indicator(ProjectScoped, db.Model):
 
     @property
     def unit_label(self) -> str:
-        return UNIT_LABELS.get(self.unit, self.unit)
+        return str(UNIT_LABELS.get(self.unit, self.unit))
 
 
 class IndicatorPeriod(ProjectScoped, Versioned, db.Model):

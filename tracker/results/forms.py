@@ -16,7 +16,7 @@ from ..forms import IsoDateField
 class CellForm(FlaskForm):
     """One target or actual: the value as typed and the period's version when the grid was loaded."""
 
-    value = StringField("Value", validators=[Length(max=4000)])
+    value = StringField(_l("Value"), validators=[Length(max=4000)])
     version = HiddenField()
 
 
@@ -24,7 +24,7 @@ class StepForm(FlaskForm):
     """Submit, approve, unlock: a button with the period's version (and an optional note)."""
 
     version = HiddenField()
-    note = TextAreaField("Note", validators=[Length(max=2000)])
+    note = TextAreaField(_l("Note"), validators=[Length(max=2000)])
     # Submit only, shown when the period is off target without one (tracker/results/narratives.py).
     variance_explanation = TextAreaField(_l("Variance explanation"), validators=[Length(max=4000)],
                                          description=_l("Why the actual is off target."), id="submit-variance")
@@ -32,8 +32,8 @@ class StepForm(FlaskForm):
 
 class ReturnForm(FlaskForm):
     version = HiddenField()
-    note = TextAreaField("What needs changing", validators=[Length(max=2000)],
-                         description="The officer sees this note on the period.")
+    note = TextAreaField(_l("What needs changing"), validators=[Length(max=2000)],
+                         description=_l("The officer sees this note on the period."))
 
 
 def breakdown_form(indicator) -> FlaskForm:
@@ -41,7 +41,7 @@ def breakdown_form(indicator) -> FlaskForm:
     fields = {f"category-{category.id}": StringField(category.label, validators=[Length(max=100)])
               for dimension in indicator.dimensions for category in dimension.categories}
     form_class = type("BreakdownForm", (FlaskForm,), {"version": HiddenField(),
-                                                      "total": StringField("Total", validators=[Length(max=100)]),
+                                                      "total": StringField(_l("Total"), validators=[Length(max=100)]),
                                                       **fields})
     return form_class()
 
@@ -49,21 +49,21 @@ def breakdown_form(indicator) -> FlaskForm:
 class PeriodForm(FlaskForm):
     """A reporting period's dates."""
 
-    start_date = IsoDateField("Starts")
-    end_date = IsoDateField("Ends")
+    start_date = IsoDateField(_l("Starts"))
+    end_date = IsoDateField(_l("Ends"))
     version = HiddenField()
     form_token = HiddenField(default=new_form_token)  # a new period is added once
 
 
 class DimensionForm(FlaskForm):
-    name = StringField("Dimension", validators=[Length(max=100)], description="For example Sex or City.")
-    categories = StringField("Categories", validators=[Length(max=2000)],
-                             description="Separated by semicolons, for example Hà Nội; Huế; Hồ Chí Minh City.")
+    name = StringField(_l("Dimension"), validators=[Length(max=100)], description=_l("For example Sex or City."))
+    categories = StringField(_l("Categories"), validators=[Length(max=2000)],
+                             description=_l("Separated by semicolons, for example Hà Nội; Huế; Hồ Chí Minh City."))
 
 
 class ThresholdsForm(FlaskForm):
-    on_track_pct = StringField("On track from (% of target)", render_kw={"inputmode": "decimal", "size": 6})
-    at_risk_pct = StringField("At risk from (% of target)", render_kw={"inputmode": "decimal", "size": 6})
+    on_track_pct = StringField(_l("On track from (% of target)"), render_kw={"inputmode": "decimal", "size": 6})
+    at_risk_pct = StringField(_l("At risk from (% of target)"), render_kw={"inputmode": "decimal", "size": 6})
     version = HiddenField()  # the project's version when the form was opened
 
 

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
@@ -40,14 +42,29 @@ def _squeezed(text: str) -> str:
     return re.sub(r"\s+", "", text).casefold()
 
 
+def _label_forms(label) -> set[str]:
+    """A (lazy) label as it is written in every language of the app (English, Vietnamese...), squeezed."""
+    from ..i18n import LANGUAGES
+
+    forms = set()
+    for language in LANGUAGES:
+        with force_locale(language):
+            forms.add(_squeezed(str(label)))
+    return forms
+
+
 def _choice(raw, labels: dict[str, str]) -> str | None:
-    """The stored value for ``raw``, given as the value or its label in any case; None when unknown."""
+    """The stored value for ``raw``, given as the value or its label (in any of the app's
+    languages, any case); None when unknown."""
     text = clean_text(raw)
     if text in labels:
         return text
     wanted = _squeezed(text)
-    for value, label in labels.items():
-        if wanted in (_squeezed(value), _squeezed(label)):
+    for value, label in labels.items():  # the value, or the label in the person's language
+        if wanted in (_squeezed(value), _squeezed(str(label))):
+            return value
+    for value, label in labels.items():  # else the label in another language (a workbook in English...)
+        if wanted in _label_forms(label):
             return value
     return None
 
@@ -57,8 +74,10 @@ def parse_level(raw) -> str:
     level = _choice(raw, LEVEL_LABELS)
     if level is None:
         shown = clean_text(raw)
-        raise InputError((f"“{shown[:40]}” is not a level of the results framework; " if shown else "Give the level; ")
-                         + f"use {_listed(LEVEL_LABELS.values())}.", field="level")
+        choices = _listed(LEVEL_LABELS.values())
+        raise InputError(_("“%(typed)s” is not a level of the results framework; use %(choices)s.",
+                           typed=shown[:40], choices=choices) if shown else
+                         _("Give the level; use %(choices)s.", choices=choices), field="level")
     return level
 
 
@@ -72,26 +91,33 @@ def parse_unit(raw) -> str:
         return "number"
     unit = "percent" if text == "%" else _choice(text, UNIT_LABELS)
     if unit is None:
-        raise InputError(f"unknown unit “{text[:40]}”: use {_listed(UNIT_LABELS.values())}.", field="unit")
+        raise InputError(_("unknown unit “%(typed)s”: use %(choices)s.", typed=text[:40],
+                           choices=_listed(UNIT_LABELS.values())), field="unit")
     return unit
 
 
 def _listed(labels) -> str:
-    labels = list(labels)
-    return ", ".join(labels[:-1]) + " or " + labels[-1]
+    labels = [str(label) for label in labels]
+    return _("%(first)s or %(last)s", first=", ".join(labels[:-1]), last=labels[-1])
 
 
 def _check_code(project: Project, raw, what: str, example: str) -> tuple[str, str | None]:
-    """(the code, its error or None): required, at most 20 characters, no other result or indicator has it."""
+    """(the code, its error or None): required, at most 20 characters, no other result or indicator
+    has it. ``what``: "result" or "indicator" (each message is one whole sentence per kind)."""
     code = clean_text(raw)
+    result = what == "result"
     if not code:
-        return code, f"Give the {what} a code, for example {example}."
+        return code, (_("Give the result a code, for example %(example)s.", example=example) if result else
+                      _("Give the indicator a code, for example %(example)s.", example=example))
     if len(code) > CODE_LENGTH:
-        return code, f"A{'n' if what[0] in 'aeiou' else ''} {what} code has at most {CODE_LENGTH} characters."
+        return code, (_("A result code has at most %(limit)s characters.", limit=CODE_LENGTH) if result else
+                      _("An indicator code has at most %(limit)s characters.", limit=CODE_LENGTH))
     for model, kind in ((ResultNode, "result"), (Indicator, "indicator")):
         if db.session.execute(select(model.id).where(model.project_id == project.id, model.code == code)).first():
-            return code, f"The code {code} is already used by {'an' if kind[0] in 'aeiou' else 'a'} {kind} of " \
-                         "this project; each code names one thing in the results framework."
+            return code, (_("The code %(code)s is already used by a result of this project; each code names one "
+                            "thing in the results framework.", code=code) if kind == "result" else
+                          _("The code %(code)s is already used by an indicator of this project; each code names "
+                            "one thing in the results framework.", code=code))
     return code, None
 
 
@@ -100,20 +126,23 @@ def _parent_of(project: Project, code: str, level: str | None, parent: ResultNod
     wanted = code.rsplit(".", 1)[0] if "." in code else None
     if wanted is None:
         if parent is not None:
-            return f"Result {code} has a one-part code, so it has no parent; number it under its parent " \
-                   f"({parent.code}.1, {parent.code}.2...)."
+            return _("Result %(code)s has a one-part code, so it has no parent; number it under its parent "
+                     "(%(parent)s.1, %(parent)s.2...).", code=code, parent=parent.code)
         return None
     if parent is None:
         parent = db.session.execute(
             select(ResultNode).where(ResultNode.project_id == project.id, ResultNode.code == wanted)).scalar()
         if parent is None:
-            return f"Result {code} needs its parent result {wanted}; add {wanted} first."
+            return _("Result %(code)s needs its parent result %(parent)s; add %(parent)s first.", code=code,
+                     parent=wanted)
     elif parent.project_id != project.id or parent.code != wanted:
-        return f"Result {code} belongs under result {wanted}, not {parent.code}: its code starts with its parent's."
+        return _("Result %(code)s belongs under result %(parent)s, not %(given)s: its code starts with its parent's.",
+                 code=code, parent=wanted, given=parent.code)
     if level is not None and RESULT_LEVELS.index(level) <= RESULT_LEVELS.index(parent.level):
-        return f"{LEVEL_LABELS[level]} {code} cannot sit under {LEVEL_LABELS[parent.level].lower()} " \
-               f"{parent.code}: a result sits at a lower level than its parent " \
-               f"({' > '.join(LEVEL_LABELS.values())})."
+        return _("%(level)s %(code)s cannot sit under %(parent_level)s %(parent)s: a result sits at a lower level "
+                 "than its parent (%(order)s).", level=str(LEVEL_LABELS[level]), code=code,
+                 parent_level=str(LEVEL_LABELS[parent.level]).lower(), parent=parent.code,
+                 order=" > ".join(str(label) for label in LEVEL_LABELS.values()))
     return None
 
 
@@ -134,7 +163,7 @@ def create_result(project: Project, *, code, level, statement, assumptions="", p
         errors["level"], level = str(refused), None
     statement, assumptions = clean_text(statement), clean_text(assumptions)
     if not statement:
-        errors["statement"] = "State the result (its intervention logic)."
+        errors["statement"] = _("State the result (its intervention logic).")
     if "code" not in errors:
         error = _parent_of(project, code, level, parent)
         if error:
@@ -161,18 +190,19 @@ def create_indicator(project: Project, result: ResultNode | None, *, code, title
     if error:
         errors["code"] = error
     if result is None or result.project_id != project.id:
-        errors["result"] = f"Indicator {code} needs the result it measures; put it under its result." if code \
-            else "An indicator needs the result it measures; put it under its result."
+        errors["result"] = _("Indicator %(code)s needs the result it measures; put it under its result.",
+                             code=code) if code \
+            else _("An indicator needs the result it measures; put it under its result.")
     title = clean_text(title)
     if not title:
-        errors["title"] = "Give the indicator a title (what it measures)."
+        errors["title"] = _("Give the indicator a title (what it measures).")
     try:
         unit = parse_unit(unit)
     except InputError as refused:
         errors["unit"], unit = str(refused), None
     figures = {}
     if unit is not None:
-        for name, raw, what in (("baseline", baseline, "The baseline"), ("target", target, "The target")):
+        for name, raw, what in (("baseline", baseline, _("The baseline")), ("target", target, _("The target"))):
             try:
                 figures[name] = parse_value(unit, raw, what)
             except InputError as refused:

@@ -13,6 +13,7 @@ Every save goes through ``htmx.write``: load or 404, permission, form, one servi
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..concurrency import answer_earlier, remember_submission
@@ -20,6 +21,7 @@ from ..evidence.services import evidence_for
 from ..extensions import db
 from ..formatting import input_number
 from ..htmx import fragment_response, is_htmx, last_errors, write
+from ..i18n import N_
 from ..models import Dimension, User
 from ..permissions import requires
 from ..validation import parse_id
@@ -115,7 +117,7 @@ def thresholds(project_id):
     return write(lambda: services.set_thresholds(g.project, form.on_track_pct.data, form.at_risk_pct.data,
                                                  version=form.version.data or "", user=current_user),
                  form=form, again=lambda status: _grid_page(status, form),
-                 done=lambda _: _saved("Saved the status thresholds.",
+                 done=lambda _result: _saved(_("Saved the status thresholds."),
                                        url_for("results.grid", project_id=project_id) + "#thresholds"))
 
 
@@ -221,13 +223,15 @@ def breakdown(project_id, period_id):
               for dimension in period.indicator.dimensions for category in dimension.categories}
     return write(lambda: services.save_breakdown(period, form.total.data, values, form.version.data, current_user),
                  form=form, again=lambda status: _period_page(_period_or_404(period_id), status, breakdown=form),
-                 done=lambda _: _saved("Saved the breakdown and the total.",
+                 done=lambda _result: _saved(_("Saved the breakdown and the total."),
                                        url_for("results.period", project_id=project_id, period_id=period_id)
                                        + "#breakdown"))
 
 
-STEP_DONE = {"submit": "Submitted for approval.", "approve": "Approved: the period is locked.",
-             "return": "Returned to the officer with your note.", "unlock": "Unlocked: the period can change again."}
+# What each step says once done (translated where shown).
+STEP_DONE = {"submit": N_("Submitted for approval."), "approve": N_("Approved: the period is locked."),
+             "return": N_("Returned to the officer with your note."),
+             "unlock": N_("Unlocked: the period can change again.")}
 
 
 def _step(period_id: int, action: str):
@@ -250,9 +254,9 @@ def _workflow(period, status=200, trigger=None, **context):
 def _step_done(period_id: int, action: str):
     if is_htmx():
         period = _period_or_404(period_id)
-        return _workflow(period, message=STEP_DONE[action],
+        return _workflow(period, message=_(STEP_DONE[action]),
                          trigger={"periodSaved": {"id": period.id, "version": period.version}})
-    return _saved(STEP_DONE[action], url_for("results.period", project_id=g.project.id, period_id=period_id)
+    return _saved(_(STEP_DONE[action]), url_for("results.period", project_id=g.project.id, period_id=period_id)
                   + "#workflow")
 
 
@@ -332,7 +336,7 @@ def add_period(project_id, indicator_id):
         return added
 
     return write(change,
-                 form=form, done=lambda _: _saved("Added the period.", _indicator_url(indicator_id)),
+                 form=form, done=lambda _result: _saved(_("Added the period."), _indicator_url(indicator_id)),
                  again=lambda status: _indicator_page(_indicator_or_404(indicator_id), status, period_form=form))
 
 
@@ -345,7 +349,7 @@ def period_dates(project_id, period_id):
     return write(lambda: services.change_period_dates(period, form.start_date.data, form.end_date.data,
                                                       form.version.data, current_user),
                  form=form, again=lambda status: _period_page(_period_or_404(period_id), status, dates_form=form),
-                 done=lambda _: _saved("Saved the period's dates.",
+                 done=lambda _result: _saved(_("Saved the period's dates."),
                                        url_for("results.period", project_id=project_id, period_id=period_id)))
 
 
@@ -357,7 +361,7 @@ def delete_period(project_id, period_id):
     indicator_id = period.indicator_id
     form = StepForm()
     return write(lambda: services.delete_period(period, form.version.data), form=form,
-                 done=lambda _: _saved("Removed the period.", _indicator_url(indicator_id)),
+                 done=lambda _result: _saved(_("Removed the period."), _indicator_url(indicator_id)),
                  again=lambda _status: _refused(form, url_for("results.period", project_id=project_id,
                                                               period_id=period_id)))
 
@@ -369,7 +373,7 @@ def add_dimension(project_id, indicator_id):
     item = _indicator_or_404(indicator_id)
     form = DimensionForm()
     return write(lambda: services.add_dimension(item, form.name.data, form.categories.data), form=form,
-                 done=lambda dimension: _saved(f"Added the dimension {dimension.name}.",
+                 done=lambda dimension: _saved(_("Added the dimension %(name)s.", name=dimension.name),
                                                _indicator_url(indicator_id, "#dimensions")),
                  again=lambda status: _indicator_page(_indicator_or_404(indicator_id), status, dimension_form=form))
 
@@ -385,7 +389,7 @@ def remove_dimension(project_id, dimension_id):
     form = StepForm()
     back = _indicator_url(item.id, "#dimensions")
     return write(lambda: services.remove_dimension(item, dimension), form=form,
-                 done=lambda _: _saved("Removed the dimension.", back), again=lambda _status: _refused(form, back))
+                 done=lambda _result: _saved(_("Removed the dimension."), back), again=lambda _status: _refused(form, back))
 
 
 from . import narrative_routes  # noqa: E402,F401  (issue 16's views, registered on bp)

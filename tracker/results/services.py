@@ -29,12 +29,14 @@ import re
 from datetime import date
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..charts import TargetChart, target_chart
 from ..concurrency import check_version, stamp
 from ..extensions import db
+from ..formatting import number as format_number
 from ..models import (
     Dimension,
     DimensionCategory,
@@ -145,30 +147,35 @@ def check_period_dates(start, end, *, project_start: date, project_end: date, ot
     """
     errors = {}
     dates = {}
-    for name, raw, label, example in (("start_date", start, "The start date", "2016-01-01"),
-                                      ("end_date", end, "The end date", "2016-06-30")):
+    for name, raw, label, missing in (
+            ("start_date", start, _("The start date"), _("Enter the date the period starts, such as %(example)s.",
+                                                          example="2016-01-01")),
+            ("end_date", end, _("The end date"), _("Enter the date the period ends, such as %(example)s.",
+                                                    example="2016-06-30"))):
         try:
             dates[name] = parse_date(raw, label=label)
         except InputError as error:
             errors[name] = str(error)
             continue
         if dates[name] is None:
-            errors[name] = f"Enter the date the period {'starts' if name == 'start_date' else 'ends'}, " \
-                           f"such as {example}."
+            errors[name] = missing
     if errors:
         raise InputError(errors=errors)
     start, end = dates["start_date"], dates["end_date"]
     if end < start:
-        raise InputError(f"The period ends ({end.isoformat()}) before it starts ({start.isoformat()}).",
-                         field="end_date")
+        raise InputError(_("The period ends (%(end)s) before it starts (%(start)s).", end=end.isoformat(),
+                           start=start.isoformat()), field="end_date")
     if start < project_start or end > project_end:
-        raise InputError(f"A period must fall within the project period ({project_start.isoformat()} to "
-                         f"{project_end.isoformat()}).", field="start_date" if start < project_start else "end_date")
+        raise InputError(_("A period must fall within the project period (%(start)s to %(end)s).",
+                           start=project_start.isoformat(), end=project_end.isoformat()),
+                         field="start_date" if start < project_start else "end_date")
     for other_start, other_end in others:
         if other_start <= end and start <= other_end:
-            raise InputError(f"This period overlaps the period {other_start.isoformat()} – {other_end.isoformat()}"
-                             f"{' of ' + code if code else ''}; periods of an indicator cannot overlap.",
-                             field="start_date")
+            other = f"{other_start.isoformat()} – {other_end.isoformat()}"
+            raise InputError(_("This period overlaps the period %(other)s of %(code)s; periods of an indicator "
+                               "cannot overlap.", other=other, code=code) if code else
+                             _("This period overlaps the period %(other)s; periods of an indicator cannot overlap.",
+                               other=other), field="start_date")
     return start, end
 
 
@@ -217,7 +224,8 @@ def delete_period(period: IndicatorPeriod, version) -> None:
     check_version(period, version, describe(period, "period"))
     check_unlocked(period)
     if period.has_actual or period.values:
-        raise InputError(f"The period {period.label} has an actual; clear it before removing the period.")
+        raise InputError(_("The period %(period)s has an actual; clear it before removing the period.",
+                           period=period.label))
     period.indicator.periods.remove(period)
     db.session.delete(period)
     db.session.flush()
@@ -253,8 +261,9 @@ def set_period_values(period: IndicatorPeriod, user, *, target=None, actual=None
 def _parse_values(indicator: Indicator, target, actual, comment) -> dict:
     """The given values (None: not given) read for the indicator's unit, every error at once."""
     errors, values = {}, {}
-    for name, raw, what in (("target", target, "The target"), ("actual", actual, "The actual")):
+    for name, raw in (("target", target), ("actual", actual)):
         if raw is not None:
+            what = _("The target") if name == "target" else _("The actual")
             try:
                 values[name] = parse_value(indicator, raw, what)
             except InputError as error:
@@ -262,7 +271,7 @@ def _parse_values(indicator: Indicator, target, actual, comment) -> dict:
     if comment is not None:
         values["comment"] = clean_text(comment)
         if len(values["comment"]) > 4000:
-            errors["comment"] = "The comment is too long (at most 4,000 characters)."
+            errors["comment"] = _("The comment is too long (at most %(limit)s characters).", limit=format_number(4000))
     if errors:
         raise InputError(errors=errors)
     return values
@@ -276,9 +285,9 @@ def _check_breakdown(period: IndicatorPeriod, number: Decimal | None) -> None:
     for name, total in breakdown_sums(period).items():
         if number is None or total != number:
             raise InputError(
-                f"The breakdown by {name} adds up to {show_value(indicator, total)}, so the actual must be "
-                f"{show_value(indicator, total)}; change the breakdown and the total together on the period "
-                "page.", field="actual")
+                _("The breakdown by %(dimension)s adds up to %(sum)s, so the actual must be %(sum)s; change the "
+                  "breakdown and the total together on the period page.", dimension=name,
+                  sum=show_value(indicator, total)), field="actual")
 
 
 def _assign(period: IndicatorPeriod, values: dict) -> None:
@@ -312,24 +321,24 @@ def save_breakdown(period: IndicatorPeriod, total_raw, raw_values: dict[int, str
     check_unlocked(period)
     indicator = period.indicator
     if indicator.unit == "qualitative":
-        raise InputError("A qualitative indicator has no breakdown by category.")
+        raise InputError(_("A qualitative indicator has no breakdown by category."))
     parsed: dict[int, Decimal] = {}
     for dimension in indicator.dimensions:
         filled = []
         for category in dimension.categories:
             try:
-                value, _ = parse_value(indicator, raw_values.get(category.id), f"{dimension.name}: {category.label}")
+                value, _text = parse_value(indicator, raw_values.get(category.id), f"{dimension.name}: {category.label}")
             except InputError as error:
                 raise InputError(str(error), field=f"category-{category.id}") from None
             if value is not None:
                 filled.append((category, value))
         if filled and len(filled) != len(dimension.categories):
             missing = next(c for c in dimension.categories if c.id not in {f.id for f, _ in filled})
-            raise InputError(f"Fill in every category of {dimension.name}, or none: {missing.label} is empty.",
-                             field=f"category-{missing.id}")
+            raise InputError(_("Fill in every category of %(dimension)s, or none: %(category)s is empty.",
+                               dimension=dimension.name, category=missing.label), field=f"category-{missing.id}")
         parsed.update({category.id: value for category, value in filled})
     try:
-        total, _ = parse_value(indicator, total_raw, "The total")
+        total, _text = parse_value(indicator, total_raw, _("The total"))
     except InputError as error:
         raise InputError(str(error), field="total") from None
     if indicator.unit == "number":
@@ -341,9 +350,10 @@ def save_breakdown(period: IndicatorPeriod, total_raw, raw_values: dict[int, str
             total = next(iter(sums.values()))
         for name, value in sums.items():
             if value != total:
-                raise InputError(f"The values by {name} add up to {show_value(indicator, value)}, but the total is "
-                                 f"{show_value(indicator, total) or 'empty'}. Make them equal: correct a category "
-                                 "or the total.", field="total")
+                raise InputError(_("The values by %(dimension)s add up to %(sum)s, but the total is %(total)s. Make "
+                                   "them equal: correct a category or the total.", dimension=name,
+                                   sum=show_value(indicator, value), total=show_value(indicator, total) or _("empty")),
+                                 field="total")
     existing = {v.category_id: v for v in period.values}
     for category_id, value in parsed.items():
         if category_id in existing:
@@ -362,7 +372,8 @@ def save_breakdown(period: IndicatorPeriod, total_raw, raw_values: dict[int, str
 
 def set_end_target(indicator: Indicator, raw) -> Indicator:
     """Set (``""``: clear) an indicator's end target from typed text or a workbook cell."""
-    number, text = parse_value(indicator, "" if raw is None else raw, f"The end target of {indicator.code}")
+    number, text = parse_value(indicator, "" if raw is None else raw,
+                               _("The end target of %(code)s", code=indicator.code))
     indicator.target_value, indicator.target_text = number, text
     db.session.flush()
     return indicator
@@ -375,18 +386,19 @@ def add_dimension(indicator: Indicator, name: str, categories_text: str) -> Dime
     """Declare a disaggregation dimension, e.g. Sex with 'Women; Men' (semicolons or new lines)."""
     name = clean_text(name)
     if not name:
-        raise InputError("Name the dimension, for example Sex or City.", field="name")
+        raise InputError(_("Name the dimension, for example Sex or City."), field="name")
     same = next((d for d in indicator.dimensions if d.name.casefold() == name.casefold()), None)
     if same is not None:
-        raise InputError(f"{indicator.code} already has a dimension called {same.name}.", field="name")
+        raise InputError(_("%(code)s already has a dimension called %(name)s.", code=indicator.code, name=same.name),
+                         field="name")
     labels = [part.strip() for part in re.split(r"[;\n]", clean_text(categories_text)) if part.strip()]
     if len(labels) < 2:
-        raise InputError("List at least two categories, separated by semicolons, for example Hà Nội; Huế; "
-                         "Hồ Chí Minh City.", field="categories")
+        raise InputError(_("List at least two categories, separated by semicolons, for example Hà Nội; Huế; "
+                           "Hồ Chí Minh City."), field="categories")
     if len({label.casefold() for label in labels}) != len(labels):
-        raise InputError("Each category must appear once.", field="categories")
+        raise InputError(_("Each category must appear once."), field="categories")
     if any(len(label) > 100 for label in labels):
-        raise InputError("A category name can have at most 100 characters.", field="categories")
+        raise InputError(_("A category name can have at most 100 characters."), field="categories")
     dimension = Dimension(project_id=indicator.project_id, indicator_id=indicator.id, name=name,
                           position=len(indicator.dimensions))
     dimension.categories = [DimensionCategory(project_id=indicator.project_id, label=label, position=i)
@@ -404,7 +416,7 @@ def remove_dimension(indicator: Indicator, dimension: Dimension) -> None:
         .where(DimensionCategory.dimension_id == dimension.id, IndicatorPeriod.state == "approved")
     ).scalar()
     if locked:
-        raise InputError(f"{dimension.name} has values in an approved period; unlock it first.")
+        raise InputError(_("%(name)s has values in an approved period; unlock it first.", name=dimension.name))
     category_ids = [c.id for c in dimension.categories]
     for value in db.session.execute(
         select(DisaggregatedValue).where(DisaggregatedValue.category_id.in_(category_ids))
@@ -422,24 +434,26 @@ def set_thresholds(project: Project, on_track_raw, at_risk_raw, *, version=None,
     change of the project's settings is refused (409). None: a caller without a form.
     """
     if version is not None:
-        check_version(project, version, "The project's settings")
+        check_version(project, version, _("The project's settings"))
     values, errors = {}, {}
-    for name, raw, label in (("on_track_pct", on_track_raw, "On track from"),
-                             ("at_risk_pct", at_risk_raw, "At risk from")):
+    for name, raw, label in (("on_track_pct", on_track_raw, _("On track from")),
+                             ("at_risk_pct", at_risk_raw, _("At risk from"))):
         try:
             value = parse_percent(raw, label=label)
         except InputError:
             value = None
         if value is None:
-            errors[name] = f"{label} must be a percentage from 0 to 100, for example 90."
+            errors[name] = _("%(label)s must be a percentage from 0 to 100, for example %(example)s.", label=label,
+                             example="90")
         elif value.as_tuple().exponent < -2 and value != round(value, 2):
-            errors[name] = f"{label} can have at most two decimals."
+            errors[name] = _("%(label)s can have at most two decimals.", label=label)
         else:
             values[name] = value
     if errors:
         raise InputError(errors=errors)
     if values["at_risk_pct"] >= values["on_track_pct"]:
-        raise InputError("“At risk from” must be below “On track from”.", field="at_risk_pct")
+        raise InputError(_("“%(at_risk)s” must be below “%(on_track)s”.", at_risk=_("At risk from"),
+                           on_track=_("On track from")), field="at_risk_pct")
     if (project.on_track_pct, project.at_risk_pct) != (values["on_track_pct"], values["at_risk_pct"]):
         project.on_track_pct, project.at_risk_pct = values["on_track_pct"], values["at_risk_pct"]
         stamp(project, user)

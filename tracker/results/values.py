@@ -26,19 +26,22 @@ from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from ..formatting import input_number
 from ..formatting import number as format_number
 from ..models import Indicator, IndicatorPeriod, Project
 from ..validation import InputError, clean_text, parse_decimal, parse_percent
 
 # Derived statuses of an indicator (computed, never stored): the one label map for pages,
-# forms and exports.
-STATUS_LABELS = {"on_track": "On track", "at_risk": "At risk", "off_track": "Off track",
-                 "no_data": "No data yet", "qualitative": "Qualitative"}
+# forms and exports (lazy: translated when shown).
+STATUS_LABELS = {"on_track": _l("On track"), "at_risk": _l("At risk"), "off_track": _l("Off track"),
+                 "no_data": _l("No data yet"), "qualitative": _l("Qualitative")}
 
 # What each unit expects, as the grid's inputs tell a screen reader ("Actual of 1.1.b ... (a number)").
-UNIT_HINTS = {"number": "a number", "percent": "a percentage from 0 to 100", "yesno": "yes or no",
-              "qualitative": "text"}
+UNIT_HINTS = {"number": _l("a number"), "percent": _l("a percentage from 0 to 100"), "yesno": _l("yes or no"),
+              "qualitative": _l("text")}
 
 YES_WORDS = frozenset({"yes", "y", "true", "1", "có", "co"})
 NO_WORDS = frozenset({"no", "n", "false", "0", "không", "khong"})
@@ -49,25 +52,29 @@ MAX_DECIMALS = 4  # the columns are NUMERIC(18, 4)
 # --- reading ----------------------------------------------------------------------------------
 
 
-def parse_value(unit: str | Indicator, raw, what: str = "The actual") -> tuple[Decimal | None, str]:
+def parse_value(unit: str | Indicator, raw, what: str | None = None) -> tuple[Decimal | None, str]:
     """A value typed (text) or read from a workbook cell -> (number, text) for the unit.
 
     ``unit`` is an indicator or its unit (``number``, ``percent``, ``yesno``, ``qualitative``:
     the workbook import knows only the unit of an indicator it is about to create).
-    Returns ``(None, "")`` when empty; raises ``InputError`` naming ``what`` otherwise.
+    Returns ``(None, "")`` when empty; raises ``InputError`` naming ``what`` (translated by the
+    caller; "The actual" when not given) otherwise.
     """
+    what = _("The actual") if what is None else what
     unit = getattr(unit, "unit", unit)
     if unit == "qualitative":
         text = clean_text(raw)
         if len(text) > MAX_TEXT:
-            raise InputError(f"{what} is too long (at most {MAX_TEXT:,} characters).")
+            raise InputError(_("%(what)s is too long (at most %(limit)s characters).", what=what,
+                               limit=format_number(MAX_TEXT)))
         return None, text
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None, ""
     if unit == "yesno":
         return _yes_or_no(raw, what), ""
     if isinstance(raw, bool):
-        raise InputError(f"{what} must be a number, for example 12 or 3.5.")
+        raise InputError(_("%(what)s must be a number, for example %(example)s.", what=what,
+                           example=_example()))
     if unit == "percent":
         value = parse_percent(raw, label=what)
     else:
@@ -75,9 +82,10 @@ def parse_value(unit: str | Indicator, raw, what: str = "The actual") -> tuple[D
     if value is None:
         return None, ""
     if value.as_tuple().exponent < -MAX_DECIMALS and value != round(value, MAX_DECIMALS):
-        raise InputError(f"{what} can have at most four decimals.")
+        raise InputError(_("%(what)s can have at most four decimals.", what=what))
     if value < 0:
-        raise InputError(f"{what} cannot be negative: this indicator counts things; you typed “{_typed(raw)}”.")
+        raise InputError(_("%(what)s cannot be negative: this indicator counts things; you typed “%(typed)s”.",
+                           what=what, typed=_typed(raw)))
     return value, ""
 
 
@@ -96,7 +104,13 @@ def _yes_or_no(raw, what: str) -> Decimal:
             number = None
         if number in (0, 1):
             return Decimal(int(number))
-    raise InputError(f"{what} must be yes or no (this indicator is yes/no); you typed “{_typed(raw)}”.")
+    raise InputError(_("%(what)s must be yes or no (this indicator is yes/no); you typed “%(typed)s”.",
+                       what=what, typed=_typed(raw)))
+
+
+def _example() -> str:
+    """"12 or 3.5" in the person's language (12 hoặc 3,5), as ``validation.parse_decimal`` writes it."""
+    return f"12 {_('or')} {format_number(Decimal('3.5'))}"
 
 
 def _typed(raw) -> str:
@@ -109,15 +123,23 @@ def _typed(raw) -> str:
 
 def show_value(indicator: Indicator, number, text: str = "") -> str:
     """A stored value as a person reads it (Yes/No, 45%, 1,250, the text)."""
-    return _as_text(indicator, number, text, ("Yes", "No"), _shown_number)
+    return _as_text(indicator, number, text, _yes_no_shown, _shown_number)
 
 
 def input_value(indicator: Indicator, number, text: str = "") -> str:
     """A stored value as it is put back in an input (no thousands separators)."""
-    return _as_text(indicator, number, text, ("yes", "no"), _input_number)
+    return _as_text(indicator, number, text, _yes_no_typed, _input_number)
 
 
-def _as_text(indicator: Indicator, number, text: str, yes_no: tuple[str, str], numeric) -> str:
+def _yes_no_shown() -> tuple[str, str]:
+    return _("Yes"), _("No")
+
+
+def _yes_no_typed() -> tuple[str, str]:
+    return _("yes"), _("no")  # read back by YES_WORDS / NO_WORDS in either language
+
+
+def _as_text(indicator: Indicator, number, text: str, yes_no, numeric) -> str:
     """The one reading of a stored value: a qualitative indicator's text, nothing for no number,
     yes for 1 or more on a yes/no indicator, else ``numeric(indicator, number)``."""
     if indicator.unit == "qualitative":
@@ -125,7 +147,8 @@ def _as_text(indicator: Indicator, number, text: str, yes_no: tuple[str, str], n
     if number is None:
         return ""
     if indicator.unit == "yesno":
-        return yes_no[0] if Decimal(number) >= 1 else yes_no[1]
+        words = yes_no()  # translated only for a yes/no value (the grid shows thousands of numbers)
+        return words[0] if Decimal(number) >= 1 else words[1]
     return numeric(indicator, number)
 
 
@@ -197,7 +220,7 @@ class IndicatorProgress:
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS[self.status]
+        return str(STATUS_LABELS[self.status])
 
     @property
     def bar_pct(self) -> int:

@@ -20,7 +20,9 @@ from flask_babel import gettext as _
 from .. import notices
 from ..concurrency import check_version, stamp
 from ..extensions import db
+from ..i18n import N_
 from ..models import IndicatorPeriod
+from ..models.results import PERIOD_STATE_LABELS
 from ..validation import InputError, clean_text
 from .values import period_label
 
@@ -35,13 +37,27 @@ class LockedError(InputError):
 def check_unlocked(period: IndicatorPeriod) -> None:
     """Refuse any change to an approved (locked) period."""
     if period.locked:
-        raise LockedError(f"The period {period.label} of {period.indicator.code} is approved and locked; a manager "
-                          "must unlock it before it can change. Nothing was saved.")
+        raise LockedError(_("The period %(period)s of %(code)s is approved and locked; a manager must unlock it "
+                            "before it can change. Nothing was saved.", period=period.label,
+                            code=period.indicator.code))
+
+
+# How messages name a period's field, one sentence per kind (so each translates whole).
+_DESCRIBED = {"period": N_("The period of %(code)s for %(period)s"),
+              "target": N_("The target of %(code)s for %(period)s"),
+              "actual": N_("The actual of %(code)s for %(period)s"),
+              "breakdown": N_("The breakdown of %(code)s for %(period)s"),
+              "narrative": N_("The narrative of %(code)s for %(period)s")}
 
 
 def describe(period: IndicatorPeriod, kind: str) -> str:
     """'The actual of 1.1.b for 2016 H2': how messages name a period's field."""
-    return f"The {kind} of {period.indicator.code} for {period_label(period.start_date, period.end_date)}"
+    return _(_DESCRIBED[kind], code=period.indicator.code, period=period_label(period.start_date, period.end_date))
+
+
+def _state(period: IndicatorPeriod) -> str:
+    """The period's state as a word in a sentence ("submitted")."""
+    return str(PERIOD_STATE_LABELS.get(period.state, period.state)).lower()
 
 
 def _record_step(period: IndicatorPeriod, action: str, old: str, note: str = "") -> None:
@@ -68,9 +84,10 @@ def submit_period(period: IndicatorPeriod, version, user, note: str = "") -> Ind
     """An officer submits a period's actual for approval."""
     check_version(period, version, describe(period, "period"))
     if period.state not in SUBMITTABLE_STATES:
-        raise InputError(f"This period is already {period.state}; only a draft or returned period can be submitted.")
+        raise InputError(_("This period is already %(state)s; only a draft or returned period can be submitted.",
+                           state=_state(period)))
     if not period.has_actual:
-        raise InputError("Enter the actual before submitting the period.")
+        raise InputError(_("Enter the actual before submitting the period."))
     from .narratives import check_variance_explained  # narratives builds on this module
 
     check_variance_explained(period)  # off target beyond the project's threshold: explain it first
@@ -82,7 +99,7 @@ def approve_period(period: IndicatorPeriod, version, user, note: str = "") -> In
     """A manager approves a submitted period, which locks it (``note``: kept in its audit event)."""
     check_version(period, version, describe(period, "period"))
     if period.state != "submitted":
-        raise InputError(f"Only a submitted period can be approved; this one is {period.state}.")
+        raise InputError(_("Only a submitted period can be approved; this one is %(state)s.", state=_state(period)))
     period.approved_at, period.approved_by_id = datetime.now(UTC), getattr(user, "id", None)
     period.return_note = ""
     return _step(period, "indicator.approve", "approved", user, clean_text(note))
@@ -92,10 +109,10 @@ def return_period(period: IndicatorPeriod, note: str, version, user) -> Indicato
     """A manager returns a submitted period to the officer with a note saying what to change."""
     check_version(period, version, describe(period, "period"))
     if period.state != "submitted":
-        raise InputError(f"Only a submitted period can be returned; this one is {period.state}.")
+        raise InputError(_("Only a submitted period can be returned; this one is %(state)s.", state=_state(period)))
     note = clean_text(note)
     if not note:
-        raise InputError("Say what needs changing: the note goes back to the officer.", field="note")
+        raise InputError(_("Say what needs changing: the note goes back to the officer."), field="note")
     period.return_note = note
     _step(period, "indicator.return", "returned", user, note)
     notices.period_returned(period, user)  # e-mail to the officers, sent after the commit
@@ -106,7 +123,7 @@ def unlock_period(period: IndicatorPeriod, version, user, note: str = "") -> Ind
     """A manager unlocks an approved period so it can change again (it goes back to draft)."""
     check_version(period, version, describe(period, "period"))
     if period.state != "approved":
-        raise InputError(f"Only an approved period is locked; this one is {period.state}.")
+        raise InputError(_("Only an approved period is locked; this one is %(state)s.", state=_state(period)))
     period.approved_at = period.approved_by_id = None
     return _step(period, "indicator.unlock", "draft", user, clean_text(note))
 
@@ -118,7 +135,7 @@ def take_step(period: IndicatorPeriod, action: str, version, user, note: str = "
              "return": lambda: return_period(period, note, version, user),
              "unlock": lambda: unlock_period(period, version, user, note)}
     if action not in steps:
-        raise InputError("Choose submit, approve, return or unlock.")
+        raise InputError(_("Choose submit, approve, return or unlock."))
     return steps[action]()
 
 
