@@ -43,7 +43,7 @@ def test_workspace_shows_coverage_queue_and_unbacked_spending(client, auth, demo
     assert "Disbursed dollars backed by verified evidence" in page
     assert "Reported indicator actuals backed by evidence" in page
     assert "USD 0.00 of USD 40,450.00 disbursed" in page and "1 of 8 reported actuals" in page
-    assert "Evidence waiting for review <span class=\"muted\">(12)</span>" in page
+    assert "Evidence waiting for review <span class=\"muted\" id=\"pending-count\">(12)</span>" in page
     assert page.count('<tr id="review-') == 12 and page.count('name="decision" value="verified"') == 12
     assert "Expenditures without evidence <span class=\"muted\">(6)</span>" in page
     assert "V-2016-003" in page and "Century Riverside Hotel, Huế" in page
@@ -106,7 +106,7 @@ def test_query_with_a_note_and_the_officer_sees_it(app, client, auth, demo):
     assert response.status_code == 200 and "Queried" in response.get_data(as_text=True)
     assert '<span id="coverage-queried">1</span> queried' in response.get_data(as_text=True)
     page = client.get(f"/projects/{demo}/auditor").get_data(as_text=True)
-    assert "Queried, waiting for an answer <span class=\"muted\">(1)</span>" in page
+    assert "Queried, waiting for an answer <span class=\"muted\" id=\"queried-count\">(1)</span>" in page
     auth.logout()
     auth.login("officer")
     register = client.get(f"/projects/{demo}/evidence?state=queried").get_data(as_text=True)

@@ -285,7 +285,7 @@ def test_the_auditor_workspace_pages_its_lists_and_counts_them_all(client, auth,
     project, counts = spending
     auth.login("auditor")
     page = client.get(f"/projects/{project}/auditor").get_data(as_text=True)
-    assert f'Evidence waiting for review <span class="muted">({counts["pending"]})</span>' in page
+    assert f'Evidence waiting for review <span class="muted" id="pending-count">({counts["pending"]})</span>' in page
     unbacked_total = int(re.search(r'Expenditures without evidence <span class="muted">\((\d+)\)', page).group(1))
     assert unbacked_total >= 120
     assert len(re.findall(r'<tr id="unbacked-', page)) == 50
@@ -309,4 +309,4 @@ def test_the_auditor_workspace_pages_its_lists_and_counts_them_all(client, auth,
     # Without JavaScript, ?pending=2 is the workspace with the queue's second page; counts unchanged.
     plain = client.get(f"/projects/{project}/auditor?pending=2").get_data(as_text=True)
     assert "<html" in plain and files(plain) == files(html)
-    assert f'Evidence waiting for review <span class="muted">({counts["pending"]})</span>' in plain
+    assert f'Evidence waiting for review <span class="muted" id="pending-count">({counts["pending"]})</span>' in plain
