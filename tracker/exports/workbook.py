@@ -347,10 +347,10 @@ def write_template(destination, generated_by: str = "") -> None:
             sheet_ws.data_validations.append(rule)
         return sheet_ws
 
-    levels = [*LEVEL_LABELS.values(), "Indicator", "Activity"]
+    levels = [*map(str, LEVEL_LABELS.values()), "Indicator", "Activity"]  # labels are lazy: text for the list
     logframe = LOGFRAME.only("level", "code", "logic", "indicator", "unit", "baseline", "target", "verification",
                              "assumptions")
-    table(LOGFRAME.title, logframe, [("level", levels), ("unit", list(UNIT_LABELS.values()))])
+    table(LOGFRAME.title, logframe, [("level", levels), ("unit", list(map(str, UNIT_LABELS.values())))])
     table(INDICATORS.title, INDICATORS.only("code", "title", "start", "end", "target", "actual", "comment"))
     table(BUDGET.title, BUDGET.only("code", "category", "account", "description", "original", "revised", "notes"))
     wb.save(destination)
