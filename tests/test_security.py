@@ -234,6 +234,13 @@ STYLE_ELEMENT = re.compile(r"<style[\s>]", re.IGNORECASE)
 def test_no_template_needs_inline_script_or_style():
     problems = []
     for path in sorted((ROOT / "templates").rglob("*.html")):
+        if path.parent.name == "mail":
+            # E-mails are read in mail clients, not served under the app's CSP; most clients
+            # drop <style> and linked sheets, so their HTML carries inline styles (and no script:
+            # checked below).
+            if INLINE_SCRIPT.search(path.read_text(encoding="utf-8")):
+                problems.append(f"{path.relative_to(ROOT)}: a script in an e-mail")
+            continue
         text = path.read_text(encoding="utf-8")
         for name, pattern in (("inline <script>", INLINE_SCRIPT), ("style attribute", STYLE_ATTRIBUTE),
                               ("event-handler attribute", EVENT_ATTRIBUTE), ("<style> element", STYLE_ELEMENT)):
