@@ -137,7 +137,7 @@ def test_the_preview_fragment_for_htmx_and_as_a_page(client, auth, demo):
     auth.login("officer")
     query = {"original_amount": "150000000", "original_currency": "VND", "exchange_rate": "22350",
              "spent_on": "2016-12-20"}
-    fragment = client.post(f"/projects/{demo}/expenditures/preview", data=query, headers=HX)
+    fragment = client.get(f"/projects/{demo}/expenditures/preview", query_string=query, headers=HX)
     assert fragment.status_code == 200 and "HX-Request" in fragment.headers.get("Vary", "")
     html = fragment.get_data(as_text=True)
     assert html.lstrip().startswith('<div id="rate-preview"') and "<html" not in html
@@ -146,8 +146,8 @@ def test_the_preview_fragment_for_htmx_and_as_a_page(client, auth, demo):
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert "<html" in text and "Books USD 6,711.41" in text
-    warned = client.post(f"/projects/{demo}/expenditures/preview", data={**query, "exchange_rate": "22.35"},
-                         headers=HX).get_data(as_text=True)
+    warned = client.get(f"/projects/{demo}/expenditures/preview", query_string={**query, "exchange_rate": "22.35"},
+                        headers=HX).get_data(as_text=True)
     assert "rate-warning" in warned and "22,350 on 2016-09-30" in warned and 'name="rate_reason"' in warned
 
 
@@ -160,7 +160,7 @@ def test_the_form_asks_for_the_preview_as_the_person_types(client, auth, demo):
     auth.login("officer")
     page = client.get(f"/projects/{demo}/expenditures/new").get_data(as_text=True)
     assert page.count('hx-trigger="input changed delay:300ms, change"') == 3
-    assert f'hx-post="/projects/{demo}/expenditures/preview"' in page and 'id="rate-preview"' in page
+    assert f'hx-get="/projects/{demo}/expenditures/preview"' in page and 'id="rate-preview"' in page
 
 
 def test_an_unconfirmed_rate_is_refused_and_a_confirmed_one_shown_to_the_auditor(app, client, auth, demo):

@@ -6,6 +6,7 @@ Every view: load (404 outside the project) -> permission (decorator) -> form ->
 """
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import paging
@@ -15,6 +16,7 @@ from ..extensions import db
 from ..formatting import input_number
 from ..forms import EmptyForm
 from ..htmx import fragment_response, is_htmx, last_errors, render, vary, write
+from ..i18n import N_
 from ..models import BudgetLine, Expenditure
 from ..models.budget import EXPENDITURE_STATUS_LABELS
 from ..permissions import can, requires
@@ -61,8 +63,8 @@ def _flash_booking(booking, message: str) -> None:
 
 @bp.app_template_global()
 def expenditure_status_label(status: str) -> str:
-    """'Committed', 'Disbursed': the one label of each expenditure status."""
-    return EXPENDITURE_STATUS_LABELS.get(status, status)
+    """'Committed', 'Disbursed': the one label of each expenditure status (in the request's language)."""
+    return str(EXPENDITURE_STATUS_LABELS.get(status, status))
 
 
 # --------------------------------------------------------------------------------------------- overview
@@ -117,16 +119,17 @@ def new_expenditure(project_id):
                                              status, form=form, expenditure=None))
 
 
-@bp.route("/projects/<int:project_id>/expenditures/preview", methods=["GET", "POST"])
+@bp.route("/projects/<int:project_id>/expenditures/preview")
 @requires("expenditure.edit")
 def rate_preview(project_id):
     """The USD figure an amount paid in another currency books, as the person types it (htmx
     fragment, or a small page of its own); with the rate's warning when it needs confirmation.
-    Nothing is saved. ``?expenditure=<id>``: the form edits that expenditure."""
+    Nothing is saved (a GET: the form's currency fields and date travel in the query string).
+    ``?expenditure=<id>``: the form edits that expenditure."""
     item = None
-    if request.values.get("expenditure"):
-        item = _expenditure_or_404(request.values.get("expenditure"))
-    form = ExpenditureForm(formdata=request.values, meta={"csrf": False})
+    if request.args.get("expenditure"):
+        item = _expenditure_or_404(request.args.get("expenditure"))
+    form = ExpenditureForm(formdata=request.args, meta={"csrf": False})
     form.set_lines(services.lines_for_choice(project_id))
     return render("budget/rate_preview.html", "budget/_rate_preview.html", form=form, expenditure=item)
 
@@ -183,7 +186,7 @@ def edit_expenditure(project_id, expenditure_id):
         return again(200)
 
     def done(booking):
-        _flash_booking(booking, f"Saved {booking.expenditure.voucher}.")
+        _flash_booking(booking, _("Saved %(voucher)s.", voucher=booking.expenditure.voucher))
         return redirect(url_for("budget.expenditure", project_id=project_id, expenditure_id=item.id), 303)
 
     return write(lambda: services.update_expenditure(g.project, item, form.values(), form.version.data, current_user),
@@ -210,7 +213,7 @@ def new_line(project_id):
     """Add a budget line (refused when the lines would total more than the grant)."""
     form = BudgetLineForm()
     return _line_form(project_id, None, form, lambda: services.create_line(g.project, form.values(), current_user),
-                      "Added")
+                      N_("Added budget line %(code)s."))
 
 
 @bp.route("/projects/<int:project_id>/budget/lines/<int:line_id>/edit", methods=["GET", "POST"])
@@ -221,10 +224,10 @@ def edit_line(project_id, line_id):
     form = BudgetLineForm.for_line(budget_line) if request.method == "GET" else BudgetLineForm()
     return _line_form(project_id, budget_line, form,
                       lambda: services.update_line(g.project, budget_line, form.values(), form.version.data,
-                                                   current_user), "Saved")
+                                                   current_user), N_("Saved budget line %(code)s."))
 
 
-def _line_form(project_id, budget_line, form, save, verb):
+def _line_form(project_id, budget_line, form, save, saved_message):
     """The line form (new when ``budget_line`` is None): GET shows it; POST saves through the one
     write path and goes to the line, or shows the form again with its errors."""
 
@@ -235,7 +238,7 @@ def _line_form(project_id, budget_line, form, save, verb):
         return again(200)
 
     def done(saved):
-        flash(f"{verb} budget line {saved.code}.", "success")
+        flash(_(saved_message, code=saved.code), "success")
         return redirect(url_for("budget.line", project_id=project_id, line_id=saved.id), 303)
 
     return write(save, form=form, done=done, again=again)
@@ -250,7 +253,7 @@ def delete_line(project_id, line_id):
         abort(400)
 
     def done(code):
-        flash(f"Removed budget line {code}.", "success")
+        flash(_("Removed budget line %(code)s.", code=code), "success")
         return redirect(url_for("budget.overview", project_id=project_id), 303)
 
     def again(_status):
@@ -278,7 +281,7 @@ def allocations(project_id, line_id):
         return again(200)
 
     def done(_allocations):
-        flash(f"Saved the allocation of {budget_line.code}.", "success")
+        flash(_("Saved the allocation of %(code)s.", code=budget_line.code), "success")
         return redirect(url_for("budget.line", project_id=project_id, line_id=line_id), 303)
 
     typed = {a.id: form[f"share-{a.id}"].data for a in activities}
