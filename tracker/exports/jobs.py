@@ -32,6 +32,7 @@ from pathlib import Path
 from flask import Flask, current_app
 
 from ..extensions import db
+from ..i18n import N_
 from ..models import Project
 from .services import ExportContext, read_snapshot, row_estimate
 from .workbook import write_workbook
@@ -40,8 +41,11 @@ log = logging.getLogger(__name__)
 JOB_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 HEARTBEAT_SECONDS = 5
 STALE_SECONDS = 60
-STALE_MESSAGE = ("The workbook was not finished: the server stopped while preparing it. Nothing was changed; "
+STALE_MESSAGE = N_("The workbook was not finished: the server stopped while preparing it. Nothing was changed; "
                  "start the export again.")
+# Job messages are kept in English (the job's file is read by whoever follows the job); the page
+# translates them when shown (templates/exports/_job.html).
+FAILED_MESSAGE = N_("The workbook could not be prepared. Nothing was changed; try again, or tell an admin.")
 _threads: dict[str, threading.Thread] = {}
 
 
@@ -58,6 +62,13 @@ class Job:
     finished: str = ""
     heartbeat: float = 0.0  # time.time() of the worker's last sign of life
     language: str = "en"  # of the workbook (tracker/exports/language.py), carried to the worker
+
+    @property
+    def message_shown(self) -> str:
+        """The job's message (kept in English, a catalogue msgid) in the person's language."""
+        from flask_babel import gettext
+
+        return gettext(self.message) if self.message else ""
 
     @property
     def percent(self) -> int:
@@ -229,7 +240,7 @@ def _run(app: Flask, job: Job, generated_by: str) -> None:
         except Exception:  # the page shows the failure; the log keeps the details
             log.exception("export job %s failed", job.id)
             job.state = "failed"
-            job.message = "The workbook could not be prepared. Nothing was changed; try again, or tell an admin."
+            job.message = FAILED_MESSAGE
             part.unlink(missing_ok=True)
         finally:
             with lock:

@@ -137,9 +137,10 @@ def iati(project_id):
 @bp.route("/exports/logframe-template.xlsx")
 @logged_in
 def template():
-    """The blank logframe template (no project data in it)."""
+    """The blank logframe template (no project data in it), in the person's language (``?lang=``
+    en, vi or both, as the exports)."""
     buffer = io.BytesIO()
-    write_template(buffer, generated_by=_who())
+    write_template(buffer, generated_by=_who(), language=_language())
     buffer.seek(0)
     return name_download(send_file(buffer, mimetype=XLSX_MIME, as_attachment=True, download_name="download.xlsx",
                                    max_age=0), "logframe-template.xlsx")

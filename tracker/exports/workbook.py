@@ -45,7 +45,7 @@ from .columns import (
     Row,
     YesNo,
 )
-from .language import N_, mark_workbook
+from .language import N_, Translator, mark_workbook
 from .services import ExportContext, Sheet, sheets
 
 PROGRESS_EVERY = 1000  # rows between two progress reports
@@ -277,80 +277,85 @@ def _set_properties(wb: Workbook, ctx: ExportContext, title: str | None = None) 
 
 # --- The blank logframe template ----------------------------------------------------------------
 
-TEMPLATE_INSTRUCTIONS = [
-    "How to fill in this logframe template",
+TEMPLATE_INSTRUCTIONS = [  # in the template's language (``write_template``)
+    N_("How to fill in this logframe template"),
     "",
-    "1. Summary: type the project's facts in column B (code, title, donor, grant, dates...). Dates as "
-    "2016-01-01, amounts as numbers (120000).",
-    "2. Logframe: one row per result, indicator or activity. Level is one of Overall objective, Expected "
-    "result, Output, Indicator, Activity. Result codes show the tree: 1 (objective), 1.1 (expected result), "
-    "1.1.1 (output). An indicator or activity belongs to the result in the nearest row above it.",
-    "3. Indicators: one row per indicator and reporting period, with the period's target and actual. The "
-    "indicator code must be one from the Logframe sheet.",
-    "4. Budget (optional): one row per budget line with its original (and revised) amount.",
+    N_("1. Summary: type the project's facts in column B (code, title, donor, grant, dates...). Dates as "
+       "2016-01-01, amounts as numbers (120000)."),
+    N_("2. Logframe: one row per result, indicator or activity. Level is one of Overall objective, Expected "
+       "result, Output, Indicator, Activity. Result codes show the tree: 1 (objective), 1.1 (expected result), "
+       "1.1.1 (output). An indicator or activity belongs to the result in the nearest row above it."),
+    N_("3. Indicators: one row per indicator and reporting period, with the period's target and actual. The "
+       "indicator code must be one from the Logframe sheet."),
+    N_("4. Budget (optional): one row per budget line with its original (and revised) amount."),
     "",
-    "Then upload the workbook on the project's Exports page (or, for a new project, on the import page). "
-    "The app first shows a dry run listing every change and every problem with its sheet, row and column; "
-    "nothing is saved until you apply it.",
-    "Type values, not formulas, in the columns the import reads. A blank cell leaves a stored value as it is.",
-    "An exported workbook can be imported back in the same way to update targets and actuals.",
+    N_("Then upload the workbook on the project's Exports page (or, for a new project, on the import page). "
+       "The app first shows a dry run listing every change and every problem with its sheet, row and column; "
+       "nothing is saved until you apply it."),
+    N_("Type values, not formulas, in the columns the import reads. A blank cell leaves a stored value as it is."),
+    N_("An exported workbook can be imported back in the same way to update targets and actuals."),
 ]
 
 
-def write_template(destination, generated_by: str = "") -> None:
+def write_template(destination, generated_by: str = "", language: str = "en") -> None:
     """The blank logframe template: the same sheets and headers the export writes and the
-    import reads, with drop-down lists for levels and units, and instructions."""
+    import reads, with drop-down lists for levels and units, and instructions, in ``language``
+    (en, vi or both, as the export; the import reads every form)."""
     from datetime import UTC
 
     from ..models.results import LEVEL_LABELS, UNIT_LABELS
 
+    tr = Translator(language)
     wb = Workbook(write_only=True)
+    mark_workbook(wb, tr.language)  # the import reads numbers typed as text in this language
     props = wb.properties
-    props.title = "Logframe template"
-    props.creator = clean_text(generated_by or "Results tracker")[:250]
+    props.title = tr(N_("Logframe template"))
+    props.creator = clean_text(generated_by or tr(N_("Results tracker")))[:250]
     props.created = props.modified = datetime.now(UTC).replace(tzinfo=None)
 
-    ws = wb.create_sheet("Instructions")
+    ws = wb.create_sheet(tr.title(N_("Instructions")))
     ws.column_dimensions["A"].width = 120
     styles = _Styles(ws, "USD")
     for index, line in enumerate(TEMPLATE_INSTRUCTIONS):
         if index == 0:
-            ws.append([Cell(ws, row=1, column=1, value=line, style_array=styles.emphasised(None))])
+            ws.append([Cell(ws, row=1, column=1, value=tr(line), style_array=styles.emphasised(None))])
         else:
-            ws.append([Cell(ws, row=1, column=1, value=line, style_array=styles.wrap) if line else None])
+            ws.append([Cell(ws, row=1, column=1, value=tr(line), style_array=styles.wrap) if line else None])
 
-    ws = wb.create_sheet("Summary")
+    ws = wb.create_sheet(tr.title(N_("Summary")))
     styles = _Styles(ws, "USD")
     ws.column_dimensions["A"].width = 26
     ws.column_dimensions["B"].width = 80
     ws.freeze_panes = "A2"
-    ws.append([Cell(ws, row=1, column=1, value=h, style_array=styles.header) for h in ("Item", "Value")])
+    ws.append([Cell(ws, row=1, column=1, value=tr(h), style_array=styles.header) for h in (N_("Item"), N_("Value"))])
     for label, _attr, kind in SUMMARY_FIELDS:
         style = {"money": styles.money, "date": styles.date}.get(kind, styles.wrap)
-        ws.append([label, Cell(ws, row=1, column=1, style_array=style)])
+        ws.append([tr(label), Cell(ws, row=1, column=1, style_array=style)])
 
     def table(title, columns, validations=()):
-        sheet_ws = wb.create_sheet(title)
+        sheet_ws = wb.create_sheet(tr.title(title))
         sheet_styles = _Styles(sheet_ws, "USD")
         for index, column in enumerate(columns, 1):
             sheet_ws.column_dimensions[get_column_letter(index)].width = column.width
         sheet_ws.freeze_panes = "A2"
-        sheet_ws.append([Cell(sheet_ws, row=1, column=1, value=c.header, style_array=sheet_styles.header)
+        sheet_ws.append([Cell(sheet_ws, row=1, column=1, value=tr(c.header), style_array=sheet_styles.header)
                          for c in columns])
         keys = [c.key for c in columns]
         for key, choices in validations:
             letter = get_column_letter(keys.index(key) + 1)
             rule = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True,
-                                  showErrorMessage=True, errorTitle="Not in the list",
-                                  error="Choose a value from the list.")
+                                  showErrorMessage=True, errorTitle=tr(N_("Not in the list")),
+                                  error=tr(N_("Choose a value from the list.")))
             rule.add(f"{letter}2:{letter}2000")
             sheet_ws.data_validations.append(rule)
         return sheet_ws
 
-    levels = [*map(str, LEVEL_LABELS.values()), "Indicator", "Activity"]  # labels are lazy: text for the list
+    # The drop-down lists hold words the import reads as one value: in a bilingual template, English.
+    choice = tr if tr.language != "both" else Translator("en")
+    levels = [choice(label) for label in (*LEVEL_LABELS.values(), N_("Indicator"), N_("Activity"))]
     logframe = LOGFRAME.only("level", "code", "logic", "indicator", "unit", "baseline", "target", "verification",
                              "assumptions")
-    table(LOGFRAME.title, logframe, [("level", levels), ("unit", list(map(str, UNIT_LABELS.values())))])
+    table(LOGFRAME.title, logframe, [("level", levels), ("unit", [choice(label) for label in UNIT_LABELS.values()])])
     table(INDICATORS.title, INDICATORS.only("code", "title", "start", "end", "target", "actual", "comment"))
     table(BUDGET.title, BUDGET.only("code", "category", "account", "description", "original", "revised", "notes"))
     wb.save(destination)
