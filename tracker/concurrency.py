@@ -11,6 +11,7 @@ its ``StaleDataError`` into the same 409.
 import re
 import uuid
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .extensions import db
@@ -24,28 +25,30 @@ def _who(user_id) -> str:
     from .models import User
 
     if user_id is None:
-        return "someone else"
+        return _("someone else")
     name = db.session.execute(select(User.name).where(User.id == user_id)).scalar()
-    return name or "someone else"
+    return name or _("someone else")
 
 
-def check_version(record, submitted_version, what: str = "This record") -> None:
+def check_version(record, submitted_version, what: str | None = None) -> None:
     """Raise ConflictError unless ``submitted_version`` is the record's current version."""
+    what = what or _("This record")
     try:
         submitted = int(submitted_version)
     except (TypeError, ValueError):
-        raise ConflictError(f"{what} could not be matched to the version you opened; reload and try again.") \
-            from None
+        raise ConflictError(_("%(what)s could not be matched to the version you opened; reload and try again.",
+                              what=what)) from None
     if submitted != record.version:
         raise changed_meanwhile(what, record.updated_by_id, record.updated_at)
 
 
 def changed_meanwhile(what: str, user_id, at) -> ConflictError:
     """The one 409 message: what changed, who changed it, and when."""
-    when = at.strftime("%Y-%m-%d %H:%M UTC") if at else "just now"
-    return ConflictError(
-        f"{what} was changed by {_who(user_id)} on {when}, after you opened it. "
-        "Your changes were not saved; reload to see the current version, then make them again.")
+    when = at.strftime("%Y-%m-%d %H:%M UTC") if at else _("just now")
+    return ConflictError(_(
+        "%(what)s was changed by %(who)s on %(when)s, after you opened it. "
+        "Your changes were not saved; reload to see the current version, then make them again.",
+        what=what, who=_who(user_id), when=when))
 
 
 def versions_of(records) -> str:

@@ -32,6 +32,7 @@ from babel.numbers import (
     get_group_symbol,
 )
 from flask import has_app_context
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from .validation import InputError
@@ -146,7 +147,7 @@ def day(value: date | None) -> str:
 
 
 def iso_week(value: date) -> str:
-    year, week, _ = value.isocalendar()
+    year, week, _weekday = value.isocalendar()
     return f"{year}-W{week:02d}"
 
 
@@ -156,7 +157,7 @@ def week_start(week: str) -> date:
         year_text, week_text = week.split("-W")
         return date.fromisocalendar(int(year_text), int(week_text), 1)
     except (ValueError, AttributeError):
-        raise InputError(f"{week!r} is not an ISO week such as 2016-W47.") from None
+        raise InputError(_("%(week)s is not an ISO week such as 2016-W47.", week=repr(week))) from None
 
 
 def week_range(week: str) -> tuple[date, date]:

@@ -12,15 +12,17 @@ import json
 from typing import Any, Callable
 
 from flask import current_app, make_response, render_template, request
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from .concurrency import ConflictError
 from .extensions import db
 from .forms import apply_errors
+from .i18n import N_
 from .validation import InputError
 
-SAVED_MEANWHILE = ("Someone else saved a conflicting change at the same moment. Nothing of yours was saved; "
+SAVED_MEANWHILE = N_("Someone else saved a conflicting change at the same moment. Nothing of yours was saved; "
                    "reload the page to see theirs, then try again.")
 
 
@@ -95,7 +97,7 @@ def write(change: Callable[[], Any], *, done: Callable[[Any], Any], again: Calla
         return vary(again(409))
     except (StaleDataError, IntegrityError) as error:
         current_app.logger.warning("write refused as a concurrent change: %s", error)
-        _keep(form, None, SAVED_MEANWHILE)
+        _keep(form, None, _(SAVED_MEANWHILE))
         return vary(again(409))
     return vary(done(result))
 

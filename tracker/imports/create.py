@@ -27,8 +27,12 @@ logframe with at least one row).
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 from ..budget import services as budget
+from ..exports.language import names_of
 from ..extensions import db
+from ..formatting import amount
 from ..models import Indicator, Project, ResultNode
 from ..models.budget import CATEGORY_LABELS
 from ..progress import services as progress
@@ -83,7 +87,8 @@ class _SummaryTable(Table):
     def problem(self, row, key, message) -> None:
         if key in self.label_of and self.row_of.get(key) is None:
             self.problems.append(Problem("Summary", None, "A", "Item",
-                                         f"the row “{self.label_of[key]}” is missing: {message}"))
+                                         _("the row “%(label)s” is missing: %(message)s",
+                                           label=_(self.label_of[key]), message=message)))
             return
         super().problem(self.row_of.get(key, row), key, message)
 
@@ -105,7 +110,7 @@ def _create_project(plan: Plan, ws) -> Project | None:
     project = plan.attempt(table, None, columns, lambda: projects.create_project(facts))
     if project is FAILED:
         return None
-    plan.changes.append(Change("create", f"Project {project.code}", shown(project.title), "Summary", None))
+    plan.changes.append(Change("create", _("Project %(code)s", code=project.code), shown(project.title), "Summary", None))
     return project
 
 
@@ -119,12 +124,15 @@ def _read_logframe(plan: Plan, ws, project: Project, user):
         return indicators, activities
     results_made = 0
     current: ResultNode | None = None  # the result of the rows below it
+    # The level words of non-result rows in English, Vietnamese or both (as the export writes them).
+    kinds = {name: kind for word, kind in (("Indicator", "indicator"), ("Activity", "activity"))
+             for name in names_of(word)} | ROW_KINDS
     for number, cells in table.rows:
         level = table.text(number, cells, "level")
         code = table.text(number, cells, "code")
         if MISSING in (level, code):
             continue
-        kind = ROW_KINDS.get(norm(level), "result")
+        kind = kinds.get(norm(level), "result")
         if kind == "result":
             node = _result(plan, table, number, cells, project, level, code, results_made)
             if node is not None:
@@ -139,8 +147,8 @@ def _read_logframe(plan: Plan, ws, project: Project, user):
             if indicator is not None:
                 indicators[indicator.code] = indicator
     if not results_made and not any(p.sheet == "Logframe" for p in plan.problems):
-        plan.problems.append(Problem("Logframe", None, None, "", "no result rows: the logframe needs at least the "
-                                     "overall objective."))
+        plan.problems.append(Problem("Logframe", None, None, "", _("no result rows: the logframe needs at least the "
+                                                                   "overall objective.")))
     return indicators, activities
 
 
@@ -174,7 +182,7 @@ def _indicator(plan, table, number, cells, project, result, code, position) -> I
         position=position))
     if indicator is FAILED:
         return None
-    plan.changes.append(Change("create", f"Indicator {indicator.code}", shown(indicator.title), "Logframe", number))
+    plan.changes.append(Change("create", _("Indicator %(code)s", code=indicator.code), shown(indicator.title), "Logframe", number))
     return indicator
 
 
@@ -186,7 +194,7 @@ def _activity(plan, table, number, cells, project, result, code, user):
     activity = plan.attempt(table, number, ACTIVITY_COLUMNS, lambda: progress.create_activity(project, data, user))
     if activity is FAILED:
         return None
-    plan.changes.append(Change("create", f"Activity {activity.code}", shown(activity.title), "Logframe", number))
+    plan.changes.append(Change("create", _("Activity %(code)s", code=activity.code), shown(activity.title), "Logframe", number))
     return activity
 
 
@@ -197,11 +205,12 @@ LINE_FIELDS = {"code": "code", "category": "category", "account_code": "account"
 
 
 def _category_of(text) -> str:
-    """A category as the workbook shows it (its label) -> the stored value ``create_line`` reads;
-    anything else is passed on as typed, for ``create_line`` to accept or refuse."""
+    """A category as the workbook shows it (its label, in English, Vietnamese or both) -> the
+    stored value ``create_line`` reads; anything else is passed on as typed, for ``create_line``
+    to accept or refuse."""
     typed = text or ""
     for key, label in CATEGORY_LABELS.items():
-        if norm(typed) in (key, norm(label)):
+        if norm(typed) == key or norm(typed) in names_of(label):
             return key
     return typed
 
@@ -231,8 +240,8 @@ def _read_budget(plan: Plan, wb, project: Project, user) -> dict:
         if line is FAILED:
             continue
         lines[code] = line
-        plan.changes.append(Change("create", f"Budget line {code}", f"{shown(line.description)}: "
-                                   f"{line.original_cents / 100:,.2f}", "Budget", number))
+        plan.changes.append(Change("create", _("Budget line %(code)s", code=code), f"{shown(line.description)}: "
+                                   f"{amount(line.original_cents)}", "Budget", number))
     return lines
 
 
@@ -254,17 +263,18 @@ def _read_allocations(plan: Plan, wb, lines: dict, activities: dict) -> None:
         if MISSING in (line_code, activity_code, share):
             continue
         if line_code not in lines:
-            table.problem(number, "line", f"unknown budget line “{shown(line_code)}” (lines come from the Budget "
-                                          "sheet).")
+            table.problem(number, "line", _("unknown budget line “%(code)s” (lines come from the Budget sheet).",
+                                            code=shown(line_code)))
             continue
         activity = activities.get(activity_code)
         if activity is None:
-            table.problem(number, "activity", f"unknown activity “{shown(activity_code)}” (activities come from "
-                                              "the Logframe sheet).")
+            table.problem(number, "activity", _("unknown activity “%(code)s” (activities come from the Logframe "
+                                                "sheet).", code=shown(activity_code)))
             continue
         if (line_code, activity.id) in where:
-            table.problem(number, "activity", f"{line_code} and {activity_code} appear twice (also row "
-                                              f"{where[(line_code, activity.id)]}).")
+            table.problem(number, "activity", _("%(line)s and %(activity)s appear twice (also row %(row)s).",
+                                                line=line_code, activity=activity_code,
+                                                row=where[(line_code, activity.id)]))
             continue
         where[(line_code, activity.id)] = number
         first_row.setdefault(line_code, number)
@@ -282,7 +292,9 @@ def _read_allocations(plan: Plan, wb, lines: dict, activities: dict) -> None:
                 table.problem(row, "share", message)
             continue
         for allocation in line.allocations:
-            plan.changes.append(Change("create", f"Allocation {line_code} → {codes.get(allocation.activity_id, '')}",
-                                       f"{format(allocation.percent.normalize(), 'f')}% of {line_code}",
+            plan.changes.append(Change("create", _("Allocation %(line)s → %(activity)s", line=line_code,
+                                                         activity=codes.get(allocation.activity_id, "")),
+                                       _("%(share)s%% of %(line)s", share=format(allocation.percent.normalize(), "f"),
+                                         line=line_code),
                                        "Allocations", where.get((line_code, allocation.activity_id))))
 

@@ -1,5 +1,6 @@
 """Forms of the import: the workbook upload and applying a dry run."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField
@@ -8,10 +9,10 @@ from wtforms.validators import DataRequired, Length, Regexp
 
 class ImportForm(FlaskForm):
     workbook = FileField(
-        "Workbook (.xlsx)",
-        validators=[FileRequired("Choose the workbook to upload.")],
-        description="The blank logframe template filled in, or a workbook exported from this app. "
-                    "Nothing is saved until you apply the dry run.",
+        _l("Workbook (.xlsx)"),
+        validators=[FileRequired(_l("Choose the workbook to upload."))],
+        description=_l("The blank logframe template filled in, or a workbook exported from this app. "
+                       "Nothing is saved until you apply the dry run."),
     )
 
 

@@ -17,25 +17,29 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from flask_babel import gettext as _
+
+from ..exports.language import names_of
+from ..i18n import N_
 from ..models import Indicator, IndicatorPeriod
 from ..results import services as results
 from ..validation import InputError, code_key, parse_date
 from .plan import FAILED, Change, Plan
-from .sheets import MISSING, Table, find_sheet, shown
+from .sheets import MISSING, Table, find_sheet, norm, shown
 
 
 def show(indicator: Indicator, number, text: str = "") -> str:
     """A value in the plan's list: the text a person would type back, or (blank)."""
     if indicator.unit == "qualitative":
-        return f"“{shown(text)}”" if text else "(blank)"
+        return f"“{shown(text)}”" if text else _("(blank)")
     if number is None:
-        return "(blank)"
+        return _("(blank)")
     value = Decimal(number)
     return str(int(value)) if value == value.to_integral_value() else format(value.normalize(), "f")
 
 
 # The words of the period rule (results.services.check_period_dates) for the two dates.
-DATE_LABELS = {"start": "The start date", "end": "The end date"}
+DATE_LABELS = {"start": N_("The start date"), "end": N_("The end date")}
 
 
 def period_label(start: date, end: date) -> str:
@@ -60,14 +64,14 @@ def read_periods(plan: Plan, wb, indicators: dict[str, Indicator], user, require
         indicator = indicators.get(code)
         if indicator is None:
             codes = sorted(indicators, key=code_key)
-            table.problem(number, "code", f"unknown indicator code “{shown(code)}”"
-                          + (f" (the project has {', '.join(codes[:8])}{'…' if len(codes) > 8 else ''})."
-                             if codes else "."))
+            table.problem(number, "code", _("unknown indicator code “%(code)s” (the project has %(codes)s).",
+                                            code=shown(code), codes=", ".join(codes[:8]) + ("…" if len(codes) > 8 else ""))
+                          if codes else _("unknown indicator code “%(code)s”.", code=shown(code)))
             continue
         key = (code, start, end)
         if key in seen:
-            table.problem(number, "code", f"indicator {code} period {period_label(start, end)} appears twice "
-                                          f"(also row {seen[key]}).")
+            table.problem(number, "code", _("indicator %(code)s period %(period)s appears twice (also row %(row)s).",
+                                            code=code, period=period_label(start, end), row=seen[key]))
             continue
         seen[key] = number
         target = table.raw(number, cells, "target")
@@ -77,7 +81,7 @@ def read_periods(plan: Plan, wb, indicators: dict[str, Indicator], user, require
         if MISSING in (target, actual, comment, *texts.values()):
             continue
         period = next((p for p in indicator.periods if (p.start_date, p.end_date) == (start, end)), None)
-        label = f"Indicator {code}, period {period_label(start, end)}"
+        label = _("Indicator %(code)s, period %(period)s", code=code, period=period_label(start, end))
         if period is None:
             period = _new_period(plan, table, number, indicator, start, end, target, actual, comment, user, label)
         else:
@@ -91,12 +95,12 @@ def _date(table: Table, number: int, cells: dict, key: str):
     if raw is MISSING:
         return MISSING
     try:
-        value = parse_date(raw, label=DATE_LABELS[key])
+        value = parse_date(raw, label=_(DATE_LABELS[key]))
     except InputError as error:
         table.problem(number, key, str(error))
         return MISSING
     if value is None:
-        table.problem(number, key, "is empty; a date is required (for example 2016-01-31).")
+        table.problem(number, key, _("is empty; a date is required (for example 2016-01-31)."))
         return MISSING
     return value
 
@@ -106,7 +110,7 @@ def _parsed(table: Table, number: int, indicator: Indicator, raw, key: str):
     if raw is None:
         return None
     try:
-        return results.parse_value(indicator, raw, f"The {key}")
+        return results.parse_value(indicator, raw, _(VALUE_LABELS[key]))
     except InputError as error:
         table.problem(number, key, str(error))
         return MISSING
@@ -120,16 +124,19 @@ def _new_period(plan, table, number, indicator, start, end, target, actual, comm
                                       comment=comment or None))
     if period is FAILED:
         return FAILED
-    values = [f"{kind} {show(indicator, number_, text)}" for kind, number_, text in
+    values = [f"{_(KIND_WORDS[kind])} {show(indicator, number_, text)}" for kind, number_, text in
               (("target", period.target, period.target_text), ("actual", period.actual, period.actual_text))
               if number_ is not None or text]
-    plan.changes.append(Change("create", label, "new period" + (": " + ", ".join(values) if values else ""),
+    plan.changes.append(Change("create", label, _("new period") + (": " + ", ".join(values) if values else ""),
                                "Indicators", number))
     return period
 
 
 # The narrative columns of the Indicators sheet (issue 16) and the words of the plan's list.
-NARRATIVE_KEYS = {"narrative": "narrative", "variance_explanation": "variance explanation"}
+NARRATIVE_KEYS = {"narrative": N_("narrative"), "variance_explanation": N_("variance explanation")}
+# The words of the plan's list and of the value rule's messages for a target and an actual.
+KIND_WORDS = {"target": N_("target"), "actual": N_("actual")}
+VALUE_LABELS = {"target": N_("The target"), "actual": N_("The actual")}
 
 
 def _update_narratives(plan, table, number, period: IndicatorPeriod, texts: dict, user, label) -> None:
@@ -146,7 +153,7 @@ def _update_narratives(plan, table, number, period: IndicatorPeriod, texts: dict
                                                              given.get("variance_explanation"), None, user)) is FAILED:
         return
     for key in given:
-        plan.changes.append(Change("change", label, f"{NARRATIVE_KEYS[key]}: → “{shown(getattr(period, key))}”",
+        plan.changes.append(Change("change", label, f"{_(NARRATIVE_KEYS[key])}: → “{shown(getattr(period, key))}”",
                                    "Indicators", number))
 
 
@@ -172,11 +179,12 @@ def _update_period(plan, table, number, period: IndicatorPeriod, target, actual,
         return
     for kind in ("target", "actual"):
         if kind in given:
-            plan.changes.append(Change("change", label, f"{kind}: {show(indicator, *old[kind])} → "
+            plan.changes.append(Change("change", label, f"{_(KIND_WORDS[kind])}: {show(indicator, *old[kind])} → "
                                        f"{show(indicator, getattr(period, kind), getattr(period, f'{kind}_text'))}",
                                        "Indicators", number))
     if "comment" in given:
-        plan.changes.append(Change("change", label, f"comment: → “{shown(period.comment)}”", "Indicators", number))
+        plan.changes.append(Change("change", label, _("comment: → “%(text)s”", text=shown(period.comment)),
+                                   "Indicators", number))
 
 
 def _same(old: tuple, new: tuple) -> bool:
@@ -192,16 +200,17 @@ def update_end_targets(plan: Plan, ws, indicators: dict[str, Indicator]) -> None
     table = Table.read(plan.problems, ws, "Logframe", ("level", "code", "target"))
     if not table.ok:
         return
+    indicator_words = names_of("Indicator") | {"indicator"}  # the level word in English, Vietnamese or both
     for number, cells in table.rows:
         level = table.text(number, cells, "level")
-        if level is MISSING or level.casefold() != "indicator":
+        if level is MISSING or norm(level) not in indicator_words:
             continue
         code = table.text(number, cells, "code", required=True, limit=20)
         if code is MISSING:
             continue
         indicator = indicators.get(code)
         if indicator is None:
-            table.problem(number, "code", f"unknown indicator code “{shown(code)}”.")
+            table.problem(number, "code", _("unknown indicator code “%(code)s”.", code=shown(code)))
             continue
         raw = table.raw(number, cells, "target")
         new = _parsed(table, number, indicator, raw, "target")
@@ -217,6 +226,7 @@ def update_end_targets(plan: Plan, ws, indicators: dict[str, Indicator]) -> None
 
         if plan.attempt(table, number, {"*": "target"}, change) is FAILED:
             continue
-        plan.changes.append(Change("change", f"Indicator {code}", f"end target: {show(indicator, *old)} → "
-                                   f"{show(indicator, *new)}", "Logframe", number))
+        plan.changes.append(Change("change", _("Indicator %(code)s", code=code),
+                                   _("end target: %(old)s → %(new)s", old=show(indicator, *old), new=show(indicator, *new)),
+                                   "Logframe", number))
 

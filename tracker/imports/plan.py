@@ -21,6 +21,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from sqlalchemy.exc import DataError, IntegrityError
 
 from ..concurrency import ConflictError
@@ -39,6 +40,11 @@ class Change:
     detail: str
     sheet: str = ""
     row: int | None = None
+
+    @property
+    def sheet_shown(self) -> str:
+        """The sheet's name in the person's language (the names are the catalogue's msgids)."""
+        return _(self.sheet) if self.sheet else ""
 
 
 @dataclass
@@ -79,8 +85,8 @@ class Plan:
             for name, message in error.errors.items():
                 table.problem(row, columns.get(name, columns.get("*")), message)
         except (IntegrityError, DataError):  # a rule only the database states (a service should say it first)
-            table.problem(row, columns.get("*"), "this row contradicts data already there (the database refused "
-                                                 "it); check its codes and dates.")
+            table.problem(row, columns.get("*"), _("this row contradicts data already there (the database refused "
+                                                   "it); check its codes and dates."))
         return FAILED
 
 
@@ -88,7 +94,7 @@ class PlanMovedOn(ConflictError):
     """Applying found a different plan from the dry run the person saw (or problems): nothing applied."""
 
     def __init__(self, plan: Plan):
-        super().__init__("The project changed since the dry run.")
+        super().__init__(_("The project changed since the dry run."))
         self.plan = plan
 
 

@@ -7,6 +7,7 @@ the audit trail. A plan that moved on since the dry run is a conflict (409) show
 """
 
 from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..htmx import is_htmx, last_errors, render, write
@@ -70,8 +71,8 @@ def _apply(project: Project | None, **context):
     stored = uploads.load_upload(form.token.data)
     expected = project.id if project else None
     if stored is None or stored[1].get("project_id") != expected or stored[1].get("user_id") != current_user.id:
-        return _message("This dry run is no longer available (it was applied or has expired). Upload the workbook "
-                        "again.", 409, **context)
+        return _message(_("This dry run is no longer available (it was applied or has expired). Upload the workbook "
+                          "again."), 409, **context)
     data, meta = stored
     moved = {}
 
@@ -84,8 +85,8 @@ def _apply(project: Project | None, **context):
 
     def done(plan):
         uploads.discard_upload(form.token.data)
-        flash(f"Imported {meta['filename'] or 'the workbook'}: {plan.creates} created, {plan.updates} changed. "
-              "The changes are in the audit trail.", "success")
+        flash(_("Imported %(name)s: %(created)s created, %(changed)s changed. The changes are in the audit trail.",
+                name=meta["filename"] or _("the workbook"), created=plan.creates, changed=plan.updates), "success")
         destination = (url_for("imports.import_page", project_id=plan.project.id) if project is not None
                        else url_for("projects.overview", project_id=plan.project.id))
         if is_htmx():
@@ -101,7 +102,7 @@ def _apply(project: Project | None, **context):
             token = (uploads.keep_upload(data, meta["filename"], expected, current_user.id, fresh.fingerprint())
                      if fresh.ok and fresh.changes else None)
             return _show(409, None, fresh, token, moved_on=True, **context)
-        suffix = " Nothing was changed." if status == 422 else ""
+        suffix = " " + _("Nothing was changed.") if status == 422 else ""
         return _message(" ".join(last_errors()) + suffix, status, **context)
 
     return write(apply, done=done, again=again)

@@ -30,11 +30,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from openpyxl.utils import get_column_letter
 
 from ..exports.columns import SHEETS, SUMMARY_FIELDS, Column
 from ..exports.language import names_of
-from ..i18n import LANGUAGES
+from ..formatting import number as fmt_number
+from ..i18n import LANGUAGES, N_
 from ..validation import CellNumber, clean_text, number_locale
 from .package import ImportRefused, limit
 
@@ -42,9 +45,9 @@ from .package import ImportRefused, limit
 # so the workbook, the template and the import share every header. Allocations (each budget
 # line's share of an activity, in create mode) are the import's own optional sheet.
 ALLOCATION_COLUMNS = (
-    Column("line", "Budget line", "text", 10),
-    Column("activity", "Activity", "text", 10),
-    Column("share", "Share (%)", "percent", 10),
+    Column("line", N_("Budget line"), "text", 10),
+    Column("activity", N_("Activity"), "text", 10),
+    Column("share", N_("Share (%)"), "percent", 10),
 )
 COLUMNS = {
     **{title: SHEETS[title].columns for title in ("Logframe", "Indicators", "Budget")},
@@ -62,6 +65,16 @@ class Problem:
     column: str | None  # letter
     header: str
     message: str
+
+    @property
+    def sheet_shown(self) -> str:
+        """The sheet's name in the person's language (the names are the catalogue's msgids)."""
+        return _(self.sheet) if self.sheet else ""
+
+    @property
+    def header_shown(self) -> str:
+        """The column's header in the person's language."""
+        return _(self.header) if self.header else ""
 
     def __str__(self) -> str:
         where = [self.sheet]
@@ -89,8 +102,9 @@ def find_sheet(problems: list[Problem], wb, name: str, required: bool):
         if existing == name or norm(existing) in names:
             return wb[existing]
     if required:
-        problems.append(Problem(name, None, None, "", f"the sheet “{name}” is missing (the workbook has: "
-                                f"{', '.join(wb.sheetnames) or 'no sheets'})."))
+        problems.append(Problem(name, None, None, "", _("the sheet “%(name)s” is missing (the workbook has: "
+                                                        "%(sheets)s).", name=_(name),
+                                                        sheets=", ".join(wb.sheetnames) or _("no sheets"))))
     return None
 
 
@@ -109,9 +123,9 @@ def read_rows(ws, name: str, max_col: int | None = None):
     except ImportRefused:
         raise
     except Exception:  # malformed XML, impossible cell references or numbers: openpyxl raises many kinds
-        raise ImportRefused(f"The sheet “{name}” could not be read: its contents are damaged or not in the Excel "
-                            ".xlsx format. Open the workbook in Excel or LibreOffice and save it again as .xlsx."
-                            ) from None
+        raise ImportRefused(_("The sheet “%(name)s” could not be read: its contents are damaged or not in the Excel "
+                              ".xlsx format. Open the workbook in Excel or LibreOffice and save it again as .xlsx.",
+                              name=_(name))) from None
     return rows
 
 
@@ -183,15 +197,16 @@ class Table:
         missing = [table.headers[key] for key in required if key not in positions]
         if missing:
             table.ok = False
-            names = ", ".join(f"“{m}”" for m in missing)
-            problems.append(Problem(sheet, 1, None, "", f"column{'s' if len(missing) > 1 else ''} {names} "
-                                    f"{'are' if len(missing) > 1 else 'is'} missing: row 1 must hold the column "
-                                    "headers as in the template."))
+            names = ", ".join(f"“{_(m)}”" for m in missing)
+            problems.append(Problem(sheet, 1, None, "", ngettext(
+                "column %(names)s is missing: row 1 must hold the column headers as in the template.",
+                "columns %(names)s are missing: row 1 must hold the column headers as in the template.",
+                len(missing), names=names)))
             return table
         for number, row in enumerate(rows[1:], 2):
             if row is None:
-                problems.append(Problem(sheet, number, None, "", f"more than {limit('IMPORT_MAX_ROWS'):,} rows; "
-                                                                 "split the workbook."))
+                problems.append(Problem(sheet, number, None, "", _("more than %(count)s rows; split the workbook.",
+                                                                   count=fmt_number(limit("IMPORT_MAX_ROWS")))))
                 table.ok = False
                 break
             cells = {key: row[index] for key, index in positions.items() if index < len(row)}
@@ -215,8 +230,8 @@ class Table:
             return None
         if cell.data_type == "f":
             formula = str(cell.value)
-            self.problem(row, key, f"holds a formula ({shown(formula)}) where a value belongs: type the value "
-                                   "itself (or copy the cells and paste them as values).")
+            self.problem(row, key, _("holds a formula (%(formula)s) where a value belongs: type the value "
+                                     "itself (or copy the cells and paste them as values).", formula=shown(formula)))
             return MISSING
         return typed(cell.value)
 
@@ -227,10 +242,11 @@ class Table:
             return MISSING
         text = clean_text(value)
         if required and not text:
-            self.problem(row, key, "is empty; it is required.")
+            self.problem(row, key, _("is empty; it is required."))
             return MISSING
         if len(text) > limit:
-            self.problem(row, key, f"is {len(text):,} characters long; at most {limit:,} are allowed.")
+            self.problem(row, key, _("is %(length)s characters long; at most %(limit)s are allowed.",
+                                     length=fmt_number(len(text)), limit=fmt_number(limit)))
             return MISSING
         return text
 

@@ -6,6 +6,7 @@ project. Other columns and sheets are read by people, not by us; a workbook of a
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -26,8 +27,8 @@ def plan_update(project: Project, wb, user) -> Plan:
         code = str(cell.value).strip() if cell is not None and cell.value is not None else ""
         if code and code != project.code:
             plan.problems.append(Problem("Summary", rows[norm("Project code")], "B", "Value",
-                                         f"this workbook is for project “{shown(code)}”, not {project.code}. "
-                                         "Import it on that project's page."))
+                                         _("this workbook is for project “%(code)s”, not %(project)s. Import it "
+                                           "on that project's page.", code=shown(code), project=project.code)))
             return plan
     indicators = db.session.execute(
         select(Indicator).where(Indicator.project_id == project.id)
