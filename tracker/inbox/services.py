@@ -46,11 +46,25 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 
 from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, and_, exists, func, literal, literal_column, or_, select, union_all
+from sqlalchemy import (
+    Date,
+    String,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..formatting import money, percent, week_range
@@ -144,11 +158,15 @@ def seats(user, project_id: int | None = None) -> list[Seat]:
     return sorted((Seat(*row) for row in db.session.execute(query)), key=lambda s: code_key(s.code))
 
 
+KIND_ROLE = {kind: role for role, kinds in ROLE_KINDS.items() for kind in kinds}
+
+
 class _Context:
     """What every kind's query needs: the project ids per kind, today, the user."""
 
-    def __init__(self, user, seat_list: list[Seat], today: date):
+    def __init__(self, user, seat_list: list[Seat], today: date, project_id: int | None = None):
         self.user, self.today, self.seats = user, today, {s.project_id: s for s in seat_list}
+        self.project_id = project_id
         self.projects: dict[str, list[int]] = defaultdict(list)
         for seat in seat_list:
             for kind in ROLE_KINDS.get(seat.role, ()):
@@ -165,6 +183,44 @@ class _Context:
     @property
     def idle_since(self) -> datetime:
         return datetime.combine(self.today - timedelta(days=IDLE_DAYS), time(), UTC)
+
+    @property
+    def shape(self) -> _Shape:
+        return _Shape(self.project_id is not None, len(self.weeks()))
+
+    def params(self) -> dict:
+        """The values of the statements' bound parameters (see ``_Shape``)."""
+        values = {"user_id": self.user.id, "today": self.today, "idle_since": self.idle_since,
+                  "project_id": self.project_id}
+        for n, (week, pids) in enumerate(sorted(self.weeks().items())):
+            values |= {f"due_week_{n}": week, f"due_end_{n}": week_range(week)[1], f"due_pids_{n}": pids}
+        return values
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What the statements' structure depends on: all else is a bound parameter.
+
+    The badge's counts run on every page, so their statement is built once per shape and kept
+    (``_count_statement``): building a dozen SQLAlchemy selects per request cost more than
+    running them (issue 15). The person's projects are a subquery over their memberships, not a
+    list of ids (someone in 500 projects would otherwise bind 500 parameters per kind).
+    """
+
+    filtered: bool   # one project (``project_id``) or all of the person's projects
+    due_weeks: int   # officer projects grouped by current week (``_Context.weeks``)
+
+
+def _project_ids(kind: str, shape: _Shape):
+    """SQL: the ids of the person's projects where their role has ``kind``.
+
+    Aliased, so that it never correlates with a query over memberships (``member_idle``).
+    """
+    seat = aliased(Membership)
+    query = select(seat.project_id).where(seat.user_id == bindparam("user_id"), seat.role == KIND_ROLE[kind])
+    if shape.filtered:
+        query = query.where(seat.project_id == bindparam("project_id"))
+    return query
 
 
 # ---------------------------------------------------------------------------------------------
@@ -191,18 +247,17 @@ def _last_export():
             .scalar_subquery())
 
 
-def _conditions(kind: str, ctx: _Context, spent=None) -> list:
-    pids = ctx.projects[kind]
-    today = ctx.today
+def _conditions(kind: str, shape: _Shape, spent=None) -> list:
+    pids = _project_ids(kind, shape)
+    today = bindparam("today", type_=Date)
     if kind == "activity_due":
-        weeks = ctx.weeks()
         per_week = []
-        for week, week_pids in weeks.items():
-            week_end = week_range(week)[1]
+        for n in range(shape.due_weeks):
+            week, week_end = bindparam(f"due_week_{n}", type_=String), bindparam(f"due_end_{n}", type_=Date)
             started = func.coalesce(Activity.actual_start, Activity.planned_start)
             logged = exists().where(ProgressLog.activity_id == Activity.id, ProgressLog.iso_week == week)
-            per_week.append(and_(Activity.project_id.in_(week_pids), or_(started.is_(None), started <= week_end),
-                                 ~logged))
+            per_week.append(and_(Activity.project_id.in_(bindparam(f"due_pids_{n}", expanding=True)),
+                                 or_(started.is_(None), started <= week_end), ~logged))
         return [Activity.status.in_(IN_PROGRESS_STATUSES), or_(*per_week) if per_week else literal(False)]
     if kind == "activity_late":
         return [Activity.project_id.in_(pids), late.activity_late_condition(today)]
@@ -227,12 +282,12 @@ def _conditions(kind: str, ctx: _Context, spent=None) -> list:
         return [BudgetLine.project_id.in_(pids), _current_cents() > 0, spent.c.spent <= _current_cents(),
                 spent.c.spent * 100 >= _current_cents() * NEAR_LIMIT_PCT]
     if kind == "member_idle":
-        since = ctx.idle_since
+        since = bindparam("idle_since", type_=AuditEvent.created_at.type)
         worked = exists().where(AuditEvent.actor_id == Membership.user_id,
                                 AuditEvent.project_id == Membership.project_id, AuditEvent.created_at >= since)
         joined = exists().where(AuditEvent.table_name == "membership", AuditEvent.row_id == Membership.id,
                                 AuditEvent.created_at >= since)
-        return [Membership.project_id.in_(pids), Membership.user_id != ctx.user.id, ~worked, ~joined]
+        return [Membership.project_id.in_(pids), Membership.user_id != bindparam("user_id"), ~worked, ~joined]
     if kind == "expenditure_unbacked":
         return [Expenditure.project_id.in_(pids), Expenditure.status == "disbursed",
                 ~_not_deleted_evidence_of_expenditure()]
@@ -253,7 +308,7 @@ _GROUPED_BY = {
 }
 
 
-def _count_select(kind: str, ctx: _Context):
+def _count_select(kind: str, ctx: _Shape):
     model = _GROUPED_BY[kind]
     kind_column = literal_column(f"'{kind}'", String).label("kind")  # a fixed name from KINDS, never input
     if model is BudgetLine:
@@ -268,17 +323,23 @@ def _count_select(kind: str, ctx: _Context):
             .where(*_conditions(kind, ctx)).group_by(model.project_id))
 
 
+@lru_cache(maxsize=256)
+def _count_statement(kinds: tuple[str, ...], shape: _Shape):
+    selects = [_count_select(kind, shape) for kind in kinds]
+    return selects[0] if len(selects) == 1 else union_all(*selects)
+
+
 def _raw_counts(ctx: _Context) -> dict[tuple[str, int], int]:
     """(kind, project_id) -> count, in one UNION ALL query (none when the person has no role)."""
-    selects = [_count_select(kind, ctx) for kind in KINDS if ctx.projects.get(kind)]
-    if not selects:
+    kinds = tuple(kind for kind in KINDS if ctx.projects.get(kind))
+    if not kinds:
         return {}
-    statement = selects[0] if len(selects) == 1 else union_all(*selects)
-    return {(row.kind, row.project_id): int(row.n) for row in db.session.execute(statement)}
+    statement = _count_statement(kinds, ctx.shape)
+    return {(row.kind, row.project_id): int(row.n) for row in db.session.execute(statement, ctx.params())}
 
 
 def _context(user, project_id, today) -> _Context:
-    return _Context(user, seats(user, project_id), today or current_date())
+    return _Context(user, seats(user, project_id), today or current_date(), project_id)
 
 
 def counts_for(user, project_id: int | None = None, *, today: date | None = None) -> dict[str, int]:
@@ -311,8 +372,9 @@ def _limited(statement, partition, order):
     return select(ranked).where(ranked.c.rank <= PER_PROJECT)
 
 
-def _rows(kind: str, ctx: _Context):
-    """The query of ``kind``'s rows (limited per project)."""
+@lru_cache(maxsize=256)
+def _rows(kind: str, ctx: _Shape):
+    """The query of ``kind``'s rows (limited per project); its parameters: ``_Context.params``."""
     where = _conditions
     if kind in ("activity_due", "activity_late"):
         statement = select(Activity.project_id, Activity.id, Activity.code, Activity.title, Activity.status,
@@ -461,7 +523,7 @@ def inbox(user, project_id: int | None = None, *, today: date | None = None) -> 
     found: dict[tuple[str, int], list[InboxItem]] = defaultdict(list)
     for kind in KINDS:
         if any(n for (k, _pid), n in raw.items() if k == kind):
-            for row in db.session.execute(_rows(kind, ctx)):
+            for row in db.session.execute(_rows(kind, ctx.shape), ctx.params()):
                 found[(kind, row.project_id)].append(_item(kind, row, ctx))
     groups = []
     for pid, seat in ctx.seats.items():
