@@ -3,6 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
@@ -21,20 +22,21 @@ from ..extensions import db
 from ._base import ProjectScoped, Versioned, flag, not_negative, one_of, utcnow
 
 # Each enum is defined once, as an ordered value -> label map; the tuple of values, the
-# forms' choices and the database's CHECK constraint all derive from it.
+# forms' choices and the database's CHECK constraint all derive from it. Labels are lazy
+# (translated when shown, in the request's locale; the exports' Translator reads their msgid).
 CATEGORY_LABELS = {
-    "personnel": "Personnel",
-    "contracts_research": "Contracts and research",
-    "travel": "Travel",
-    "meetings_workshops": "Meetings and workshops",
-    "communication_publications": "Communication and publications",
-    "equipment_supplies": "Equipment and supplies",
-    "project_support_costs": "Project support costs",
-    "other": "Other",
+    "personnel": _l("Personnel"),
+    "contracts_research": _l("Contracts and research"),
+    "travel": _l("Travel"),
+    "meetings_workshops": _l("Meetings and workshops"),
+    "communication_publications": _l("Communication and publications"),
+    "equipment_supplies": _l("Equipment and supplies"),
+    "project_support_costs": _l("Project support costs"),
+    "other": _l("Other"),
 }
 BUDGET_CATEGORIES = tuple(CATEGORY_LABELS)
 
-EXPENDITURE_STATUS_LABELS = {"committed": "Committed", "disbursed": "Disbursed"}
+EXPENDITURE_STATUS_LABELS = {"committed": _l("Committed"), "disbursed": _l("Disbursed")}
 EXPENDITURE_STATUSES = tuple(EXPENDITURE_STATUS_LABELS)
 
 
@@ -70,7 +72,7 @@ class BudgetLine(ProjectScoped, Versioned, db.Model):
 
     @property
     def category_label(self) -> str:
-        return CATEGORY_LABELS.get(self.category, self.category)
+        return str(CATEGORY_LABELS.get(self.category, self.category))
 
 
 class BudgetAllocation(ProjectScoped, Versioned, db.Model):

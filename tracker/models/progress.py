@@ -2,6 +2,7 @@
 
 from datetime import date, datetime, time
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -9,14 +10,15 @@ from ..extensions import db
 from ._base import ProjectScoped, Versioned, ends_after_start, one_of, percent_range, utcnow
 
 # Each enum is defined once, as an ordered value -> label map; the tuple of values, the
-# forms' choices and the database's CHECK constraint all derive from it.
+# forms' choices and the database's CHECK constraint all derive from it. Labels are lazy
+# (translated when shown, in the request's locale; the exports' Translator reads their msgid).
 STATUS_LABELS = {
-    "not_started": "Not started",
-    "on_track": "On track",
-    "at_risk": "At risk",
-    "delayed": "Delayed",
-    "completed": "Completed",
-    "cancelled": "Cancelled",
+    "not_started": _l("Not started"),
+    "on_track": _l("On track"),
+    "at_risk": _l("At risk"),
+    "delayed": _l("Delayed"),
+    "completed": _l("Completed"),
+    "cancelled": _l("Cancelled"),
 }
 ACTIVITY_STATUSES = tuple(STATUS_LABELS)
 # Statuses of an activity that is under way and so expects a weekly log.
@@ -24,15 +26,15 @@ IN_PROGRESS_STATUSES = ("on_track", "at_risk", "delayed")
 
 # What kind of thing an event is (the demo's events of 2016 use most of these).
 EVENT_KIND_LABELS = {
-    "meeting": "Meeting",
-    "workshop": "Workshop",
-    "conference": "Conference",
-    "training": "Training",
-    "mission": "Mission",
-    "research": "Research",
-    "exhibition": "Exhibition",
-    "milestone": "Milestone",
-    "other": "Other",
+    "meeting": _l("Meeting"),
+    "workshop": _l("Workshop"),
+    "conference": _l("Conference"),
+    "training": _l("Training"),
+    "mission": _l("Mission"),
+    "research": _l("Research"),
+    "exhibition": _l("Exhibition"),
+    "milestone": _l("Milestone"),
+    "other": _l("Other"),
 }
 EVENT_KINDS = tuple(EVENT_KIND_LABELS)
 
@@ -71,7 +73,7 @@ class Activity(ProjectScoped, Versioned, db.Model):
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS.get(self.status, self.status)
+        return str(STATUS_LABELS.get(self.status, self.status))
 
 
 class ProgressLog(ProjectScoped, Versioned, db.Model):
@@ -102,7 +104,7 @@ class ProgressLog(ProjectScoped, Versioned, db.Model):
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS.get(self.status, self.status)
+        return str(STATUS_LABELS.get(self.status, self.status))
 
 
 class Event(ProjectScoped, db.Model):
