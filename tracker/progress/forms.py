@@ -5,17 +5,21 @@ Numbers and dates are text fields read by the progress services' rules (``parse_
 what is expected (WTForms' own numeric fields say only "Not a valid integer value").
 """
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from ..concurrency import new_form_token
 from ..forms import IsoDateField, label_choices
+from ..i18n import N_
 from ..models.progress import STATUS_LABELS
 from ..validation import InputError
 from .services import ActivityInput, LogInput, parse_percent_complete
 
 STATUS_CHOICES = label_choices(STATUS_LABELS)
+PERCENT_REQUIRED = N_("Enter % complete, a whole number from 0 to 100.")
 
 
 class PercentField(StringField):
@@ -31,30 +35,30 @@ class PercentField(StringField):
             self.errors.append(str(error))
             return
         if self.number is None and self.flags.required:
-            self.errors.append("Enter % complete, a whole number from 0 to 100.")
+            self.errors.append(_(PERCENT_REQUIRED))
 
 
 class LogForm(FlaskForm):
     """One activity's week: status, % complete, what happened, problems, next steps, evidence."""
 
-    week = StringField("Week", validators=[DataRequired(message="Choose the week this log is for.")],
-                       render_kw={"type": "week"}, description="An ISO week, for example 2016-W47.")
-    status = SelectField("Status", choices=STATUS_CHOICES)
-    percent_complete = PercentField("% complete", validators=[DataRequired(message="Enter % complete, a whole "
-                                                                                    "number from 0 to 100.")],
+    week = StringField(_l("Week"), validators=[DataRequired(message=_l("Choose the week this log is for."))],
+                       render_kw={"type": "week"},
+                       description=_l("An ISO week, for example %(example)s.", example="2016-W47"))
+    status = SelectField(_l("Status"), choices=STATUS_CHOICES)
+    percent_complete = PercentField(_l("% complete"), validators=[DataRequired(message=_l(PERCENT_REQUIRED))],
                                     render_kw={"inputmode": "numeric", "size": 4})
-    done = TextAreaField("What was done", validators=[Length(max=10_000)])
-    problems = TextAreaField("Problems", validators=[Length(max=10_000)])
-    next_steps = TextAreaField("Next steps", validators=[Length(max=10_000)])
-    evidence = SelectMultipleField("Link evidence to this activity", coerce=int, validate_choice=False,
-                                   description="Optional; hold Ctrl (or ⌘) to choose more than one.")
+    done = TextAreaField(_l("What was done"), validators=[Length(max=10_000)])
+    problems = TextAreaField(_l("Problems"), validators=[Length(max=10_000)])
+    next_steps = TextAreaField(_l("Next steps"), validators=[Length(max=10_000)])
+    evidence = SelectMultipleField(_l("Link evidence to this activity"), coerce=int, validate_choice=False,
+                                   description=_l("Optional; hold Ctrl (or ⌘) to choose more than one."))
     version = HiddenField()
     context = HiddenField(default="activities")
 
     def validate_evidence(self, field):
         known = {tuple(choice)[0] for choice in field.choices or ()}
         if any(value not in known for value in field.data or ()):
-            raise ValidationError("Choose evidence items of this project from the list.")
+            raise ValidationError(_("Choose evidence items of this project from the list."))
 
     @classmethod
     def for_week(cls, activity, week: str, context: str, existing=None, **kwargs) -> "LogForm":
@@ -81,21 +85,22 @@ class LogForm(FlaskForm):
 class ActivityForm(FlaskForm):
     """An activity's plan and state (managers)."""
 
-    result_id = SelectField("Result it delivers", coerce=int, validate_choice=False)
-    code = StringField("Code", validators=[DataRequired(message="Give the activity a code, for example A1.6."),
-                                           Length(max=20)], render_kw={"size": 8})
-    title = StringField("Title", validators=[DataRequired(message="Give the activity a title."),
-                                             Length(max=500)])
-    description = TextAreaField("Description", validators=[Length(max=10_000)])
-    planned_start = IsoDateField("Planned start")
-    planned_end = IsoDateField("Planned end")
-    actual_start = IsoDateField("Actual start")
-    actual_end = IsoDateField("Actual end")
-    status = SelectField("Status", choices=STATUS_CHOICES)
-    percent_complete = PercentField("% complete", default="0", render_kw={"inputmode": "numeric", "size": 4})
-    responsible = StringField("Responsible", validators=[Length(max=200)])
-    locations = StringField("Locations", validators=[Length(max=300)],
-                            description="Separate places with semicolons, for example Hà Nội; Huế.")
+    result_id = SelectField(_l("Result it delivers"), coerce=int, validate_choice=False)
+    code = StringField(_l("Code"), validators=[
+        DataRequired(message=_l("Give the activity a code, for example %(example)s.", example="A1.6")),
+        Length(max=20)], render_kw={"size": 8})
+    title = StringField(_l("Title"), validators=[DataRequired(message=_l("Give the activity a title.")),
+                                                 Length(max=500)])
+    description = TextAreaField(_l("Description"), validators=[Length(max=10_000)])
+    planned_start = IsoDateField(_l("Planned start"))
+    planned_end = IsoDateField(_l("Planned end"))
+    actual_start = IsoDateField(_l("Actual start"))
+    actual_end = IsoDateField(_l("Actual end"))
+    status = SelectField(_l("Status"), choices=STATUS_CHOICES)
+    percent_complete = PercentField(_l("% complete"), default="0", render_kw={"inputmode": "numeric", "size": 4})
+    responsible = StringField(_l("Responsible"), validators=[Length(max=200)])
+    locations = StringField(_l("Locations"), validators=[Length(max=300)],
+                            description=_l("Separate places with semicolons, for example Hà Nội; Huế."))
     version = HiddenField()
     form_token = HiddenField(default=new_form_token)  # a new activity is made once (tracker.concurrency)
 

@@ -18,6 +18,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..concurrency import answer_earlier, remember_submission
@@ -203,7 +204,8 @@ def _log_saved(item, saved, context: str, page_week: str | None):
     page_week = page_week or saved.iso_week
     if is_htmx():
         return _row_response(services.activity_row(item, page_week), context=context, saved=True)
-    return _saved(f"Saved the log of {item.code} for week {saved.iso_week}.", _page_url(context, page_week))
+    return _saved(_("Saved the log of %(code)s for week %(week)s.", code=item.code, week=saved.iso_week),
+                  _page_url(context, page_week))
 
 
 @bp.route("/projects/<int:project_id>/activities/<int:activity_id>/log", methods=["GET", "POST"])
@@ -258,7 +260,7 @@ def new_activity(project_id):
     if earlier is not None:
         return earlier
     return write(change, form=form, again=again, done=lambda created: _saved(
-        f"Added activity {created.code}.",
+        _("Added activity %(code)s.", code=created.code),
         url_for("progress.activities", project_id=project_id) + f"#activity-{created.id}"))
 
 
@@ -281,10 +283,10 @@ def edit_activity(project_id, activity_id):
         return vary((render_template("progress/activity_form.html", form=form, activity=item,
                                      conflict=status == 409, context=context, page_week=page_week), status))
 
-    def done(_):
+    def done(_result):
         if is_htmx():
             return _row_response(services.activity_row(item, page_week), context=context, saved=True)
-        return _saved(f"Saved activity {item.code}.", _page_url(context, page_week) + f"#activity-{item.id}")
+        return _saved(_("Saved activity %(code)s.", code=item.code), _page_url(context, page_week) + f"#activity-{item.id}")
 
     if request.method == "GET":
         return again()

@@ -26,6 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -33,6 +35,7 @@ from sqlalchemy.orm import joinedload
 from ..concurrency import ConflictError, check_version, stamp
 from ..extensions import db
 from ..formatting import week_range
+from ..i18n import LANGUAGES, N_
 from ..models import Activity, EvidenceItem, EvidenceLink, ProgressLog, Project, ResultNode
 from ..models.progress import ACTIVITY_STATUSES, IN_PROGRESS_STATUSES, STATUS_LABELS
 from ..validation import InputError, clean_text, code_key, parse_date, parse_percent
@@ -88,28 +91,40 @@ __all__ = [
 # The rules of an activity's fields
 
 
+def _label_forms(label) -> set[str]:
+    """A (lazy) label as it is written in every language of the app, casefolded."""
+    forms = set()
+    for language in LANGUAGES:
+        with force_locale(language):
+            forms.add(str(label).casefold())
+    return forms
+
+
 def parse_status(raw) -> str:
-    """A status as stored (``on_track``) or as shown (``On track``, any case) -> the stored value."""
+    """A status as stored (``on_track``) or as shown (``On track``, any case, in any of the app's
+    languages: ``Đúng tiến độ``) -> the stored value."""
     text = clean_text(raw)
     if text in STATUS_LABELS:
         return text
+    wanted = text.casefold()
     for value, label in STATUS_LABELS.items():
-        if text.casefold() in (value.casefold(), label.casefold()):
+        if wanted == value.casefold() or wanted in _label_forms(label):
             return value
-    raise InputError(f"Choose a status from the list ({', '.join(STATUS_LABELS.values())}).", field="status")
+    raise InputError(_("Choose a status from the list (%(choices)s).",
+                       choices=", ".join(str(label) for label in STATUS_LABELS.values())), field="status")
 
 
-PERCENT_MESSAGE = "% complete must be a whole number from 0 to 100."
+PERCENT_MESSAGE = N_("% complete must be a whole number from 0 to 100.")
 
 
 def parse_percent_complete(raw) -> int | None:
     """'45', '45%', 45 or 45.0 -> 45; None when empty; a whole number from 0 to 100."""
     if isinstance(raw, bool):
-        raise InputError(PERCENT_MESSAGE, field="percent_complete")
+        raise InputError(_(PERCENT_MESSAGE), field="percent_complete")
     try:
         value = parse_percent(raw, label="% complete", whole=True)
     except InputError:
-        raise InputError(PERCENT_MESSAGE, field="percent_complete") from None
+        raise InputError(_(PERCENT_MESSAGE), field="percent_complete") from None
     return None if value is None else int(value)
 
 
@@ -118,12 +133,12 @@ def check_status_and_percent(status, percent) -> tuple[str, int]:
     status = parse_status(status)
     percent = parse_percent_complete(percent)
     if percent is None:
-        raise InputError(PERCENT_MESSAGE, field="percent_complete")
+        raise InputError(_(PERCENT_MESSAGE), field="percent_complete")
     if status == "completed" and percent != 100:
-        raise InputError("A completed activity is 100% complete; enter 100 or choose another status.",
+        raise InputError(_("A completed activity is 100% complete; enter 100 or choose another status."),
                          field="percent_complete")
     if status == "not_started" and percent != 0:
-        raise InputError("An activity that has not started is 0% complete; enter 0 or choose another status.",
+        raise InputError(_("An activity that has not started is 0% complete; enter 0 or choose another status."),
                          field="percent_complete")
     return status, percent
 
@@ -146,8 +161,8 @@ class ActivityInput:
     locations: str = ""
 
 
-DATE_LABELS = {"planned_start": "The planned start", "planned_end": "The planned end",
-               "actual_start": "The actual start", "actual_end": "The actual end"}
+DATE_LABELS = {"planned_start": N_("The planned start"), "planned_end": N_("The planned end"),
+               "actual_start": N_("The actual start"), "actual_end": N_("The actual end")}
 
 
 def check_activity_fields(data: ActivityInput, *, project_start: date, project_end: date) -> ActivityInput:
@@ -158,25 +173,25 @@ def check_activity_fields(data: ActivityInput, *, project_start: date, project_e
     """
     code, title = clean_text(data.code), clean_text(data.title)
     if not code:
-        raise InputError("Give the activity a code, for example A1.6.", field="code")
+        raise InputError(_("Give the activity a code, for example %(example)s.", example="A1.6"), field="code")
     if len(code) > 20:
-        raise InputError("An activity code has at most 20 characters.", field="code")
+        raise InputError(_("An activity code has at most %(count)s characters.", count=20), field="code")
     if not title:
-        raise InputError("Give the activity a title.", field="title")
+        raise InputError(_("Give the activity a title."), field="title")
     dates = {}
     for name, label in DATE_LABELS.items():
         try:
-            value = parse_date(getattr(data, name), label=label)
+            value = parse_date(getattr(data, name), label=_(label))
         except InputError as error:
             raise InputError(str(error), field=name) from None
         if value is not None and not project_start <= value <= project_end:
-            raise InputError(f"Dates must fall within the project period ({project_start.isoformat()} to "
-                             f"{project_end.isoformat()}).", field=name)
+            raise InputError(_("Dates must fall within the project period (%(start)s to %(end)s).",
+                               start=project_start.isoformat(), end=project_end.isoformat()), field=name)
         dates[name] = value
     if dates["planned_start"] and dates["planned_end"] and dates["planned_end"] < dates["planned_start"]:
-        raise InputError("The planned end is before the planned start.", field="planned_end")
+        raise InputError(_("The planned end is before the planned start."), field="planned_end")
     if dates["actual_start"] and dates["actual_end"] and dates["actual_end"] < dates["actual_start"]:
-        raise InputError("The actual end is before the actual start.", field="actual_end")
+        raise InputError(_("The actual end is before the actual start."), field="actual_end")
     status, percent = check_status_and_percent(data.status, 0 if data.percent_complete is None
                                                else data.percent_complete)
     return replace(data, code=code, title=title, description=clean_text(data.description), status=status,
@@ -188,13 +203,14 @@ def check_activity(project: Project, data: ActivityInput, activity: Activity | N
     """``check_activity_fields`` plus the result (one of the project's) and a code no other activity has."""
     result = db.session.get(ResultNode, data.result_id) if isinstance(data.result_id, int) else None
     if result is None or result.project_id != project.id:
-        raise InputError("Choose the result this activity delivers.", field="result_id")
+        raise InputError(_("Choose the result this activity delivers."), field="result_id")
     data = check_activity_fields(data, project_start=project.start_date, project_end=project.end_date)
     clash = db.session.execute(
         select(Activity.id).where(Activity.project_id == project.id, Activity.code == data.code)
     ).scalar()
     if clash is not None and (activity is None or clash != activity.id):
-        raise InputError(f"Another activity already has the code {data.code}; choose another.", field="code")
+        raise InputError(_("Another activity already has the code %(code)s; choose another.", code=data.code),
+                         field="code")
     return data
 
 
@@ -230,10 +246,11 @@ def _check_log(project: Project, data: LogInput, today: date | None) -> LogInput
     except InputError as error:
         raise InputError(str(error), field="week") from None
     if not week_in_project(project, week):
-        raise InputError(f"Week {week} is outside the project period ({project.start_date.isoformat()} to "
-                         f"{project.end_date.isoformat()}); choose a week inside it.", field="week")
+        raise InputError(_("Week %(week)s is outside the project period (%(start)s to %(end)s); choose a week "
+                           "inside it.", week=week, start=project.start_date.isoformat(),
+                           end=project.end_date.isoformat()), field="week")
     if week_range(week)[0] > (today or date.today()):
-        raise InputError(f"Week {week} has not started yet; log it once it has.", field="week")
+        raise InputError(_("Week %(week)s has not started yet; log it once it has.", week=week), field="week")
     status, percent = check_status_and_percent(data.status, data.percent_complete)
     return replace(data, week=week, status=status, percent_complete=percent, done=clean_text(data.done),
                    problems=clean_text(data.problems), next_steps=clean_text(data.next_steps))
@@ -267,7 +284,7 @@ def log_week(activity: Activity, data: LogInput, user, version=None, *, today: d
         _link_evidence(activity, data.evidence_ids)  # the same form posted twice: kept as it is
         return log
     else:
-        check_version(log, version, f"The log for {activity.code}, week {data.week},")
+        check_version(log, version, _("The log for %(code)s, week %(week)s,", code=activity.code, week=data.week))
         _fill_log(log, data, user)
         db.session.flush()
     _follow_latest_log(activity, log, user)
@@ -277,10 +294,11 @@ def log_week(activity: Activity, data: LogInput, user, version=None, *, today: d
 
 
 def _saved_meanwhile(log: ProgressLog, activity: Activity, week: str) -> ConflictError:
-    who = log.author.name if log.author else "someone else"
-    when = log.updated_at.strftime("%Y-%m-%d %H:%M UTC") if log.updated_at else "just now"
-    return ConflictError(f"{who} saved a log for {activity.code}, week {week}, on {when}, after you opened the "
-                         "form. Yours was not saved; reload to see theirs, then make your changes again.")
+    who = log.author.name if log.author else _("someone else")
+    when = log.updated_at.strftime("%Y-%m-%d %H:%M UTC") if log.updated_at else _("just now")
+    return ConflictError(_("%(who)s saved a log for %(code)s, week %(week)s, on %(when)s, after you opened the "
+                           "form. Yours was not saved; reload to see theirs, then make your changes again.",
+                           who=who, code=activity.code, week=week, when=when))
 
 
 def _new_log(activity: Activity, data: LogInput, user) -> ProgressLog:
@@ -330,7 +348,7 @@ def _link_evidence(activity: Activity, evidence_ids) -> None:
                                       EvidenceItem.deleted_at.is_(None))
     ).scalars())
     if valid != wanted:
-        raise InputError("Choose evidence items of this project from the list.", field="evidence")
+        raise InputError(_("Choose evidence items of this project from the list."), field="evidence")
     linked = set(db.session.execute(
         select(EvidenceLink.evidence_id).where(EvidenceLink.activity_id == activity.id,
                                                EvidenceLink.evidence_id.in_(wanted))
@@ -376,7 +394,7 @@ def create_activity(project: Project, data: ActivityInput, user) -> Activity:
 
 def update_activity(activity: Activity, data: ActivityInput, version, user) -> Activity:
     """Change an activity, refusing a form opened before someone else's save."""
-    check_version(activity, version, f"Activity {activity.code}")
+    check_version(activity, version, _("Activity %(code)s", code=activity.code))
     data = check_activity(activity.project, data, activity)
     _apply(activity, data)
     stamp(activity, user)
@@ -387,7 +405,7 @@ def update_activity(activity: Activity, data: ActivityInput, version, user) -> A
 def move_activity(activity: Activity, direction: str, user) -> bool:
     """Swap the activity with its neighbour under the same result; False when it cannot move."""
     if direction not in ("up", "down"):
-        raise InputError("Move an activity up or down.")
+        raise InputError(_("Move an activity up or down."))
     siblings = db.session.execute(
         select(Activity).where(Activity.project_id == activity.project_id, Activity.result_id == activity.result_id)
     ).scalars().all()

@@ -23,11 +23,12 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..formatting import iso_week, week_range, week_start
+from ..formatting import day, iso_week, week_range, week_start
 from ..models import (
     Activity,
     EvidenceItem,
@@ -263,22 +264,24 @@ def linked_evidence(activity: Activity) -> list[EvidenceItem]:
 
 
 def summary_text(project: Project, week: str, logs: list[ProgressLog]) -> str:
-    """The week's logs as plain text, for pasting into an email."""
+    """The week's logs as plain text, for pasting into an email (in the person's language;
+    dates as the pages show them: ISO in English)."""
     start, end = week_range(week)
-    lines = [f"{project.code} · {project.title}", f"Progress for week {week} ({start.isoformat()} to "
-             f"{end.isoformat()})", ""]
+    lines = [f"{project.code} · {project.title}",
+             _("Progress for week %(week)s (%(start)s to %(end)s)", week=week, start=day(start), end=day(end)), ""]
     if not logs:
-        lines.append("No activity was logged this week.")
+        lines.append(_("No activity was logged this week."))
     for log in logs:
         activity = log.activity
         lines.append(f"{activity.code} {activity.title}")
-        lines.append(f"  Status: {log.status_label}, {log.percent_complete}% complete")
-        for label, text in (("Done", log.done), ("Problems", log.problems), ("Next steps", log.next_steps)):
+        lines.append("  " + _("Status: %(status)s, %(pct)s%% complete", status=log.status_label,
+                              pct=log.percent_complete))
+        for label, text in ((_("Done"), log.done), (_("Problems"), log.problems), (_("Next steps"), log.next_steps)):
             if text.strip():
                 body = "\n    ".join(text.strip().splitlines())
                 lines.append(f"  {label}: {body}")
         if log.author:
-            lines.append(f"  Logged by {log.author.name}")
+            lines.append("  " + _("Logged by %(name)s", name=log.author.name))
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
