@@ -3,7 +3,13 @@
 Kept in code (no network, no extra package). Funds codes and precious metals (XAU, XDR...)
 are left out: nobody pays an invoice in them. The list follows ISO 4217 as amended in 2024
 (ZWG, XCG and SLE in; HRK, SLL and ZWL out).
+
+The names shown in the form's list are lazy (translated when the list is drawn, in the
+request's locale); the codes never are.
 """
+
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 
 # Codes whose minor unit is not 2.
 _ZERO = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
@@ -24,14 +30,36 @@ CURRENCIES: frozenset[str] = frozenset(_CODES.split())
 
 # Names for the currencies a project in the region is most likely to meet (others show their code).
 NAMES = {
-    "VND": "Vietnamese đồng", "USD": "US dollar", "EUR": "Euro", "KRW": "South Korean won",
-    "JPY": "Japanese yen", "CNY": "Chinese yuan", "GBP": "Pound sterling", "CHF": "Swiss franc",
-    "THB": "Thai baht", "LAK": "Lao kip", "KHR": "Cambodian riel", "MMK": "Myanmar kyat",
-    "SGD": "Singapore dollar", "AUD": "Australian dollar", "IDR": "Indonesian rupiah",
-    "PHP": "Philippine peso", "MYR": "Malaysian ringgit", "INR": "Indian rupee", "HKD": "Hong Kong dollar",
-    "CAD": "Canadian dollar", "NZD": "New Zealand dollar", "SEK": "Swedish krona", "NOK": "Norwegian krone",
-    "DKK": "Danish krone", "XOF": "West African CFA franc", "XAF": "Central African CFA franc",
-    "KES": "Kenyan shilling", "ZAR": "South African rand", "BRL": "Brazilian real", "MXN": "Mexican peso",
+    "VND": _l("Vietnamese đồng"),
+    "USD": _l("US dollar"),
+    "EUR": _l("Euro"),
+    "KRW": _l("South Korean won"),
+    "JPY": _l("Japanese yen"),
+    "CNY": _l("Chinese yuan"),
+    "GBP": _l("Pound sterling"),
+    "CHF": _l("Swiss franc"),
+    "THB": _l("Thai baht"),
+    "LAK": _l("Lao kip"),
+    "KHR": _l("Cambodian riel"),
+    "MMK": _l("Myanmar kyat"),
+    "SGD": _l("Singapore dollar"),
+    "AUD": _l("Australian dollar"),
+    "IDR": _l("Indonesian rupiah"),
+    "PHP": _l("Philippine peso"),
+    "MYR": _l("Malaysian ringgit"),
+    "INR": _l("Indian rupee"),
+    "HKD": _l("Hong Kong dollar"),
+    "CAD": _l("Canadian dollar"),
+    "NZD": _l("New Zealand dollar"),
+    "SEK": _l("Swedish krona"),
+    "NOK": _l("Norwegian krone"),
+    "DKK": _l("Danish krone"),
+    "XOF": _l("West African CFA franc"),
+    "XAF": _l("Central African CFA franc"),
+    "KES": _l("Kenyan shilling"),
+    "ZAR": _l("South African rand"),
+    "BRL": _l("Brazilian real"),
+    "MXN": _l("Mexican peso"),
 }
 
 
@@ -46,9 +74,14 @@ def minor_units(code: str) -> int:
     return 2
 
 
+def _label(code: str) -> str:
+    return f"{code} – {NAMES[code]}"
+
+
 def choices() -> list[tuple[str, str]]:
-    """(code, label) for a select: named currencies first, then every other code."""
+    """(code, label) for a select: named currencies first, then every other code (the labels of
+    the named ones are lazy: the list is built once, at import, and shown in any language)."""
     named = sorted((c for c in NAMES if c != "USD"), key=lambda c: (c != "VND", c))
     rest = sorted(CURRENCIES - set(NAMES))
-    return ([("", "— paid in USD —")] + [(c, f"{c} – {NAMES[c]}") for c in named]
+    return ([("", _l("— paid in USD —"))] + [(c, LazyString(_label, c)) for c in named]
             + [(c, c) for c in rest])

@@ -5,6 +5,7 @@ The forms only carry and render the fields (and the CSRF token); the rules live 
 typed comes back exactly as typed when something is wrong.
 """
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
@@ -25,14 +26,14 @@ def _plain(value) -> str:
 
 
 class BudgetLineForm(FlaskForm):
-    code = StringField("Code", render_kw={"maxlength": 20, "autocomplete": "off"})
-    category = SelectField("Category", choices=label_choices(CATEGORY_LABELS), validate_choice=False)
-    account_code = StringField("Donor's account code", render_kw={"maxlength": 40, "autocomplete": "off"})
-    description = TextAreaField("Description")
-    original = StringField("Original amount (USD)", render_kw=AMOUNT)
-    revised = StringField("Revised amount (USD)", description="Leave empty while the original amount holds.",
+    code = StringField(_l("Code"), render_kw={"maxlength": 20, "autocomplete": "off"})
+    category = SelectField(_l("Category"), choices=label_choices(CATEGORY_LABELS), validate_choice=False)
+    account_code = StringField(_l("Donor's account code"), render_kw={"maxlength": 40, "autocomplete": "off"})
+    description = TextAreaField(_l("Description"))
+    original = StringField(_l("Original amount (USD)"), render_kw=AMOUNT)
+    revised = StringField(_l("Revised amount (USD)"), description=_l("Leave empty while the original amount holds."),
                           render_kw=AMOUNT)
-    notes = TextAreaField("Notes")
+    notes = TextAreaField(_l("Notes"))
     version = HiddenField()
 
     @classmethod
@@ -50,21 +51,23 @@ class BudgetLineForm(FlaskForm):
 
 
 class ExpenditureForm(FlaskForm):
-    spent_on = StringField("Date", render_kw={"type": "date"})
-    line_id = SelectField("Budget line", choices=[], validate_choice=False)
-    amount = StringField("Amount (USD)", render_kw=AMOUNT,
-                         description="May be left empty when an original amount and rate are given.")
-    original_amount = StringField("Original amount", render_kw=AMOUNT)
-    original_currency = SelectField("Original currency", choices=choice_list(currencies.choices()), validate_choice=False)
-    exchange_rate = StringField("Exchange rate (units per USD)", render_kw=AMOUNT,
-                                description="For VND, how many đồng made one US dollar, for example 22350.")
-    payee = StringField("Payee", render_kw={"maxlength": 200})
-    voucher = StringField("Voucher or reference number", render_kw={"maxlength": 60, "autocomplete": "off"})
-    description = TextAreaField("Description")
-    status = SelectField("Status", choices=label_choices(EXPENDITURE_STATUS_LABELS), validate_choice=False)
+    spent_on = StringField(_l("Date"), render_kw={"type": "date"})
+    line_id = SelectField(_l("Budget line"), choices=[], validate_choice=False)
+    amount = StringField(_l("Amount (USD)"), render_kw=AMOUNT,
+                         description=_l("May be left empty when an original amount and rate are given."))
+    original_amount = StringField(_l("Original amount"), render_kw=AMOUNT)
+    original_currency = SelectField(_l("Original currency"), choices=choice_list(currencies.choices()),
+                                    validate_choice=False)
+    exchange_rate = StringField(_l("Exchange rate (units per USD)"), render_kw=AMOUNT,
+                                description=_l("For VND, how many đồng made one US dollar, for example %(example)s.",
+                                               example="22350"))
+    payee = StringField(_l("Payee"), render_kw={"maxlength": 200})
+    voucher = StringField(_l("Voucher or reference number"), render_kw={"maxlength": 60, "autocomplete": "off"})
+    description = TextAreaField(_l("Description"))
+    status = SelectField(_l("Status"), choices=label_choices(EXPENDITURE_STATUS_LABELS), validate_choice=False)
     overspend_justification = TextAreaField(
-        "Justification for spending past the line's budget",
-        description="Needed only when this takes the line over its budget.")
+        _l("Justification for spending past the line's budget"),
+        description=_l("Needed only when this takes the line over its budget."))
     # Shown when the rate is far from the project's last one (tracker/budget/rates.py).
     rate_confirmed = BooleanField(_l("Confirm this rate"))
     rate_reason = TextAreaField(_l("Why this rate is right"),
@@ -87,7 +90,7 @@ class ExpenditureForm(FlaskForm):
         return form
 
     def set_lines(self, lines) -> None:
-        self.line_id.choices = choice_list([("", "— choose a line —")] + [
+        self.line_id.choices = choice_list([("", _("— choose a line —"))] + [
             (str(line.id), f"{line.code} {line.description[:60]}") for line in lines])
 
     def values(self) -> dict:

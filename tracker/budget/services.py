@@ -45,12 +45,13 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..concurrency import check_version, check_versions, stamp
 from ..extensions import db
-from ..formatting import money, number
+from ..formatting import input_number, money, number
 from ..models import (
     BUDGET_CATEGORIES,
     EXPENDITURE_STATUSES,
@@ -60,6 +61,7 @@ from ..models import (
     Expenditure,
     Project,
 )
+from ..models.budget import EXPENDITURE_STATUS_LABELS
 from ..validation import (
     InputError,
     check_near_project,
@@ -106,9 +108,10 @@ def _grant_check(project: Project, current_total: int) -> None:
     """The budget in force (revised where revised) never totals more than the grant."""
     if current_total > project.grant_cents:
         raise InputError(
-            f"Budget lines would total {money(current_total, project.currency)}, "
-            f"{money(current_total - project.grant_cents, project.currency)} above the grant of "
-            f"{money(project.grant_cents, project.currency)}.", field="")
+            _("Budget lines would total %(total)s, %(over)s above the grant of %(grant)s.",
+              total=money(current_total, project.currency),
+              over=money(current_total - project.grant_cents, project.currency),
+              grant=money(project.grant_cents, project.currency)), field="")
 
 
 def _text(data: dict, field: str, errors: dict[str, str], max_length: int, too_long: str, *,
@@ -126,30 +129,31 @@ def _text(data: dict, field: str, errors: dict[str, str], max_length: int, too_l
 def _line_fields(project: Project, data: dict, line: BudgetLine | None) -> dict:
     """Parse and check a line's fields; one InputError with every problem at once."""
     errors: dict[str, str] = {}
-    code = _text(data, "code", errors, 20, "A code has at most 20 characters.",
-                 required="A code is required, for example BL7.")
+    code = _text(data, "code", errors, 20, _("A code has at most %(count)s characters.", count=20),
+                 required=_("A code is required, for example %(example)s.", example="BL7"))
     if "code" not in errors:
         clash = db.session.execute(
             select(BudgetLine.id).where(BudgetLine.project_id == project.id, BudgetLine.code == code)
         ).scalar()
         if clash is not None and (line is None or clash != line.id):
-            errors["code"] = f"Another line already has the code {code}."
+            errors["code"] = _("Another line already has the code %(code)s.", code=code)
     category = data.get("category") or "other"
     if category not in BUDGET_CATEGORIES:
-        errors["category"] = "Choose a category from the list."
-    account_code = _text(data, "account_code", errors, 40, "The donor's account code has at most 40 characters.")
+        errors["category"] = _("Choose a category from the list.")
+    account_code = _text(data, "account_code", errors, 40,
+                         _("The donor's account code has at most %(count)s characters.", count=40))
     description = clean_text(data.get("description"))
     if not description:
-        errors["description"] = "Say what the line pays for."
+        errors["description"] = _("Say what the line pays for.")
     original = revised = None
     try:
-        original = parse_money_cents(data.get("original") or "", field="The original amount")
+        original = parse_money_cents(data.get("original") or "", field=_("The original amount"))
     except InputError as error:
         errors["original"] = str(error)
     raw_revised = clean_text(data.get("revised"))
     if raw_revised:
         try:
-            revised = parse_money_cents(raw_revised, field="The revised amount", allow_zero=True)
+            revised = parse_money_cents(raw_revised, field=_("The revised amount"), allow_zero=True)
         except InputError as error:
             errors["revised"] = str(error)
     raise_if(errors)
@@ -182,7 +186,7 @@ def create_line(project: Project, data: dict, user=None) -> BudgetLine:
 
 def update_line(project: Project, line: BudgetLine, data: dict, version, user=None) -> BudgetLine:
     """Change a line from a form opened at ``version`` (409 when someone saved meanwhile)."""
-    check_version(line, version, f"Budget line {line.code}")
+    check_version(line, version, _("Budget line %(code)s", code=line.code))
     values = _line_fields(project, data, line)
     current = values["revised_cents"] if values["revised_cents"] is not None else values["original_cents"]
     _check_totals_with(project, line, current)
@@ -190,8 +194,8 @@ def update_line(project: Project, line: BudgetLine, data: dict, version, user=No
     if current < spent and current < line.current_cents:
         field_name = "revised" if values["revised_cents"] is not None else "original"
         raise InputError(
-            f"{money(spent)} is already committed or disbursed on {line.code}; its budget cannot go "
-            f"below that. Move or correct those expenditures first.", field=field_name)
+            _("%(spent)s is already committed or disbursed on %(code)s; its budget cannot go below that. Move or "
+              "correct those expenditures first.", spent=money(spent), code=line.code), field=field_name)
     amounts_changed = (values["original_cents"], values["revised_cents"]) != (line.original_cents,
                                                                              line.revised_cents)
     for key, value in values.items():
@@ -209,8 +213,10 @@ def delete_line(line: BudgetLine) -> str:
     """Remove a line that has no expenditures (its allocations go with it); returns its code."""
     count = db.session.execute(select(func.count()).where(Expenditure.line_id == line.id)).scalar()
     if count:
-        raise InputError(f"{line.code} has {count} expenditure{'s' if count != 1 else ''}; "
-                         "a line with spending cannot be removed. Revise its amount instead.", field="")
+        raise InputError(ngettext("%(code)s has %(num)d expenditure; a line with spending cannot be removed. "
+                                  "Revise its amount instead.",
+                                  "%(code)s has %(num)d expenditures; a line with spending cannot be removed. "
+                                  "Revise its amount instead.", count, code=line.code), field="")
     code = line.code
     db.session.delete(line)
     db.session.flush()
@@ -227,7 +233,7 @@ def allocation_share(raw, *, label: str) -> Decimal | None:
     if value is None or value == 0:
         return None
     if value != value.quantize(Decimal("0.01")):
-        raise InputError(f"{label}: a share has at most two decimals.")
+        raise InputError(_("%(label)s: a share has at most two decimals.", label=label))
     return value
 
 
@@ -241,7 +247,7 @@ def set_allocations(line: BudgetLine, shares: dict[int, str], *, versions: str |
     or changed since is refused (409) rather than overwritten. None: a caller without a form.
     """
     if versions is not None:
-        check_versions(line.allocations, versions, f"The allocation of {line.code}")
+        check_versions(line.allocations, versions, _("The allocation of %(code)s", code=line.code))
     activities = {a.id: a for a in db.session.execute(
         select(Activity).where(Activity.project_id == line.project_id)).scalars()}
     errors: dict[str, str] = {}
@@ -249,7 +255,7 @@ def set_allocations(line: BudgetLine, shares: dict[int, str], *, versions: str |
     for activity_id, raw in shares.items():
         activity = activities.get(activity_id)
         if activity is None:
-            errors[f"share-{activity_id}"] = "That activity is not part of this project."
+            errors[f"share-{activity_id}"] = _("That activity is not part of this project.")
             continue
         try:
             value = allocation_share(raw, label=activity.code)
@@ -261,8 +267,8 @@ def set_allocations(line: BudgetLine, shares: dict[int, str], *, versions: str |
     raise_if(errors)
     total = sum(wanted.values(), Decimal(0))
     if total > 100:
-        raise InputError(f"The shares of {line.code} would total {total.normalize():f}%; "
-                         "a line's shares total at most 100%.", field="")
+        raise InputError(_("The shares of %(code)s would total %(total)s%%; a line's shares total at most 100%%.",
+                           code=line.code, total=number(total)), field="")
     existing = {a.activity_id: a for a in line.allocations}
     for activity_id, allocation in list(existing.items()):
         if activity_id not in wanted:
@@ -294,13 +300,14 @@ def _positive_decimal(raw, *, label: str, places: int, example: str, limit: Deci
     if value is None:
         return None
     if value <= 0:
-        raise InputError(f"{label} must be more than zero.")
+        raise InputError(_("%(label)s must be more than zero.", label=label))
     exact = value.quantize(Decimal(1).scaleb(-places))
     if exact != value:
-        raise InputError(f"{label} can have at most {places} decimal{'s' if places != 1 else ''}."
-                         if places else f"{label} has no decimals.")
+        raise InputError(ngettext("%(label)s can have at most %(num)d decimal.",
+                                  "%(label)s can have at most %(num)d decimals.", places, label=label)
+                         if places else _("%(label)s has no decimals.", label=label))
     if exact >= limit:
-        raise InputError(f"{label} is too large.")
+        raise InputError(_("%(label)s is too large.", label=label))
     return exact
 
 
@@ -319,10 +326,13 @@ class Booking:
     def message(self) -> str:
         """What the person booking is told: 'Booked V-1: USD 2,000.00 (committed) on BL3.'"""
         e = self.expenditure
-        text = f"Booked {e.voucher}: {money(e.amount_cents)} ({e.status}) on {e.line.code}."
+        status = str(EXPENDITURE_STATUS_LABELS.get(e.status, e.status)).lower()
+        text = _("Booked %(voucher)s: %(amount)s (%(status)s) on %(line)s.", voucher=e.voucher,
+                 amount=money(e.amount_cents), status=status, line=e.line.code)
         if self.computed_usd:
-            text += (f" The USD amount was computed from {number(e.original_amount)} {e.original_currency} "
-                     f"at {number(e.exchange_rate)}.")
+            text += " " + _("The USD amount was computed from %(amount)s %(currency)s at %(rate)s.",
+                            amount=number(e.original_amount), currency=e.original_currency,
+                            rate=number(e.exchange_rate))
         return text
 
 
@@ -333,27 +343,31 @@ def _currency_fields(data: dict, errors: dict[str, str]) -> tuple[Decimal | None
     raw_rate = clean_text(data.get("exchange_rate"))
     original = rate = None
     if currency and currency not in CURRENCIES:
-        errors["original_currency"] = f"{currency} is not an ISO 4217 currency code such as VND or EUR."
+        errors["original_currency"] = _("%(code)s is not an ISO 4217 currency code such as VND or EUR.",
+                                        code=currency)
     elif currency == "USD":
-        errors["original_currency"] = "Leave the original currency empty for amounts paid in US dollars."
+        errors["original_currency"] = _("Leave the original currency empty for amounts paid in US dollars.")
     if raw_original:
         if not currency and "original_currency" not in errors:
-            errors["original_currency"] = "Say which currency the original amount is in, for example VND."
+            errors["original_currency"] = _("Say which currency the original amount is in, for example %(code)s.",
+                                            code="VND")
         try:
             places = minor_units(currency) if currency in CURRENCIES else 2
-            original = _positive_decimal(raw_original, label="The original amount", places=places,
+            original = _positive_decimal(raw_original, label=_("The original amount"), places=places,
                                          example="212325000", limit=MAX_ORIGINAL)
         except InputError as error:
             errors["original_amount"] = str(error)
         if not raw_rate:
-            errors["exchange_rate"] = "A foreign amount needs the exchange rate used (units of it for one USD)."
+            errors["exchange_rate"] = _("A foreign amount needs the exchange rate used (units of it for one USD).")
     elif currency and "original_currency" not in errors:
-        errors["original_amount"] = f"Give the amount paid in {currency}, or leave the currency empty."
+        errors["original_amount"] = _("Give the amount paid in %(currency)s, or leave the currency empty.",
+                                      currency=currency)
     if raw_rate:
         if not raw_original and "original_amount" not in errors:
-            errors["original_amount"] = "An exchange rate needs the original amount it converts."
+            errors["original_amount"] = _("An exchange rate needs the original amount it converts.")
         try:
-            rate = _positive_decimal(raw_rate, label="The exchange rate", places=6, example="22350", limit=MAX_RATE)
+            rate = _positive_decimal(raw_rate, label=_("The exchange rate"), places=6, example="22350",
+                                     limit=MAX_RATE)
         except InputError as error:
             errors["exchange_rate"] = str(error)
     return original, currency, rate
@@ -421,7 +435,7 @@ def rate_preview(project: Project, data: dict, expenditure: Expenditure | None =
     three hold something: half-typed is not wrong."""
     errors: dict[str, str] = {}
     try:
-        spent_on = parse_date(data.get("spent_on"), label="The date")
+        spent_on = parse_date(data.get("spent_on"), label=_("The date"))
     except InputError:
         spent_on = None
     conversion = _conversion(project, data, expenditure, spent_on, errors)
@@ -440,26 +454,26 @@ def _expenditure_fields(project: Project, data: dict, expenditure: Expenditure |
         if line is None or line.project_id != project.id:
             line = None
     if line is None:
-        errors["line_id"] = "Choose the budget line this is paid from."
+        errors["line_id"] = _("Choose the budget line this is paid from.")
     spent_on = None
     try:
-        spent_on = parse_date(data.get("spent_on"), label="The date")
+        spent_on = parse_date(data.get("spent_on"), label=_("The date"))
         if spent_on is None:
-            errors["spent_on"] = "The date is required, for example 2016-11-25."
+            errors["spent_on"] = _("The date is required, for example %(example)s.", example="2016-11-25")
         else:  # a booking outside the period is warned about; far outside it is a slip
-            check_near_project(spent_on, project.start_date, project.end_date, label="The date", years=1)
+            check_near_project(spent_on, project.start_date, project.end_date, label=_("The date"), years=1)
     except InputError as error:
         errors["spent_on"] = str(error)
     status = data.get("status") or ""
     if status not in EXPENDITURE_STATUSES:
-        errors["status"] = "Choose committed or disbursed."
-    voucher = _text(data, "voucher", errors, 60, "A voucher number has at most 60 characters.",
-                    required="The voucher or reference number is required.")
+        errors["status"] = _("Choose committed or disbursed.")
+    voucher = _text(data, "voucher", errors, 60, _("A voucher number has at most %(count)s characters.", count=60),
+                    required=_("The voucher or reference number is required."))
     if "voucher" not in errors:
         clash = _voucher_booked(project.id, voucher)
         if clash is not None and (expenditure is None or clash != expenditure.id):
             errors["voucher"] = _voucher_taken(voucher)
-    payee = _text(data, "payee", errors, 200, "The payee has at most 200 characters.")
+    payee = _text(data, "payee", errors, 200, _("The payee has at most %(count)s characters.", count=200))
 
     conversion = _conversion(project, data, expenditure, spent_on, errors)
     original, currency, rate = conversion.original, conversion.currency, conversion.rate
@@ -469,7 +483,7 @@ def _expenditure_fields(project: Project, data: dict, expenditure: Expenditure |
     computed = False
     if raw_usd:
         try:
-            amount_cents = parse_money_cents(raw_usd, field="The USD amount")
+            amount_cents = parse_money_cents(raw_usd, field=_("The USD amount"))
         except InputError as error:
             errors["amount"] = str(error)
     if original is not None and rate is not None:
@@ -477,16 +491,17 @@ def _expenditure_fields(project: Project, data: dict, expenditure: Expenditure |
         if amount_cents is None and "amount" not in errors:
             amount_cents, computed = expected, True
             if amount_cents <= 0:
-                errors["amount"] = "The converted amount rounds to zero US dollars."
+                errors["amount"] = _("The converted amount rounds to zero US dollars.")
             elif amount_cents >= 10**15:
-                errors["amount"] = "The converted amount is too large; check the rate."
+                errors["amount"] = _("The converted amount is too large; check the rate.")
         elif amount_cents is not None and abs(amount_cents - expected) > 1:
-            errors["amount"] = (
-                f"{money(amount_cents)} does not match {original:,f} {currency} at {rate.normalize():f} "
-                f"{currency} per USD, which is {money(expected)}. Correct the rate, or leave the USD amount "
-                "empty to have it computed.")
+            errors["amount"] = _(
+                "%(amount)s does not match %(original)s %(currency)s at %(rate)s %(currency)s per USD, which is "
+                "%(expected)s. Correct the rate, or leave the USD amount empty to have it computed.",
+                amount=money(amount_cents), original=number(original, max(0, -original.as_tuple().exponent)),
+                currency=currency, rate=input_number(rate), expected=money(expected))
     elif amount_cents is None and "amount" not in errors:
-        errors["amount"] = "The amount in USD is required (or give the original amount and rate to compute it)."
+        errors["amount"] = _("The amount in USD is required (or give the original amount and rate to compute it).")
     confirmation = _rate_confirmation(conversion, data, errors)
     raise_if(errors)
     values = {
@@ -506,7 +521,7 @@ def _voucher_booked(project_id: int, voucher: str) -> int | None:
 
 
 def _voucher_taken(voucher: str) -> str:
-    return f"Voucher {voucher} is already booked in this project; each voucher is booked once."
+    return _("Voucher %(voucher)s is already booked in this project; each voucher is booked once.", voucher=voucher)
 
 
 def _budget_check(project: Project, line: BudgetLine, amount_cents: int, expenditure: Expenditure | None,
@@ -519,16 +534,17 @@ def _budget_check(project: Project, line: BudgetLine, amount_cents: int, expendi
     after = spent + amount_cents
     if after > line.current_cents and not justification:
         raise InputError(
-            f"This takes {line.code} to {money(after)}, {money(after - line.current_cents)} over its budget of "
-            f"{money(line.current_cents)}. Write a justification to book it anyway.", field="overspend_justification")
+            _("This takes %(code)s to %(after)s, %(over)s over its budget of %(budget)s. Write a justification to "
+              "book it anyway.", code=line.code, after=money(after), over=money(after - line.current_cents),
+              budget=money(line.current_cents)), field="overspend_justification")
 
 
 def _date_warnings(project: Project, spent_on: date) -> list[str]:
     if project.start_date <= spent_on <= project.end_date:
         return []
-    return [f"The date {spent_on.isoformat()} is outside the project period "
-            f"({project.start_date.isoformat()} to {project.end_date.isoformat()}). It was booked; check the "
-            "date if that was not intended."]
+    return [_("The date %(date)s is outside the project period (%(start)s to %(end)s). It was booked; check the "
+              "date if that was not intended.", date=spent_on.isoformat(), start=project.start_date.isoformat(),
+              end=project.end_date.isoformat())]
 
 
 def _write_expenditure(expenditure: Expenditure, values: dict, justification: str, user) -> None:
@@ -561,7 +577,7 @@ def book_expenditure(project: Project, data: dict, user=None) -> Booking:
 
 def update_expenditure(project: Project, expenditure: Expenditure, data: dict, version, user=None) -> Booking:
     """Change an expenditure from a form opened at ``version``."""
-    check_version(expenditure, version, f"Expenditure {expenditure.voucher}")
+    check_version(expenditure, version, _("Expenditure %(voucher)s", voucher=expenditure.voucher))
     values, computed = _expenditure_fields(project, data, expenditure)
     justification = clean_text(data.get("overspend_justification"))
     line = db.session.get(BudgetLine, values["line_id"])
