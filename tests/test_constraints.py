@@ -37,6 +37,7 @@ CASES = [
     ("indicator", "ck_indicator_unit", "unit = 'kilograms'"),
     ("indicator_period", "ck_indicator_period_dates", "start_date = '2016-06-01', end_date = '2016-05-31'"),
     ("indicator_period", "ck_indicator_period_state", "state = 'published'"),
+    ("result_narrative", "ck_result_narrative_dates", "start_date = '2016-06-01', end_date = '2016-05-31'"),
     ("activity", "ck_activity_status", "status = 'paused'"),
     ("activity", "ck_activity_percent_complete", "percent_complete = 101"),
     ("activity", "ck_activity_planned_dates", "planned_start = '2016-06-01', planned_end = '2016-05-31'"),
@@ -62,6 +63,7 @@ CASES = [
 FLAG_CASES = [
     ("user", "ck_user_is_admin", "is_admin = 2"),
     ("user", "ck_user_active", "active = 2"),
+    ("user", "ck_user_digest_enabled", "digest_enabled = 2"),
     ("login_attempt", "ck_login_attempt_success", "success = 2"),
     ("indicator", "ck_indicator_ascending", "ascending = 2"),
     ("indicator", "ck_indicator_cumulative", "cumulative = 2"),
