@@ -2,48 +2,28 @@
 status words, number formats on numeric cells, values that stay numbers and dates, the
 workbook's language mark, the CSV, the background job and the import of a Vietnamese export.
 
-The Vietnamese words come from the issue's catalogue fragment (``tests/data/i18n/A2.vi.po``,
-the copy of the fragment the i18n pass merges into tracker/translations): it is compiled here
-into an extra translation directory, so these tests hold before and after that merge (the
-app's own catalogue, loaded last, wins where both have a message).
+The Vietnamese words come from the app's own catalogue (tracker/translations/vi, compiled by
+``make translations``).
 """
 
 import csv
 import io
 import re
 from datetime import date, datetime
-from pathlib import Path
 
 import pytest
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from flask_babel import force_locale, gettext
 from openpyxl import load_workbook
 
 from tracker.exports import jobs
 from tracker.exports.language import names_of, workbook_language
-from tracker.i18n import babel
 from tracker.imports.sheets import workbook_locale
-
-FRAGMENT = Path(__file__).parent / "data" / "i18n" / "A2.vi.po"
 
 
 @pytest.fixture
-def vi_catalogue(app, tmp_path):
-    """The app with the fragment's Vietnamese compiled into an extra translation directory."""
-    folder = tmp_path / "translations" / "vi" / "LC_MESSAGES"
-    folder.mkdir(parents=True)
-    with FRAGMENT.open("rb") as source, (folder / "messages.mo").open("wb") as target:
-        write_mo(target, read_po(source))
-    config = app.extensions["babel"]
-    saved = list(config.translation_directories)
-    config.translation_directories = [str(tmp_path / "translations"), *saved]
-    with app.app_context():
-        babel.domain_instance.cache.clear()  # catalogues are cached per locale, across apps
-    yield app
-    config.translation_directories = saved
-    with app.app_context():
-        babel.domain_instance.cache.clear()
+def vi_catalogue(app):
+    """The app, reading the project's own compiled Vietnamese catalogue (make translations)."""
+    return app
 
 
 def workbook(client, demo, lang=None, read_only=False):
