@@ -435,3 +435,26 @@ def test_a_step_that_does_not_fit_the_state_says_why(client, auth, demo, app):
     response = client.post(f"/projects/{demo}/indicators/periods/{pid}/approve", data={"version": version})
     assert response.status_code == 422 and "Only a submitted period can be approved" in response.get_data(as_text=True)
     assert stored(app, pid)[3] == "draft"
+
+
+def test_the_manager_sets_when_a_period_without_an_actual_is_late(client, auth, demo, app):
+    """The inbox's "late after N days" (issue 13) is a project setting beside the thresholds."""
+    auth.login("manager")
+    page = client.get(f"/projects/{demo}/indicators").get_data(as_text=True)
+    assert 'name="late_after_days"' in page and 'value="14"' in page  # the default
+    with app.app_context():
+        version = str(db.session.get(Project, demo).version)
+    for bad in ("366", "-1", "two weeks", "1.5"):
+        refused = client.post(f"/projects/{demo}/indicators/thresholds",
+                              data={"on_track_pct": "90", "at_risk_pct": "60", "late_after_days": bad,
+                                    "version": version})
+        assert refused.status_code == 422 and "from 0 to 365" in refused.get_data(as_text=True), bad
+        with app.app_context():
+            assert db.session.get(Project, demo).late_after_days == 14
+    saved = client.post(f"/projects/{demo}/indicators/thresholds",
+                        data={"on_track_pct": "90", "at_risk_pct": "60", "late_after_days": "30",
+                              "version": version})
+    assert saved.status_code == 303
+    with app.app_context():
+        assert db.session.get(Project, demo).late_after_days == 30
+    assert 'value="30"' in client.get(f"/projects/{demo}/indicators").get_data(as_text=True)

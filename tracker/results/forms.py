@@ -64,6 +64,10 @@ class DimensionForm(FlaskForm):
 class ThresholdsForm(FlaskForm):
     on_track_pct = StringField(_l("On track from (% of target)"), render_kw={"inputmode": "decimal", "size": 6})
     at_risk_pct = StringField(_l("At risk from (% of target)"), render_kw={"inputmode": "decimal", "size": 6})
+    late_after_days = StringField(
+        _l("A period without an actual is late after (days)"),
+        description=_l("Counted from the period's end; flagged in the inbox and its counts. 0 to 365."),
+        render_kw={"inputmode": "numeric", "size": 4})
     version = HiddenField()  # the project's version when the form was opened
 
 

@@ -95,6 +95,7 @@ def _grid_page(status: int = 200, thresholds_form=None):
         thresholds_form = ThresholdsForm(formdata=None)
         thresholds_form.on_track_pct.data = input_number(g.project.on_track_pct)
         thresholds_form.at_risk_pct.data = input_number(g.project.at_risk_pct)
+        thresholds_form.late_after_days.data = str(g.project.late_after_days)
         thresholds_form.version.data = str(g.project.version)
     return render_template("results/grid.html", grid=grid, thresholds_form=thresholds_form), status
 
@@ -112,9 +113,11 @@ def grid(project_id):
 @bp.route("/projects/<int:project_id>/indicators/thresholds", methods=["POST"])
 @requires("project.edit")
 def thresholds(project_id):
-    """A manager sets the % of target at which indicators count as on track / at risk."""
+    """A manager sets the % of target at which indicators count as on track / at risk, and the
+    days after which a period without an actual is late."""
     form = ThresholdsForm()
     return write(lambda: services.set_thresholds(g.project, form.on_track_pct.data, form.at_risk_pct.data,
+                                                 late_after_raw=form.late_after_days.data,
                                                  version=form.version.data or "", user=current_user),
                  form=form, again=lambda status: _grid_page(status, form),
                  done=lambda _result: _saved(_("Saved the status thresholds."),

@@ -427,8 +427,11 @@ def remove_dimension(indicator: Indicator, dimension: Dimension) -> None:
     db.session.flush()
 
 
-def set_thresholds(project: Project, on_track_raw, at_risk_raw, *, version=None, user=None) -> None:
-    """Change the % of target at which an indicator is on track / at risk (below: off track).
+def set_thresholds(project: Project, on_track_raw, at_risk_raw, *, late_after_raw=None, version=None,
+                   user=None) -> None:
+    """Change the % of target at which an indicator is on track / at risk (below: off track),
+    and the days after its end at which a period without an actual is late (issue 13;
+    ``late_after_raw`` None or blank leaves it as it is).
 
     ``version``: the project's version when the form was opened; a form older than the last
     change of the project's settings is refused (409). None: a caller without a form.
@@ -449,13 +452,22 @@ def set_thresholds(project: Project, on_track_raw, at_risk_raw, *, version=None,
             errors[name] = _("%(label)s can have at most two decimals.", label=label)
         else:
             values[name] = value
+    late_after = project.late_after_days
+    text = str(late_after_raw or "").strip()
+    if text:
+        if not text.isascii() or not text.isdigit() or int(text) > 365:
+            errors["late_after_days"] = _("Late after: a whole number of days from 0 to 365, for example 14.")
+        else:
+            late_after = int(text)
     if errors:
         raise InputError(errors=errors)
     if values["at_risk_pct"] >= values["on_track_pct"]:
         raise InputError(_("“%(at_risk)s” must be below “%(on_track)s”.", at_risk=_("At risk from"),
                            on_track=_("On track from")), field="at_risk_pct")
-    if (project.on_track_pct, project.at_risk_pct) != (values["on_track_pct"], values["at_risk_pct"]):
+    if (project.on_track_pct, project.at_risk_pct, project.late_after_days) != (
+            values["on_track_pct"], values["at_risk_pct"], late_after):
         project.on_track_pct, project.at_risk_pct = values["on_track_pct"], values["at_risk_pct"]
+        project.late_after_days = late_after
         stamp(project, user)
     db.session.flush()
 
