@@ -166,3 +166,14 @@ def test_a_vietnamese_export_imports_back(client, auth, demo, vi_catalogue):
     text = upload.get_data(as_text=True)
     assert upload.status_code == 200, re.findall(r'class="[^"]*error[^"]*"[^>]*>([^<]*)', text)
     assert "import-problems" not in text and "Nothing to change: the workbook holds the same figures" in text
+
+
+def test_yes_no_number_format_speaks_the_exports_language(app):
+    """A yes/no indicator's cells stay numbers; the words their format shows follow the export."""
+    from tracker.exports.language import Translator
+    from tracker.exports.workbook import yes_no_format
+
+    with app.app_context():
+        assert yes_no_format(Translator("en")) == '"Yes";"Yes";"No"'
+        assert yes_no_format(Translator("vi")) == '"Có";"Có";"Không"'
+        assert yes_no_format(Translator("both")) == '"Có / Yes";"Có / Yes";"Không / No"'

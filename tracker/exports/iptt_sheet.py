@@ -34,7 +34,7 @@ from .columns import LayoutSheet, percent_formula, plain_number
 from .language import N_
 from .layout_sheets import grid_style, merge, print_on_a4_landscape
 from .services import ExportContext
-from .workbook import YES_NO_FORMAT, _clean, _Out
+from .workbook import _clean, _Out, yes_no_format
 
 MAX_NESTED = 60
 FIRST_PERIOD_COLUMN = 5  # E: the first period's target
@@ -42,11 +42,11 @@ STATUS_FILLS = {"on_track": "DFF1E5", "at_risk": "FFF1CC", "off_track": "FBDCD9"
 
 
 class _Styles:
-    def __init__(self, ws):
+    def __init__(self, ws, tr=None):
         self.text = grid_style(ws)
         self.title = grid_style(ws, wrap=True)
         self.number = grid_style(ws, number_format="#,##0.####", wrap=False)
-        self.yesno = grid_style(ws, number_format=YES_NO_FORMAT, wrap=False)
+        self.yesno = grid_style(ws, number_format=yes_no_format(tr), wrap=False)
         self.percent = grid_style(ws, number_format="0%", wrap=False)
         self.header = grid_style(ws, bold=True, fill="DCE6F1", horizontal="center")
         self.result = grid_style(ws, bold=True, fill="EEF2F7")
@@ -93,7 +93,7 @@ def write_iptt_sheet(wb, ctx: ExportContext, sheet: LayoutSheet, done: int) -> i
     periods, groups = iptt_stream(project)
     ws = wb.create_sheet(tr.title(sheet.title))
     ws._values_to_row = lambda cells, _index: cells
-    styles = _Styles(ws)
+    styles = _Styles(ws, tr)
     lop = FIRST_PERIOD_COLUMN + 3 * len(periods)  # the life-of-project target's column
     notes_column = lop + 3
     letters = [get_column_letter(i) for i in range(1, notes_column + 1)]

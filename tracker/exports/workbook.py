@@ -57,6 +57,14 @@ DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 YES_NO_FORMAT = '"Yes";"Yes";"No"'
 
 
+def yes_no_format(tr=None) -> str:
+    """YES_NO_FORMAT with the words in the export's language (``tr``: the export's translator)."""
+    if tr is None:
+        return YES_NO_FORMAT
+    yes, no = (str(tr(word)).replace('"', "") for word in (N_("Yes"), N_("No")))
+    return f'"{yes}";"{yes}";"{no}"'
+
+
 def money_format(currency: str) -> str:
     """'[$USD] #,##0.00': the currency shown, two decimals, thousands grouped."""
     return f"[${currency}] #,##0.00;-[${currency}] #,##0.00"
@@ -66,14 +74,14 @@ class _Styles:
     """Style templates (openpyxl StyleArrays) registered once per workbook; cells carry
     only the resulting style id."""
 
-    def __init__(self, ws, currency: str):
+    def __init__(self, ws, currency: str, tr=None):
         self.ws = ws
         self.money = self._make(number_format=money_format(currency))
         self.date = self._make(number_format=DATE_FORMAT)
         self.datetime = self._make(number_format=DATETIME_FORMAT)
         self.percent = self._make(number_format="0.0%")
         self.int = self._make(number_format="0")
-        self.yesno = self._make(number_format=YES_NO_FORMAT)
+        self.yesno = self._make(number_format=yes_no_format(tr))
         self.wrap = self._make(alignment=Alignment(wrap_text=True, vertical="top"))
         self.link = self._make(font=Font(color="0563C1", underline="single"))
         self.header = self._make(font=Font(bold=True), fill=HEADER_FILL,
@@ -201,7 +209,7 @@ def write_sheet(wb: Workbook, sheet: Sheet, ctx: ExportContext, progress: Callab
     """Write one sheet; returns the running count of data rows written (for progress)."""
     ws = wb.create_sheet(sheet.title)
     ws._values_to_row = _pass_through
-    styles = _Styles(ws, ctx.currency)
+    styles = _Styles(ws, ctx.currency, ctx.tr)
     letters = [get_column_letter(index) for index in range(1, len(sheet.columns) + 1)]
     for letter, column in zip(letters, sheet.columns, strict=True):
         ws.column_dimensions[letter].width = column.width
