@@ -228,8 +228,15 @@ def _project_ids(kind: str, shape: _Shape):
 
 
 def _line_spent():
-    return (select(Expenditure.line_id, func.sum(Expenditure.amount_cents).label("spent"))
-            .group_by(Expenditure.line_id).subquery())
+    """SQL: what a budget line has spent (committed + disbursed), NULL when it has no expenditure.
+
+    Correlated to the budget line of the outer query, which is already restricted to the
+    person's projects: each line sums its own expenditures through
+    ``ix_expenditure_line_amount`` (a covering index), instead of grouping every expenditure of
+    every project before the join (issue 15).
+    """
+    return (select(func.sum(Expenditure.amount_cents)).where(Expenditure.line_id == BudgetLine.id)
+            .scalar_subquery())
 
 
 def _current_cents():
@@ -274,13 +281,13 @@ def _conditions(kind: str, shape: _Shape, spent=None) -> list:
         return [EvidenceItem.project_id.in_(pids), EvidenceItem.deleted_at.is_(None),
                 EvidenceItem.review_state == "pending"]
     if kind == "overspend":
-        return [BudgetLine.project_id.in_(pids), spent.c.spent > _current_cents()]
+        return [BudgetLine.project_id.in_(pids), spent > _current_cents()]
     if kind == "overspend_unjustified":
         justified = exists().where(Expenditure.line_id == BudgetLine.id, Expenditure.overspend_justification != "")
-        return [BudgetLine.project_id.in_(pids), spent.c.spent > _current_cents(), ~justified]
+        return [BudgetLine.project_id.in_(pids), spent > _current_cents(), ~justified]
     if kind == "line_near_limit":
-        return [BudgetLine.project_id.in_(pids), _current_cents() > 0, spent.c.spent <= _current_cents(),
-                spent.c.spent * 100 >= _current_cents() * NEAR_LIMIT_PCT]
+        return [BudgetLine.project_id.in_(pids), _current_cents() > 0, spent <= _current_cents(),
+                spent * 100 >= _current_cents() * NEAR_LIMIT_PCT]
     if kind == "member_idle":
         since = bindparam("idle_since", type_=AuditEvent.created_at.type)
         worked = exists().where(AuditEvent.actor_id == Membership.user_id,
@@ -313,8 +320,7 @@ def _count_select(kind: str, ctx: _Shape):
     kind_column = literal_column(f"'{kind}'", String).label("kind")  # a fixed name from KINDS, never input
     if model is BudgetLine:
         spent = _line_spent()
-        base = select(kind_column, BudgetLine.project_id.label("project_id"), func.count().label("n")).join(
-            spent, spent.c.line_id == BudgetLine.id)
+        base = select(kind_column, BudgetLine.project_id.label("project_id"), func.count().label("n"))
         return base.where(*_conditions(kind, ctx, spent)).group_by(BudgetLine.project_id)
     if kind == "export_due":  # one item per project, however many periods wait
         return (select(kind_column, model.project_id.label("project_id"), literal_column("1").label("n"))
@@ -392,9 +398,9 @@ def _rows(kind: str, ctx: _Shape):
         return _limited(statement, EvidenceItem.project_id, (EvidenceItem.created_at, EvidenceItem.id))
     if kind in ("overspend", "overspend_unjustified", "line_near_limit"):
         spent = _line_spent()
-        statement = (select(BudgetLine.project_id, BudgetLine.id, BudgetLine.code, spent.c.spent.label("spent"),
+        statement = (select(BudgetLine.project_id, BudgetLine.id, BudgetLine.code, spent.label("spent"),
                             _current_cents().label("budget"))
-                     .join(spent, spent.c.line_id == BudgetLine.id).where(*where(kind, ctx, spent)))
+                     .where(*where(kind, ctx, spent)))
         return _limited(statement, BudgetLine.project_id, (BudgetLine.position, BudgetLine.code))
     if kind == "member_idle":
         statement = (select(Membership.project_id, Membership.id, User.name, Membership.role)

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, String, Text
+from sqlalchemy import DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -17,6 +17,8 @@ class AuditEvent(db.Model):
     """
 
     __tablename__ = "audit_event"
+    # A member's recent events in a project: the inbox's "member idle" count (migration 0012).
+    __table_args__ = (Index("ix_audit_event_project_actor_created", "project_id", "actor_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -103,6 +104,8 @@ class Expenditure(ProjectScoped, Versioned, db.Model):
         one_of("status", EXPENDITURE_STATUSES),
         not_negative("original_amount"),
         CheckConstraint("exchange_rate > 0", name="exchange_rate"),
+        Index("ix_expenditure_line_amount", "line_id", "amount_cents"),  # the inbox badge (migration 0012)
+        Index("ix_expenditure_project_status", "project_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -48,7 +48,8 @@ class EvidenceItem(ProjectScoped, Versioned, db.Model):
 
     __tablename__ = "evidence_item"
     __audit__ = True
-    __table_args__ = (one_of("kind", EVIDENCE_KINDS), one_of("review_state", REVIEW_STATES))
+    __table_args__ = (one_of("kind", EVIDENCE_KINDS), one_of("review_state", REVIEW_STATES),
+                      Index("ix_evidence_item_project_review_state", "project_id", "review_state"))  # 0012
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(30), nullable=False, default="other")

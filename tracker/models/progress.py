@@ -3,7 +3,7 @@
 from datetime import date, datetime, time
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, Time, UniqueConstraint
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -48,6 +48,7 @@ class Activity(ProjectScoped, Versioned, db.Model):
         percent_range("percent_complete"),
         ends_after_start("planned_start", "planned_end", name="planned_dates"),
         ends_after_start("actual_start", "actual_end", name="actual_dates"),
+        Index("ix_activity_project_status", "project_id", "status"),  # the inbox badge (migration 0012)
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

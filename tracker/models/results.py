@@ -8,6 +8,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -113,7 +114,10 @@ class IndicatorPeriod(ProjectScoped, Versioned, db.Model):
 
     __tablename__ = "indicator_period"
     __audit__ = True
-    __table_args__ = (ends_after_start("start_date", "end_date", name="dates"), one_of("state", PERIOD_STATES))
+    __table_args__ = (ends_after_start("start_date", "end_date", name="dates"), one_of("state", PERIOD_STATES),
+                      # the inbox badge's counts (migration 0012)
+                      Index("ix_indicator_period_project_state", "project_id", "state"),
+                      Index("ix_indicator_period_project_end_date", "project_id", "end_date"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     indicator_id: Mapped[int] = mapped_column(ForeignKey("indicator.id", ondelete="CASCADE"), index=True)
