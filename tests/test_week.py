@@ -137,3 +137,29 @@ def test_query_count_of_the_week_page_does_not_grow_with_data(client, auth, demo
     assert "Chỉ số 39" in page and page.count('id="log-summary-') == 50
     assert re.search(r'id="due-count"[^>]*>2<', page)  # A1, A1.3; the new ones were all logged
     assert len(large) == len(small)
+
+
+def test_the_weekly_log_links_evidence_with_ticked_boxes_not_a_ctrl_click_list(client, auth, demo, app):
+    """Phones have no Ctrl key (issue 14): the log form's evidence is a searchable checkbox list."""
+    from tracker.models import EvidenceItem, EvidenceLink
+
+    a1 = activity_id(app, "A1")
+    auth.login("officer")
+    form = client.get(f"/projects/{demo}/activities/{a1}/log?week=2016-W47&context=week",
+                      headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<select multiple" not in form and "Ctrl" not in form
+    assert f'data-filter-list="log-{a1}-evidence-options"' in form  # the search box filters the list
+    with app.app_context():
+        items = db.session.execute(select(EvidenceItem.id).where(EvidenceItem.project_id == demo)
+                                   .order_by(EvidenceItem.id).limit(2)).scalars().all()
+    for item in items:
+        assert f'type="checkbox" value="{item}"' in form
+    data = {f"log-{a1}-{k}": v for k, v in {"week": "2016-W47", "status": "on_track", "percent_complete": "65",
+                                            "done": "", "problems": "", "next_steps": "", "version": "",
+                                            "context": "week"}.items()}
+    data[f"log-{a1}-evidence"] = [str(item) for item in items]
+    assert client.post(f"/projects/{demo}/activities/{a1}/log", data=data).status_code == 303
+    with app.app_context():
+        linked = set(db.session.execute(select(EvidenceLink.evidence_id).where(
+            EvidenceLink.activity_id == a1, EvidenceLink.evidence_id.in_(items))).scalars())
+    assert linked == set(items)

@@ -58,3 +58,30 @@
     if (message && !window.confirm(message)) { event.preventDefault(); }
   });
 })();
+
+// A checkbox list with a search box (the weekly log's evidence): typing hides the items whose
+// text does not hold every typed word (accents ignored); ticked items always stay visible.
+(function () {
+  "use strict";
+  function plain(text) {
+    return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/đ/g, "d").replace(/Đ/g, "D").toLowerCase();
+  }
+  document.addEventListener("input", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("[data-filter-list]")) { return; }
+    var list = document.getElementById(box.getAttribute("data-filter-list"));
+    if (!list) { return; }
+    var words = plain(box.value).split(/\s+/).filter(Boolean);
+    list.querySelectorAll("li").forEach(function (item) {
+      var text = plain(item.textContent);
+      var ticked = item.querySelector("input:checked");
+      item.hidden = !ticked && !words.every(function (word) { return text.indexOf(word) !== -1; });
+    });
+  });
+  // Enter in the search box must not save the half-written log.
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && event.target.matches && event.target.matches("[data-filter-list]")) {
+      event.preventDefault();
+    }
+  });
+})();

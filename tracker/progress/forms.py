@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..concurrency import new_form_token
 from ..forms import IsoDateField, label_choices
@@ -50,8 +51,11 @@ class LogForm(FlaskForm):
     done = TextAreaField(_l("What was done"), validators=[Length(max=10_000)])
     problems = TextAreaField(_l("Problems"), validators=[Length(max=10_000)])
     next_steps = TextAreaField(_l("Next steps"), validators=[Length(max=10_000)])
+    # Ticked boxes, not a Ctrl-click multi-select (phones have no Ctrl; issue 14). The list has a
+    # search box that filters it in the page (static/js/app.js); without JavaScript it is the whole list.
     evidence = SelectMultipleField(_l("Link evidence to this activity"), coerce=int, validate_choice=False,
-                                   description=_l("Optional; hold Ctrl (or ⌘) to choose more than one."))
+                                   widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+                                   description=_l("Optional; tick each item this week's work produced."))
     version = HiddenField()
     context = HiddenField(default="activities")
 
