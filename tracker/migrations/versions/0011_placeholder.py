@@ -3,8 +3,9 @@
 Revision ID: 0011
 Revises: 0010
 
-Reserved slot: filled in by the change that needs it (kept in order so parallel work on
-issues 12, 13, 14 and 16 chains without renumbering).
+Empty on purpose: this slot was reserved for issue 14, whose thumbnails turned out to need no
+column (they are stored content-addressed beside the evidence file, named by the original's
+SHA-256). Kept so the chain 0010 -> 0011 -> 0012 stays as databases have already recorded it.
 """
 
 revision = "0011"
