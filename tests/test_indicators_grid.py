@@ -444,7 +444,7 @@ def test_the_manager_sets_when_a_period_without_an_actual_is_late(client, auth, 
     assert 'name="late_after_days"' in page and 'value="14"' in page  # the default
     with app.app_context():
         version = str(db.session.get(Project, demo).version)
-    for bad in ("366", "-1", "two weeks", "1.5"):
+    for bad in ("366", "-1", "two weeks", "1.5", "9" * 5000):
         refused = client.post(f"/projects/{demo}/indicators/thresholds",
                               data={"on_track_pct": "90", "at_risk_pct": "60", "late_after_days": bad,
                                     "version": version})

@@ -455,7 +455,7 @@ def set_thresholds(project: Project, on_track_raw, at_risk_raw, *, late_after_ra
     late_after = project.late_after_days
     text = str(late_after_raw or "").strip()
     if text:
-        if not text.isascii() or not text.isdigit() or int(text) > 365:
+        if not text.isascii() or not text.isdigit() or len(text) > 3 or int(text) > 365:
             errors["late_after_days"] = _("Late after: a whole number of days from 0 to 365, for example 14.")
         else:
             late_after = int(text)
