@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from ..htmx import is_htmx, render, vary, write
@@ -175,13 +175,16 @@ def _bulk(action: str):
 def _bulk_message(result: dict, label: str) -> str:
     parts = []
     if result["submitted"]:
-        parts.append(_("%(count)s periods of %(label)s submitted for approval.", count=len(result["submitted"]),
-                       label=label))
+        parts.append(ngettext("%(num)s period of %(label)s submitted for approval.",
+                              "%(num)s periods of %(label)s submitted for approval.",
+                              len(result["submitted"]), label=label))
     if result["approved"]:
-        parts.append(_("%(count)s periods of %(label)s approved and locked.", count=len(result["approved"]),
-                       label=label))
+        parts.append(ngettext("%(num)s period of %(label)s approved and locked.",
+                              "%(num)s periods of %(label)s approved and locked.",
+                              len(result["approved"]), label=label))
     if result["returned"]:
-        parts.append(_("%(count)s returned to the officer with your notes.", count=len(result["returned"])))
+        parts.append(ngettext("%(num)s returned to the officer with your notes.",
+                              "%(num)s returned to the officer with your notes.", len(result["returned"])))
     return " ".join(parts)
 
 
