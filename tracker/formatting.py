@@ -21,6 +21,7 @@ files stay ISO.
 
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 from babel import Locale
 from babel.dates import format_date
@@ -28,6 +29,7 @@ from babel.numbers import (
     format_currency,
     format_decimal,
     format_percent,
+    get_currency_symbol,
     get_decimal_symbol,
     get_group_symbol,
 )
@@ -69,6 +71,38 @@ def _cents(cents: int) -> Decimal:
     return Decimal(int(cents)).scaleb(-2)
 
 
+# The fast path. A page can show a thousand figures, and Babel parses its pattern on every
+# call (about 10 µs). For a finite, non-negative value and the plain patterns used here
+# (``#,##0`` grouping by three, a fixed or exact number of decimals) Python's own formatting
+# writes the same digits; only the locale's two symbols are swapped in. Negative values and
+# anything unusual go to Babel. tests/test_formatting_fast.py compares both on many values.
+
+
+@lru_cache(maxsize=32)
+def _symbol_table(name: str) -> dict[int, str] | None:
+    """str.translate table from Python's ',' and '.' to the locale's symbols (None: the same)."""
+    where = Locale.parse(name)
+    decimal, group = get_decimal_symbol(where), get_group_symbol(where)
+    if (decimal, group) == (".", ","):
+        return None
+    return {ord(","): group, ord("."): decimal}
+
+
+@lru_cache(maxsize=64)
+def _currency_symbol(currency: str, name: str) -> str:
+    return get_currency_symbol(currency, Locale.parse(name))
+
+
+def _fast(value: Decimal, places: int, grouped: bool, where: Locale) -> str | None:
+    """``value`` with ``places`` decimals (half-even, as Babel rounds), grouped by three or not,
+    in the locale's symbols; None when Babel must write it (negative, infinite, not a number)."""
+    if not value.is_finite() or value.is_signed():
+        return None
+    text = format(value, f"{',' if grouped else ''}.{places}f")
+    table = _symbol_table(str(where))
+    return text if table is None else text.translate(table)
+
+
 def money(cents: int | None, currency: str = "USD") -> str:
     """123450 -> 'USD 1,234.50' (en), '1.234,50 US$' (vi)."""
     if cents is None:
@@ -76,10 +110,15 @@ def money(cents: int | None, currency: str = "USD") -> str:
     if not currency:
         return amount(cents)
     where = locale()
+    figure = _fast(_cents(cents), 2, True, where) if currency.isalpha() and currency.isupper() else None
     if _english(where):
         # The ISO code before the figure, as the app always wrote it (and auditors read it).
+        if figure is not None:
+            return f"{currency} {figure}"
         return format_currency(_cents(cents), currency, format="¤¤\xa0#,##0.00", locale=where,
                                currency_digits=False).replace("\xa0", " ")
+    if figure is not None:
+        return f"{figure}\xa0{_currency_symbol(currency, str(where))}"
     return format_currency(_cents(cents), currency, format="#,##0.00\xa0¤", locale=where, currency_digits=False)
 
 
@@ -87,7 +126,8 @@ def amount(cents: int | None) -> str:
     """123450 -> '1,234.50' (en), '1.234,50' (vi): no currency."""
     if cents is None:
         return ""
-    return format_decimal(_cents(cents), format="#,##0.00", locale=locale())
+    where = locale()
+    return _fast(_cents(cents), 2, True, where) or format_decimal(_cents(cents), format="#,##0.00", locale=where)
 
 
 def cents_to_decimal(cents: int | None) -> Decimal | None:
@@ -106,8 +146,12 @@ def number(value, places: int | None = None) -> str:
         return ""
     value = Decimal(value)
     digits = _fraction_digits(value) if places is None else places
+    where = locale()
+    fast = _fast(value, digits, True, where)
+    if fast is not None:
+        return fast
     pattern = "#,##0" + ("." + ("0" if places is not None else "#") * digits if digits else "")
-    return format_decimal(value, format=pattern, locale=locale())
+    return format_decimal(value, format=pattern, locale=where)
 
 
 def input_number(value) -> str:
@@ -117,22 +161,36 @@ def input_number(value) -> str:
         return ""
     value = Decimal(value)
     digits = _fraction_digits(value)
-    return format_decimal(value, format="0" + ("." + "#" * digits if digits else ""), locale=locale())
+    where = locale()
+    fast = _fast(value, digits, False, where)
+    if fast is not None:
+        return fast
+    return format_decimal(value, format="0" + ("." + "#" * digits if digits else ""), locale=where)
 
 
 def input_money(cents: int | None) -> str:
     """Cents as they go back into an input: '1234.50' (en), '1234,50' (vi)."""
     if cents is None:
         return ""
-    return format_decimal(_cents(cents), format="0.00", locale=locale())
+    where = locale()
+    return _fast(_cents(cents), 2, False, where) or format_decimal(_cents(cents), format="0.00", locale=where)
 
 
 def percent(value, places: int = 0) -> str:
     """45 -> '45%'; 12.5 with two places -> '12.50%' (en), '12,50%' (vi); None -> '–'."""
     if value is None:
         return "–"
+    where = locale()
+    value = Decimal(value)
+    fast = _fast(value, places, True, where) if str(where) in _PLAIN_PERCENT else None
+    if fast is not None:
+        return fast + "%"
     pattern = "#,##0" + ("." + "0" * places if places else "") + "%"
-    return format_percent(Decimal(value) / 100, format=pattern, locale=locale())
+    return format_percent(value / 100, format=pattern, locale=where)
+
+
+# Locales whose percent form is the number then '%' with nothing between (Babel's own, for these).
+_PLAIN_PERCENT = frozenset({"en", "vi"})
 
 
 def day(value: date | None) -> str:
@@ -143,7 +201,13 @@ def day(value: date | None) -> str:
     where = locale()
     if _english(where):
         return value.isoformat()
-    return format_date(value, format="medium", locale=where)
+    return _medium_date(value, str(where))
+
+
+@lru_cache(maxsize=4096)
+def _medium_date(value: date, name: str) -> str:
+    """Babel's medium date, remembered: a page shows the same few dates many times."""
+    return format_date(value, format="medium", locale=Locale.parse(name))
 
 
 def iso_week(value: date) -> str:
