@@ -43,10 +43,12 @@ number of projects, indicators, activities or people.
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from time import monotonic
 
 from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
@@ -359,12 +361,74 @@ def counts_for(user, project_id: int | None = None, *, today: date | None = None
 
 
 def totals_by_project(user, *, today: date | None = None) -> dict[int, int]:
-    """project_id -> number of items (the navigation's badges), in two queries."""
+    """project_id -> number of items (the navigation's badges), in two queries.
+
+    The badges are on every page, so the figures are remembered (``_TotalsMemo``) until the
+    trail gains an event, the day changes or ``TOTALS_MEMO_SECONDS`` pass: one query then.
+    """
+    if today is not None:
+        return _totals(user, today)
+    today = current_date()
+    stamp = _trail_stamp()
+    key = (user.id, today, stamp, str(db.engine.url), id(db.engine))
+    remembered = _TOTALS_MEMO.get(key)
+    if remembered is None:
+        remembered = _TOTALS_MEMO.put(key, _totals(user, today))
+    return dict(remembered)
+
+
+def _totals(user, today: date) -> dict[int, int]:
     ctx = _context(user, None, today)
     totals: dict[int, int] = defaultdict(int)
     for (_kind, pid), n in _raw_counts(ctx).items():
         totals[pid] += n
     return dict(totals)
+
+
+TOTALS_MEMO_SECONDS = 60
+TOTALS_MEMO_PEOPLE = 2048
+
+
+def _trail_stamp() -> tuple:
+    """The newest audit event's id and hash: every change the app makes appends one (the
+    trail's flush hook), so a new stamp means the counts may have moved. The hash guards
+    against SQLite handing a rolled-back event's id to a later one."""
+    row = db.session.execute(select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
+    return tuple(row) if row is not None else ()
+
+
+class _TotalsMemo:
+    """A small per-process memo of people's badge totals (each gunicorn worker keeps its own;
+    an entry is only used while the trail stamp and the day it was counted under still hold).
+
+    Changes made outside the app (SQL by hand) show within ``TOTALS_MEMO_SECONDS``."""
+
+    def __init__(self):
+        self._entries: dict[tuple, tuple[float, dict[int, int]]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        entry = self._entries.get(key)
+        if entry is None or monotonic() - entry[0] > TOTALS_MEMO_SECONDS:
+            return None
+        return entry[1]
+
+    def put(self, key, totals: dict[int, int]) -> dict[int, int]:
+        with self._lock:
+            if len(self._entries) >= TOTALS_MEMO_PEOPLE:
+                self._entries.clear()
+            # One entry per person: an older stamp of the same person is dropped.
+            for old in [k for k in self._entries if k[0] == key[0]]:
+                del self._entries[old]
+            self._entries[key] = (monotonic(), dict(totals))
+        return totals
+
+    def clear(self):
+        with self._lock:
+            self._entries.clear()
+
+
+_TOTALS_MEMO = _TotalsMemo()
 
 
 # ---------------------------------------------------------------------------------------------
