@@ -14,6 +14,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import ngettext
 from flask_login import current_user
 
+from .. import paging
 from ..htmx import is_htmx, render, vary, write
 from ..permissions import logged_in, requires
 from ..results import workflow
@@ -53,9 +54,17 @@ def nav_counts() -> NavCounts:
     return g.inbox_nav
 
 
-def needs_action(project_id: int | None = None):
-    """The "Needs your action" groups for a page (the portfolio, or one project's overview)."""
-    return services.inbox(current_user, project_id)
+# Projects with items listed on the landing page, and on a page of the inbox (the rest a click away).
+PORTFOLIO_INBOX_PROJECTS = 10
+INBOX_PROJECTS_PER_PAGE = 25
+
+
+def needs_action(project_id: int | None = None, *, page: int = 1, per_page: int | None = None):
+    """"Needs your action" for a page: one project's overview (all of it), or the first
+    ``PORTFOLIO_INBOX_PROJECTS`` projects with items on the landing page."""
+    if per_page is None:
+        per_page = 0 if project_id is not None else PORTFOLIO_INBOX_PROJECTS
+    return services.inbox_page(current_user, project_id, page=page, per_page=per_page)
 
 
 def portfolio_dashboards(items) -> dict:
@@ -95,7 +104,8 @@ def append_counts(response):
 @logged_in
 def index():
     """Everything that needs the person's action, in all their projects."""
-    return render("inbox/index.html", "inbox/_needs_action.html", groups=needs_action(), show_project=True)
+    groups = needs_action(page=paging.page_arg(request.args), per_page=INBOX_PROJECTS_PER_PAGE)
+    return render("inbox/index.html", "inbox/_needs_action.html", groups=groups, show_project=True, paged=True)
 
 
 @bp.route("/inbox/count")

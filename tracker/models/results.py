@@ -115,8 +115,8 @@ class IndicatorPeriod(ProjectScoped, Versioned, db.Model):
     __tablename__ = "indicator_period"
     __audit__ = True
     __table_args__ = (ends_after_start("start_date", "end_date", name="dates"), one_of("state", PERIOD_STATES),
-                      # the inbox badge's counts (migration 0012)
-                      Index("ix_indicator_period_project_state", "project_id", "state"),
+                      # the inbox badge's counts (migration 0012) and its first items (0013)
+                      Index("ix_indicator_period_project_state_end", "project_id", "state", "end_date"),
                       Index("ix_indicator_period_project_end_date", "project_id", "end_date"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
