@@ -125,6 +125,8 @@ def _export_job(_session, project_id):
 # Exports (issue 6): one CSV sheet, and a finished background export.
 ARGS["slug"] = lambda _session, _project_id: "budget"
 ARGS["job_id"] = _export_job
+# The auditor's workspace: one of its lists loaded when revealed (evidence.auditor_section).
+ARGS["section"] = lambda _session, _project_id: "unbacked"
 
 
 def _reporting_period(session, project_id):

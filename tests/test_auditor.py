@@ -40,13 +40,25 @@ def test_workspace_shows_coverage_queue_and_unbacked_spending(client, auth, demo
     response = client.get(f"/projects/{demo}/auditor")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert "Disbursed dollars backed by verified evidence" in page
-    assert "Reported indicator actuals backed by evidence" in page
-    assert "USD 0.00 of USD 40,450.00 disbursed" in page and "1 of 8 reported actuals" in page
+    # The coverage figures load right after the page (htmx), or inline with ?coverage=1 (no JavaScript).
+    slot = re.search(r'<section id="coverage"[^>]*hx-get="([^"]+)" hx-trigger="load" hx-swap="outerHTML">', page)
+    assert slot and 'id="coverage-money"' not in page
+    assert f'href="/projects/{demo}/auditor?coverage=1"' in page
+    for figures in (client.get(slot.group(1), headers=HX).get_data(as_text=True),
+                    client.get(f"/projects/{demo}/auditor?coverage=1").get_data(as_text=True)):
+        assert "Disbursed dollars backed by verified evidence" in figures
+        assert "Reported indicator actuals backed by evidence" in figures
+        assert "USD 0.00 of USD 40,450.00 disbursed" in figures and "1 of 8 reported actuals" in figures
     assert "Evidence waiting for review <span class=\"muted\" id=\"pending-count\">(12)</span>" in page
     assert page.count('<tr id="review-') == 12 and page.count('name="decision" value="verified"') == 12
-    assert "Expenditures without evidence <span class=\"muted\">(6)</span>" in page
-    assert "V-2016-003" in page and "Century Riverside Hotel, Huế" in page
+    # Spending without evidence is below the fold: it loads when revealed (its own URL).
+    slot = re.search(r'<section id="auditor-unbacked" aria-labelledby="unbacked-h" hx-get="([^"]+)" '
+                     r'hx-trigger="revealed" hx-swap="outerHTML">', page)
+    assert slot and "V-2016-003" not in page
+    unbacked = client.get(slot.group(1), headers=HX).get_data(as_text=True)
+    assert "<html" not in unbacked
+    assert "Expenditures without evidence <span class=\"muted\">(6)</span>" in unbacked
+    assert "V-2016-003" in unbacked and "Century Riverside Hotel, Huế" in unbacked
     assert ' style="' not in page and "hx-on" not in page
     assert re.search(r'<a href="/projects/\d+/auditor" aria-current="page">Auditor</a>', page)
 
@@ -208,10 +220,12 @@ def test_review_requires_the_csrf_token(csrf_app):
 
 def test_workspace_query_count_does_not_grow_with_rows(app, client, auth, demo):
     auth.login("auditor")
+    sections = [f"/projects/{demo}/auditor/{name}" for name in ("queried", "unbacked", "overspends", "rates")]
     few = warm_queries(app, client, f"/projects/{demo}/auditor")
+    few_sections = [len(warm_queries(app, client, url)) for url in sections]  # the whole page (no JavaScript)
     with app.app_context():
         line_id = db.session.execute(select(Expenditure.line_id)).scalars().first()
-        for index in range(25):
+        for index in range(40):
             spend = Expenditure(project_id=demo, line_id=line_id, voucher=f"N-{index}", amount_cents=100,
                                 spent_on=date(2017, 2, 1), status="disbursed")
             db.session.add(spend)
@@ -221,10 +235,14 @@ def test_workspace_query_count_does_not_grow_with_rows(app, client, auth, demo):
             if index % 2:
                 db.session.add(EvidenceLink(project_id=demo, evidence_id=item.id, expenditure_id=spend.id))
         db.session.commit()
+    client.get(f"/projects/{demo}/auditor")  # the header's badges are counted again after a change
     with count_queries(app) as many:
         page = client.get(f"/projects/{demo}/auditor").get_data(as_text=True)
-    assert "Receipt 24" in page and "N-24" in page
+    assert page.count('<tr id="review-') == 25 and "Receipt 12" in page and "Receipt 13" not in page
     assert len(many) == len(few), (len(few), len(many))
+    for url, before in zip(sections, few_sections, strict=True):
+        assert len(warm_queries(app, client, url)) == before, url
+    assert "N-38" in client.get(sections[1], headers=HX).get_data(as_text=True)
 
 
 def test_review_query_count_does_not_grow_with_links(app, client, auth, demo):

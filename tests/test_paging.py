@@ -11,7 +11,7 @@ from sqlalchemy import func, insert, select
 from tests.helpers import HX, count_queries, warm_queries
 from tracker.extensions import db
 from tracker.models import Indicator, IndicatorPeriod, ResultNode
-from tracker.projects.services import FRAMEWORK_PAGE_SIZE
+from tracker.projects.services import FRAMEWORK_PAGE_SIZE, PORTFOLIO_PAGE_SIZE
 
 
 @pytest.fixture
@@ -36,9 +36,38 @@ def shown(page: str) -> list[str]:
     return re.findall(r"Chỉ số (\d\d)", page)
 
 
-def test_the_overview_shows_one_page_of_indicators_and_loads_more_with_htmx(client, auth, big):
+def test_the_overview_loads_its_results_when_they_scroll_into_view(client, auth, big):
+    """The results are below the fold: the page holds a placeholder htmx fills when revealed,
+    with a plain link to the page that has them for use without JavaScript."""
     auth.login("officer")
     page = client.get(f"/projects/{big}").get_data(as_text=True)
+    assert int(re.search(r"(\d+) indicators, 25 at a time", page).group(1)) == 70 + 6  # the demo has 6
+    assert 'id="status-counts"' in page and 'id="dashboard-' in page
+    assert '<li id="indicator-progress-' not in page and not shown(page)
+    slot = re.search(r'<div class="load-more" id="results-more-1" hx-get="([^"]+)" hx-trigger="revealed" '
+                     r'hx-swap="outerHTML"><p><a href="([^"#]+)#results-h">Show the results and indicators</a>', page)
+    assert slot and slot.group(1) == slot.group(2) == f"/projects/{big}?page=1"
+    fragment = client.get(slot.group(1), headers=HX)
+    html = fragment.get_data(as_text=True)
+    assert fragment.status_code == 200 and "HX-Request" in fragment.headers["Vary"] and "<html" not in html
+    assert html.lstrip().startswith('<article class="result level-objective"')
+    assert html.count('<li id="indicator-progress-') == 25 and 'id="status-counts"' not in html
+    plain = client.get(slot.group(2)).get_data(as_text=True)  # without JavaScript
+    assert "<html" in plain and 'id="status-counts"' in plain and plain.count('<li id="indicator-progress-') == 25
+    assert "results-more-1" not in plain and shown(plain) == shown(html)
+
+
+def test_a_visitor_without_a_role_gets_no_results_fragment(client, auth, demo, other_project):
+    auth.login("manager")  # of the demo only
+    assert client.get(f"/projects/{other_project.id}?page=1", headers=HX).status_code == 404
+    assert client.get(f"/projects/{other_project.id}?page=1").status_code == 404
+    anonymous = client.application.test_client()
+    assert anonymous.get(f"/projects/{demo}?page=1", headers=HX).status_code in (302, 401)
+
+
+def test_the_overview_shows_one_page_of_indicators_and_loads_more_with_htmx(client, auth, big):
+    auth.login("officer")
+    page = client.get(f"/projects/{big}?page=1").get_data(as_text=True)
     total = int(re.search(r"(\d+) indicators, 25 at a time", page).group(1))
     assert total == 70 + 6 and FRAMEWORK_PAGE_SIZE == 25  # the demo has 6
     first = shown(page)
@@ -63,7 +92,7 @@ def test_the_overview_shows_one_page_of_indicators_and_loads_more_with_htmx(clie
 
 def test_the_overview_page_costs_the_same_queries_whatever_the_page(client, auth, big, app):
     auth.login("manager")
-    first = warm_queries(app, client, f"/projects/{big}")
+    first = warm_queries(app, client, f"/projects/{big}?page=1")
     with count_queries(app) as middle:
         client.get(f"/projects/{big}?page=2")
     assert len(middle) <= len(first) + 1  # + the question "does page 2 continue a result?"
@@ -71,7 +100,7 @@ def test_the_overview_page_costs_the_same_queries_whatever_the_page(client, auth
 
 def test_overview_charts_load_when_revealed(client, auth, big):
     auth.login("liaison")
-    page = client.get(f"/projects/{big}").get_data(as_text=True)
+    page = client.get(f"/projects/{big}?page=1", headers=HX).get_data(as_text=True)
     slots = re.findall(r'hx-get="(/projects/\d+/indicators/\d+/chart)" hx-trigger="revealed"', page)
     assert slots and "target-chart" not in page
     chart = client.get(slots[-1], headers=HX).get_data(as_text=True)
@@ -123,17 +152,17 @@ def test_the_printable_logframe_is_compressed_as_it_streams(client, auth, big):
     assert "Chỉ số 69" in gzip.decompress(response.get_data()).decode("utf-8")
 
 
-def test_the_portfolio_lists_50_projects_at_a_time_and_loads_more_with_htmx(client, auth, app, demo):
+def test_the_portfolio_lists_25_projects_at_a_time_and_loads_more_with_htmx(client, auth, app, demo):
     from tracker.models import Project
 
     with app.app_context():
         db.session.execute(insert(Project), [
             {"code": f"PF-{n:03d}", "title": f"Dự án {n:03d}", "grant_cents": 100_00, "currency": "USD",
-             "start_date": date(2015, 1, 1), "end_date": date(2015, 12, 31)} for n in range(60)])
+             "start_date": date(2015, 1, 1), "end_date": date(2015, 12, 31)} for n in range(40)])
         db.session.commit()
-    auth.login("admin")  # sees every project: the demo, the 60 and any other
+    auth.login("admin")  # sees every project: the demo, the 40 and any other
     page = client.get("/").get_data(as_text=True)
-    assert page.count('<li class="card"') == 50
+    assert PORTFOLIO_PAGE_SIZE == 25 and page.count('<li class="card"') == 25
     more = re.search(r'<li class="load-more" id="projects-more-2"><a href="/\?page=2" hx-get="/\?page=2" '
                      r'hx-target="closest li" hx-swap="outerHTML">Show the next (\d+) projects</a>', page)
     assert more
@@ -142,7 +171,8 @@ def test_the_portfolio_lists_50_projects_at_a_time_and_loads_more_with_htmx(clie
     assert "<html" not in html and "HX-Request" in fragment.headers["Vary"]
     assert html.count('<li class="card"') == int(more.group(1)) and "load-more" not in html
     ids = set(re.findall(r'<li class="card" id="project-(\d+)"', page + html))
-    assert len(ids) == 50 + int(more.group(1)) >= 61
+    assert len(ids) == 25 + int(more.group(1)) >= 41
+    assert "Dự án 039" in page + html and "Dự án 000" in page + html
     with count_queries(app) as first:
         client.get("/")
     with count_queries(app) as second:
@@ -286,27 +316,77 @@ def test_the_auditor_workspace_pages_its_lists_and_counts_them_all(client, auth,
     auth.login("auditor")
     page = client.get(f"/projects/{project}/auditor").get_data(as_text=True)
     assert f'Evidence waiting for review <span class="muted" id="pending-count">({counts["pending"]})</span>' in page
-    unbacked_total = int(re.search(r'Expenditures without evidence <span class="muted">\((\d+)\)', page).group(1))
-    assert unbacked_total >= 120
-    assert len(re.findall(r'<tr id="unbacked-', page)) == 50
-    assert "P-119" in page and "P-00" not in page  # newest first
     pending_first = len(files(page))
-    assert pending_first == 50 - (counts["pending"] - 60)  # the demo's pending items come first (oldest)
+    assert pending_first == 25 - (counts["pending"] - 60)  # the demo's pending items come first (oldest)
+    # Spending without evidence is below the fold: a placeholder that loads it when revealed, with a
+    # plain link to the list's own page without JavaScript.
+    slot = re.search(r'<section id="auditor-unbacked" aria-labelledby="unbacked-h" hx-get="([^"]+)" '
+                     r'hx-trigger="revealed" hx-swap="outerHTML">\s*<h2 id="unbacked-h">[^<]+</h2>\s*'
+                     r'<p><a href="([^"]+)">', page)
+    assert slot and slot.group(1) == slot.group(2) == f"/projects/{project}/auditor/unbacked"
+    assert '<tr id="unbacked-' not in page
+    section = client.get(slot.group(1), headers=HX).get_data(as_text=True)
+    assert "<html" not in section and section.lstrip().startswith('<section id="auditor-unbacked"')
+    unbacked_total = int(re.search(r'Expenditures without evidence <span class="muted">\((\d+)\)', section).group(1))
+    assert unbacked_total >= 120
+    assert len(re.findall(r'<tr id="unbacked-', section)) == 25
+    assert "P-119" in section and "P-00" not in section  # newest first
     # "Load more": the next rows of that list only, to the last.
-    url = more_link(page, "unbacked")
-    assert url == f"/projects/{project}/auditor?more=unbacked&unbacked=2"
-    seen = re.findall(r'<tr id="unbacked-(\d+)"', page)
+    url = more_link(section, "unbacked")
+    assert url == f"/projects/{project}/auditor/unbacked?page=2&rows=1"
+    seen = re.findall(r'<tr id="unbacked-(\d+)"', section)
     while url:
         html = client.get(url, headers=HX).get_data(as_text=True)
-        assert "<html" not in html and "Hồ sơ" not in html
+        assert "<html" not in html and "<section" not in html and "Hồ sơ" not in html
         seen += re.findall(r'<tr id="unbacked-(\d+)"', html)
         url = more_link(html, "unbacked")
     assert "P-00" in html and len(seen) == len(set(seen)) == unbacked_total
+    # Without JavaScript the "load more" link is the list's own page, the next rows in a whole page.
+    plain = client.get(f"/projects/{project}/auditor/unbacked?page=2").get_data(as_text=True)
+    assert "<html" in plain and "Back to the auditor" in plain
+    assert set(re.findall(r'<tr id="unbacked-(\d+)"', plain)) == set(seen[25:50])
     url = more_link(page, "pending")
     html = client.get(url, headers=HX).get_data(as_text=True)
-    assert "<html" not in html and len(files(html)) == 60 - pending_first and "59" in files(html)
-    assert not files(html) & files(page)
+    assert "<html" not in html and len(files(html)) == 25 and not files(html) & files(page)
     # Without JavaScript, ?pending=2 is the workspace with the queue's second page; counts unchanged.
     plain = client.get(f"/projects/{project}/auditor?pending=2").get_data(as_text=True)
     assert "<html" in plain and files(plain) == files(html)
     assert f'Evidence waiting for review <span class="muted" id="pending-count">({counts["pending"]})</span>' in plain
+
+
+def test_the_auditor_workspace_lists_load_only_for_the_auditor(client, auth, spending):
+    project, _counts = spending
+    for role, status in (("auditor", 200), ("manager", 403), ("officer", 403)):
+        auth.login(role)
+        for name in ("queried", "unbacked", "overspends", "rates"):
+            assert client.get(f"/projects/{project}/auditor/{name}", headers=HX).status_code == status, (role, name)
+        auth.logout()
+    auth.login("auditor")
+    assert client.get(f"/projects/{project}/auditor/nothing", headers=HX).status_code == 404
+    assert client.get(f"/projects/{project + 1000}/auditor/unbacked", headers=HX).status_code == 404
+
+
+def test_the_queried_list_loads_when_revealed_and_pages(app, client, auth, spending):
+    from tracker.models import EvidenceItem
+    project, _counts = spending
+    with app.app_context():  # 30 queried items: a page of 25 and 5 more
+        for item in db.session.execute(select(EvidenceItem).where(EvidenceItem.title.like("Hồ sơ %"))
+                                       .order_by(EvidenceItem.title).limit(30)).scalars():
+            item.review_state, item.review_note = "queried", f"Which {item.title}?"
+        db.session.commit()
+    auth.login("auditor")
+    page = client.get(f"/projects/{project}/auditor").get_data(as_text=True)
+    assert 'Queried, waiting for an answer <span class="muted" id="queried-count">(30)</span>' in page
+    slot = re.search(r'<div id="queried-list" hx-get="([^"]+)" hx-trigger="revealed" hx-swap="outerHTML">\s*'
+                     r'<p><a href="([^"]+)">Show the queried items</a>', page)
+    assert slot and slot.group(1) == slot.group(2) == f"/projects/{project}/auditor/queried"
+    html = client.get(slot.group(1), headers=HX).get_data(as_text=True)
+    assert html.lstrip().startswith('<div id="queried-list">') and "Which Hồ sơ" in html
+    first = re.findall(r'<tr id="review-(\d+)"', html)
+    assert len(first) == 25 and html.count('name="context" value="auditor"') == 25
+    more = client.get(more_link(html, "queried"), headers=HX).get_data(as_text=True)
+    rest = re.findall(r'<tr id="review-(\d+)"', more)
+    assert len(rest) == 5 and not set(rest) & set(first) and "load-more" not in more
+    plain = client.get(f"/projects/{project}/auditor/queried").get_data(as_text=True)  # without JavaScript
+    assert "<html" in plain and 'id="queried-count">(30)</span>' in plain
+    assert re.findall(r'<tr id="review-(\d+)"', plain) == first

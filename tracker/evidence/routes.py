@@ -30,13 +30,16 @@ from ..models.evidence import KIND_LABELS, LANGUAGE_LABELS, LINK_TARGETS, REVIEW
 from ..permissions import can, requires
 from ..redirects import safe_target
 from ..validation import InputError
-from . import pickers, services, storage, thumbnails
+from . import pickers, rows, services, storage, thumbnails
 from .forms import EvidenceForm, ReviewForm
 
 bp = Blueprint("evidence", __name__)
 
 REVIEW_CONTEXTS = ("register", "auditor", "item")
-AUDITOR_LISTS = ("pending", "queried", "unbacked", "overspends")
+AUDITOR_PAGE_SIZE = 25  # rows per list of the auditor's workspace, the rest a "load more" away
+# The workspace's lists below the fold, loaded when revealed: their fragment templates.
+AUDITOR_SECTIONS = {"queried": "evidence/_auditor_queried.html", "unbacked": "evidence/_auditor_unbacked.html",
+                    "overspends": "evidence/_auditor_overspends.html", "rates": "budget/_confirmed_rates.html"}
 REFILE_NOTE = _l("Choose the file again: a browser does not keep a chosen file when a form comes back.")
 
 
@@ -332,27 +335,50 @@ def review(project_id, item_id):
 @bp.route("/projects/<int:project_id>/auditor")
 @requires("evidence.review")
 def auditor(project_id):
-    """The auditor's workspace: coverage, the review queue, queried items, spending without evidence.
+    """The auditor's workspace: coverage (loaded right after the page) and the review queue; the lists below the fold (queried
+    items, spending without evidence, overspends, confirmed rates) load when revealed
+    (``auditor_section``), each with a plain link to its own page without JavaScript.
 
-    Each list is paged (``?pending=2``, ``?queried=2``, ``?unbacked=2``, ``?over=2``); its heading
-    counts them all. htmx's "load more" (``?more=pending&pending=2``) gets only that list's next rows.
+    The queue is paged (``?pending=2``); its heading counts it all. htmx's "load more"
+    (``?more=pending&pending=2``) gets only the queue's next rows.
     """
-    size = int(current_app.config.get("PAGE_SIZE", 50))
-    pages = {name: paging.page_arg(request.args, name) for name in AUDITOR_LISTS}
-    lists = {
-        "pending": lambda: services.review_page(project_id, "pending", pages["pending"], size),
-        "queried": lambda: services.review_page(project_id, "queried", pages["queried"], size),
-        "unbacked": lambda: services.unbacked_page(project_id, pages["unbacked"], size),
-        "overspends": lambda: services.overspends_page(project_id, pages["overspends"], size),
-    }
     review_form = ReviewForm(context="auditor")
-    more = request.args.get("more")
-    if is_htmx() and more in ("pending", "queried", "unbacked"):
-        return vary(paging.render_block("evidence/auditor.html", f"{more}_rows", review_form=review_form,
-                                        context="auditor", **{more: lists[more]()}))
-    return vary(render_template("evidence/auditor.html", coverage=services.coverage(project_id),
-                                review_form=review_form, context="auditor",
-                                **{name: load() for name, load in lists.items()}))
+    pending = services.review_page(project_id, "pending", paging.page_arg(request.args, "pending"), AUDITOR_PAGE_SIZE)
+    if is_htmx() and request.args.get("more") == "pending":
+        return vary(paging.render_block("evidence/auditor.html", "pending_rows", review_form=review_form,
+                                        context="auditor", pending=pending))
+    # The coverage figures count every reported period and disbursement: htmx loads them right
+    # after the page (register_coverage); ?coverage=1 shows them inline (no JavaScript).
+    return vary(render_template("evidence/auditor.html", review_form=review_form, context="auditor", pending=pending,
+                                states=services.review_counts(project_id),
+                                coverage=services.coverage(project_id) if request.args.get("coverage") == "1"
+                                else None))
+
+
+def _auditor_section(project_id: int, section: str, page: int) -> dict:
+    """What one lazily loaded list of the workspace shows: one page of it (two queries)."""
+    if section == "queried":
+        return {"queried": services.review_page(project_id, "queried", page, AUDITOR_PAGE_SIZE),
+                "review_form": ReviewForm(context="auditor"), "context": "auditor"}
+    if section == "unbacked":
+        return {"unbacked": services.unbacked_page(project_id, page, AUDITOR_PAGE_SIZE)}
+    if section == "overspends":
+        return {"overspends": services.overspends_page(project_id, page, AUDITOR_PAGE_SIZE)}
+    return {}  # "rates": the template reads them (budget's confirmed_rates)
+
+
+@bp.route("/projects/<int:project_id>/auditor/<section>")
+@requires("evidence.review")
+def auditor_section(project_id, section):
+    """One list of the workspace, ``?page=2`` for its next rows: for htmx the section (or, with
+    ``rows=1``, only the rows that "load more" appends); without JavaScript a page of its own."""
+    if section not in AUDITOR_SECTIONS:
+        abort(404)
+    context = _auditor_section(project_id, section, paging.page_arg(request.args))
+    fragment = AUDITOR_SECTIONS[section]
+    if is_htmx() and request.args.get("rows") == "1" and section in ("queried", "unbacked"):
+        return vary(paging.render_block(fragment, "rows", **context))
+    return render("evidence/auditor_section.html", fragment, section=section, section_template=fragment, **context)
 
 
 # --------------------------------------------------------------------------------------------- template helpers
@@ -371,6 +397,12 @@ def evidence_thumbnail_url(item) -> str | None:
     if stored is None or not thumbnails.is_image(stored.content_type):
         return None
     return url_for("evidence.thumbnail", project_id=item.project_id, item_id=item.id, v=stored.sha256[:16])
+
+
+@bp.app_template_global()
+def evidence_row_kit(project_id: int) -> rows.RowKit:
+    """Texts and URL prefixes for rows of evidence items, once per request (``rows``)."""
+    return rows.kit(project_id)
 
 
 @bp.app_template_global()
