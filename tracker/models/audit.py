@@ -18,7 +18,10 @@ class AuditEvent(db.Model):
 
     __tablename__ = "audit_event"
     # A member's recent events in a project: the inbox's "member idle" count (migration 0012).
-    __table_args__ = (Index("ix_audit_event_project_actor_created", "project_id", "actor_id", "created_at"),)
+    __table_args__ = (Index("ix_audit_event_project_actor_created", "project_id", "actor_id", "created_at"),
+                      # the trail filter's people and actions, one index seek each (migration 0013)
+                      Index("ix_audit_event_project_actor_label", "project_id", "actor_label"),
+                      Index("ix_audit_event_project_action", "project_id", "action"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)

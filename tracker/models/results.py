@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -117,7 +118,11 @@ class IndicatorPeriod(ProjectScoped, Versioned, db.Model):
     __table_args__ = (ends_after_start("start_date", "end_date", name="dates"), one_of("state", PERIOD_STATES),
                       # the inbox badge's counts (migration 0012) and its first items (0013)
                       Index("ix_indicator_period_project_state_end", "project_id", "state", "end_date"),
-                      Index("ix_indicator_period_project_end_date", "project_id", "end_date"))
+                      Index("ix_indicator_period_project_end_date", "project_id", "end_date"),
+                      # the periods with an actual, for the auditor's coverage (migration 0013)
+                      Index("ix_indicator_period_reported", "project_id",
+                            sqlite_where=text("actual IS NOT NULL OR actual_text != ''"),
+                            postgresql_where=text("actual IS NOT NULL OR actual_text != ''")))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     indicator_id: Mapped[int] = mapped_column(ForeignKey("indicator.id", ondelete="CASCADE"), index=True)
