@@ -70,6 +70,7 @@ PAGES = (
     ("audit trail", "/projects/{id}/audit", "manager"),
 )
 PRINT_PAGES = {"logframe (print)"}  # everything on one page: judged per row, not by the 5× rule
+FLOOR_ROWS = 200  # the floor's table rows (a row of the printable logframe is judged against one of these)
 
 
 def floor_app(folder: Path):
@@ -91,7 +92,7 @@ def floor_app(folder: Path):
 
     @app.route("/")
     def table():
-        rows = floor_db.session.execute(floor_db.select(Row).order_by(Row.id).limit(200)).scalars().all()
+        rows = floor_db.session.execute(floor_db.select(Row).order_by(Row.id).limit(FLOOR_ROWS)).scalars().all()
         return render_template("table.html", rows=rows)
 
     with app.app_context():
@@ -182,6 +183,7 @@ def measure(scale: int, runs: int, folder: Path, only: set[str] | None) -> dict:
         queries, body = count_queries(app, client, url)
         page_time, floor_time = interleaved_medians(lambda url=url, c=client: c.get(url).data, floor, runs)
         figures["pages"][name] = (queries, page_time, len(body), floor_time)
+        figures.setdefault("rows", {})[name] = body.count(b"<tr")
         print(f"  {name:18} {queries:>4} queries {page_time * 1000:>8.1f} ms  ratio {page_time / floor_time:>6.1f}"
               f"  {len(body) / 1024:>6.0f} KB", flush=True)
     with app.app_context():
@@ -229,6 +231,15 @@ def main() -> None:
     print("        page reading 200 rows from SQLite into a table, through the test client), timed alternately.")
     print(f"Worst ratio of the paged pages: {worst:.1f} ({'within' if worst <= 5 else 'ABOVE'} 5× the floor).")
     print("The printable logframe shows every row and streams; its figure is for the whole framework.")
+    for name in names:
+        if name not in PRINT_PAGES:
+            continue
+        for s in scales:
+            _queries, page_time, _size, floor_time = results[s]["pages"][name]
+            rows = results[s]["rows"][name]
+            per_row, floor_row = page_time / max(rows, 1), floor_time / FLOOR_ROWS
+            print(f"  {name} at {s}x: {rows} table rows, {per_row * 1e6:.1f} us a row against the floor's "
+                  f"{floor_row * 1e6:.1f} us a row: {per_row / floor_row:.2f}x ({'within' if per_row <= 2 * floor_row else 'ABOVE'} 2x)")
     # The printable logframe reads the framework in batches of 50 indicators: its count grows by design.
     same = all(len({results[s]['pages'][name][0] for s in scales}) == 1 for name in names if name not in PRINT_PAGES)
     print("Query counts of the paged pages are the same at every scale." if same
