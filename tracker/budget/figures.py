@@ -23,10 +23,15 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import paging
 from ..charts import BurnChart, burn_chart
-from ..evidence.services import justified_overspends
+from ..evidence.services import justified_overspends  # noqa: F401  (services re-exports it)
+from ..evidence.services import overspends_page as _overspends_page
 from ..extensions import db
 from ..models import Activity, BudgetAllocation, BudgetLine, Expenditure, Project, ResultNode
+from ..models.budget import CATEGORY_LABELS
 from ..validation import code_key, parse_id
+
+LINES_PAGE_SIZE = 50  # budget lines per page of the budget page
+ROLLUP_PAGE_SIZE = 50  # activities per page of the roll-up
 
 # ---------------------------------------------------------------------------------------------
 # Line totals (used by the budget page and by the Excel export)
@@ -118,6 +123,8 @@ class BudgetSummary(Spending):
     committed_cents: int
     disbursed_cents: int
     overspent_lines: int
+    lines: int = 0
+    illustrative: bool = False  # at least one line's figures are illustrative
 
     @property
     def unbudgeted_cents(self) -> int:
@@ -141,7 +148,96 @@ def summarise(project: Project, totals: list[LineTotals]) -> BudgetSummary:
         committed_cents=sum(t.committed_cents for t in totals),
         disbursed_cents=sum(t.disbursed_cents for t in totals),
         overspent_lines=sum(1 for t in totals if t.overspent),
+        lines=len(totals),
+        illustrative=any(t.line.illustrative for t in totals),
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# The same figures read with SQL aggregates (the budget page: its totals are those of every line,
+# whatever page of lines it shows)
+
+
+def _line_spending(status: str):
+    """A line's committed or disbursed cents, as a correlated subquery (an index on
+    expenditure (line_id, status, amount_cents) answers it without reading the table)."""
+    return (select(func.coalesce(func.sum(Expenditure.amount_cents), 0))
+            .where(Expenditure.line_id == BudgetLine.id, Expenditure.status == status)
+            .correlate(BudgetLine).scalar_subquery())
+
+
+def _current_cents():
+    return func.coalesce(BudgetLine.revised_cents, BudgetLine.original_cents)
+
+
+def budget_summary(project: Project) -> BudgetSummary:
+    """``summarise`` over every line, computed by the database (one query whatever the number of lines)."""
+    per_line = select(
+        BudgetLine.original_cents.label("original"), _current_cents().label("current"),
+        case((BudgetLine.illustrative, 1), else_=0).label("illustrative"),
+        _line_spending("committed").label("committed"), _line_spending("disbursed").label("disbursed"),
+    ).where(BudgetLine.project_id == project.id).subquery()
+    c = per_line.c
+    row = db.session.execute(select(
+        func.count(), func.sum(c.original), func.sum(c.current), func.sum(c.committed), func.sum(c.disbursed),
+        func.sum(case((c.current - c.committed - c.disbursed < 0, 1), else_=0)), func.max(c.illustrative),
+    ).select_from(per_line)).one()
+    count, original, current, committed, disbursed, overspent, illustrative = row
+    return BudgetSummary(grant_cents=project.grant_cents, original_cents=int(original or 0),
+                         current_cents=int(current or 0), committed_cents=int(committed or 0),
+                         disbursed_cents=int(disbursed or 0), overspent_lines=int(overspent or 0),
+                         lines=int(count or 0), illustrative=bool(illustrative))
+
+
+@dataclass
+class LineRow:
+    """The columns of a budget line the budget page shows (read as a row, not an ORM object)."""
+
+    id: int
+    code: str
+    description: str
+    category: str
+    account_code: str | None
+    illustrative: bool
+    original_cents: int
+    revised_cents: int | None
+
+    @property
+    def current_cents(self) -> int:
+        return self.revised_cents if self.revised_cents is not None else self.original_cents
+
+    @property
+    def category_label(self) -> str:
+        return str(CATEGORY_LABELS.get(self.category, self.category))
+
+
+def _line_rows_query(project_id: int):
+    return (select(BudgetLine.id, BudgetLine.code, BudgetLine.description, BudgetLine.category,
+                   BudgetLine.account_code, BudgetLine.illustrative, BudgetLine.original_cents,
+                   BudgetLine.revised_cents, _line_spending("committed"), _line_spending("disbursed"))
+            .where(BudgetLine.project_id == project_id).order_by(BudgetLine.position, BudgetLine.code))
+
+
+def _line_totals_of(rows) -> list[LineTotals]:
+    return [LineTotals(LineRow(*row[:8]), int(row[8] or 0), int(row[9] or 0)) for row in rows]
+
+
+def lines_page(project_id: int, page: int = 1, page_size: int = LINES_PAGE_SIZE,
+               total: int | None = None) -> paging.Page:
+    """One page of the project's lines (in their order) with their sums: a ``paging.Page`` of
+    ``LineTotals`` (one query, or two when the number of lines, ``total``, is not given)."""
+    if total is None:
+        total = db.session.execute(select(func.count()).select_from(BudgetLine)
+                                   .where(BudgetLine.project_id == project_id)).scalar()
+    page = paging.clamp(page, total, page_size)
+    rows = db.session.execute(_line_rows_query(project_id).limit(page_size)
+                              .offset(paging.offset(page, page_size))).all()
+    return paging.Page(_line_totals_of(rows), total, page, page_size)
+
+
+def all_line_rows(project_id: int) -> list[LineTotals]:
+    """Every line with its sums, as rows (one query): what the roll-up spreads."""
+    return _line_totals_of(db.session.execute(_line_rows_query(project_id)).all())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -200,8 +296,28 @@ def rollup(project_id: int, totals: list[LineTotals]) -> Rollup:
         select(Activity).where(Activity.project_id == project_id).order_by(Activity.position, Activity.code)
     ).scalars().all()
     results = db.session.execute(select(ResultNode).where(ResultNode.project_id == project_id)).scalars().all()
+    return _spread(totals, allocations, activities, results)
 
-    by_line: dict[int, list[BudgetAllocation]] = {}
+
+def rollup_rows(project_id: int) -> Rollup:
+    """``rollup`` of every line, read as rows rather than ORM objects (four queries): the budget
+    page's roll-up section. Its activities and results are rows with the columns it shows."""
+    allocations = db.session.execute(
+        select(BudgetAllocation.line_id, BudgetAllocation.activity_id, BudgetAllocation.percent)
+        .where(BudgetAllocation.project_id == project_id)
+        .order_by(BudgetAllocation.line_id, BudgetAllocation.activity_id)).all()
+    activities = db.session.execute(
+        select(Activity.id, Activity.code, Activity.title, Activity.result_id)
+        .where(Activity.project_id == project_id).order_by(Activity.position, Activity.code)).all()
+    results = db.session.execute(
+        select(ResultNode.id, ResultNode.parent_id, ResultNode.code, ResultNode.statement)
+        .where(ResultNode.project_id == project_id)).all()
+    return _spread(all_line_rows(project_id), allocations, activities, results)
+
+
+def _spread(totals, allocations, activities, results) -> Rollup:
+    """The roll-up's arithmetic: anything with the attributes of the models' columns will do."""
+    by_line: dict[int, list] = {}
     for allocation in allocations:
         by_line.setdefault(allocation.line_id, []).append(allocation)
     per_activity: dict[int, Figures] = {a.id: Figures() for a in activities}
@@ -284,27 +400,57 @@ def spending_by_day(project_id: int) -> list[tuple[date, str, int]]:
     ).all()]
 
 
+def chart_of(project: Project, budget_cents: int) -> BurnChart:
+    """The burn chart of the project's spending against ``budget_cents`` (the lines' current total)."""
+    return burn_chart(spending_by_day(project.id), period=(project.start_date, project.end_date),
+                      budget_cents=budget_cents, grant_cents=project.grant_cents,
+                      currency=project.currency or "USD")
+
+
+def overspends_page(project_id: int, page: int = 1, page_size: int = 50) -> paging.Page:
+    """A page of the expenditures booked past their line's budget, with the true total."""
+    return _overspends_page(project_id, page, page_size)
+
+
 @dataclass
 class BudgetPage:
-    """Everything the budget page shows, computed in a fixed number of queries."""
+    """What the budget page shows, each part in a fixed number of queries. The page itself has the
+    summary and a page of lines; the chart, the overspends and the roll-up load when revealed
+    (their own routes), and a booking's answer carries them all out of band."""
 
-    totals: list[LineTotals]
-    summary: BudgetSummary
-    rollup: Rollup
-    chart: BurnChart
-    overspends: list[Expenditure]
+    summary: BudgetSummary | None
+    lines: paging.Page | None = None  # of LineTotals
+    chart: BurnChart | None = None
+    overspends: paging.Page | None = None
+    rollup: Rollup | None = None
+    activities: paging.Page | None = None  # a page of the roll-up's (activity, Figures)
 
-
-def budget_page(project: Project) -> BudgetPage:
-    totals = line_totals(project.id)
-    summary = summarise(project, totals)
-    chart = burn_chart(spending_by_day(project.id), period=(project.start_date, project.end_date),
-                       budget_cents=summary.current_cents, grant_cents=project.grant_cents,
-                       currency=project.currency or "USD")
-    return BudgetPage(totals=totals, summary=summary, rollup=rollup(project.id, totals), chart=chart,
-                      overspends=justified_overspends(project.id))
+    @property
+    def totals(self) -> list[LineTotals]:
+        return self.lines.items if self.lines is not None else []
 
 
+def rollup_page(project_id: int, page: int = 1, page_size: int = ROLLUP_PAGE_SIZE) -> tuple[Rollup, paging.Page]:
+    """The roll-up and one page of its activities (the results are few: all of them are shown)."""
+    figures = rollup_rows(project_id)
+    total = len(figures.activities)
+    page = paging.clamp(page, total, page_size)
+    start = paging.offset(page, page_size)
+    return figures, paging.Page(figures.activities[start:start + page_size], total, page, page_size)
+
+
+def budget_page(project: Project, lines: int = 1, page_size: int = LINES_PAGE_SIZE) -> BudgetPage:
+    """The budget page itself: the totals of every line and one page of lines (two queries)."""
+    summary = budget_summary(project)
+    return BudgetPage(summary=summary, lines=lines_page(project.id, lines, page_size, total=summary.lines))
+
+
+def budget_after_booking(project: Project) -> BudgetPage:
+    """Every part of the budget page a booking changes: totals, chart, overspends, the roll-up."""
+    summary = budget_summary(project)
+    figures, activities = rollup_page(project.id)
+    return BudgetPage(summary=summary, chart=chart_of(project, summary.current_cents),
+                      overspends=overspends_page(project.id), rollup=figures, activities=activities)
 
 
 def _expenditure_conditions(project_id: int, line_id: int | None) -> list:
@@ -343,9 +489,11 @@ def project_activities(project_id: int) -> list[Activity]:
     ).scalars().all()
 
 
-def lines_for_choice(project_id: int) -> list[BudgetLine]:
+def lines_for_choice(project_id: int) -> list:
+    """(id, code, description) rows of the project's lines in their order: a form's choices, a filter."""
     return db.session.execute(
-        select(BudgetLine).where(BudgetLine.project_id == project_id).order_by(BudgetLine.position, BudgetLine.code)
-    ).scalars().all()
+        select(BudgetLine.id, BudgetLine.code, BudgetLine.description)
+        .where(BudgetLine.project_id == project_id).order_by(BudgetLine.position, BudgetLine.code)
+    ).all()
 
 

@@ -24,6 +24,7 @@ from ..redirects import safe_target
 from ..validation import parse_id
 from . import figures, rates, services
 from .forms import BudgetLineForm, ExpenditureForm, allocation_form
+from .rows import line_row_views
 
 bp = Blueprint("budget", __name__)
 
@@ -61,6 +62,9 @@ def _flash_booking(booking, message: str) -> None:
         flash(warning, "warning")
 
 
+bp.add_app_template_global(line_row_views)
+
+
 @bp.app_template_global()
 def expenditure_status_label(status: str) -> str:
     """'Committed', 'Disbursed': the one label of each expenditure status (in the request's language)."""
@@ -73,9 +77,52 @@ def expenditure_status_label(status: str) -> str:
 @bp.route("/projects/<int:project_id>/budget")
 @requires("project.view")
 def overview(project_id):
-    """Per line budget, revised, committed, disbursed, balance, % used; roll-ups; burn chart."""
+    """Per line budget, revised, committed, disbursed, balance, % used, with the totals of every line.
+
+    The lines come a page at a time (``?lines=N``; htmx's "load more" gets only the next rows).
+    The overspends, the burn chart and the roll-up load when revealed (their own routes below).
+    """
+    number = paging.page_arg(request.args, "lines")
+    if is_htmx() and "lines" in request.args:
+        return vary(render_template("budget/_line_rows.html", lines=figures.lines_page(project_id, number)))
     form = _fresh_expenditure_form() if can("expenditure.edit") else None
-    return render_template("budget/overview.html", page=services.budget_page(g.project), form=form)
+    return vary(render_template("budget/overview.html", page=services.budget_page(g.project, number), form=form))
+
+
+def _section(page_template: str, fragment_template: str, budget: figures.BudgetPage):
+    """A section of the budget page: alone for htmx (it replaces its placeholder), else a page of its own."""
+    return vary(render_template(fragment_template if is_htmx() else page_template, page=budget))
+
+
+@bp.route("/projects/<int:project_id>/budget/chart")
+@requires("project.view")
+def burn_chart(project_id):
+    """The burn chart: the budget page loads it when it scrolls into view; a page of its own without JS."""
+    summary = figures.budget_summary(g.project)
+    page = figures.BudgetPage(summary=summary, chart=figures.chart_of(g.project, summary.current_cents))
+    return _section("budget/chart.html", "budget/_burn_chart.html", page)
+
+
+@bp.route("/projects/<int:project_id>/budget/overspends")
+@requires("project.view")
+def overspends(project_id):
+    """Expenditures booked past their line's budget, a page at a time (``?page=N``): the budget page
+    loads the first page when it scrolls into view; the next pages are pages of their own."""
+    rows = figures.overspends_page(project_id, paging.page_arg(request.args),
+                                   int(current_app.config.get("PAGE_SIZE", 50)))
+    return _section("budget/overspends.html", "budget/_overspends.html", figures.BudgetPage(None, overspends=rows))
+
+
+@bp.route("/projects/<int:project_id>/budget/rollup")
+@requires("project.view")
+def rollup(project_id):
+    """The lines spread over activities and rolled up to results: loaded when it scrolls into view.
+    Activities a page at a time (``?page=N``); htmx's "load more" gets only the next rows."""
+    figures_, activities = figures.rollup_page(project_id, paging.page_arg(request.args))
+    page = figures.BudgetPage(None, rollup=figures_, activities=activities)
+    if is_htmx() and "page" in request.args:
+        return vary(render_template("budget/_rollup_activity_rows.html", page=page))
+    return _section("budget/rollup.html", "budget/_rollup.html", page)
 
 
 # --------------------------------------------------------------------------------------------- expenditures
@@ -101,7 +148,8 @@ def new_expenditure(project_id):
             fresh = _fresh_expenditure_form(str(booked.line_id), booked.spent_on.isoformat(), booked.status)
             return fragment_response("budget/_expenditure_booked.html", form=fresh, booked=booked,
                                      message=booking.message, warnings=booking.warnings,
-                                     page=services.budget_page(g.project))
+                                     line_totals=services.one_line_totals(booked.line),
+                                     page=services.budget_after_booking(g.project))
         _flash_booking(booking, booking.message)
         return redirect(_back_to(url_for("budget.overview", project_id=project_id)), 303)
 
