@@ -8,12 +8,14 @@ from sqlalchemy import select
 from ..database import database_answers
 from ..evidence.services import evidence_for
 from ..extensions import db
-from ..htmx import render, vary
+from ..htmx import is_htmx, render, vary
+from ..inbox import dashboard
 from ..models import Indicator
 from ..permissions import logged_in, public, requires
 from ..progress.services import status_rows
 from ..results import narratives
 from . import services
+from .logframe import logframe_page, logframe_stream
 
 bp = Blueprint("projects", __name__)
 
@@ -26,28 +28,41 @@ def _page_arg() -> int:
 @bp.route("/")
 @logged_in
 def portfolio():
-    """Every project the user can see, with grant, period and a one-line status; 50 at a time
+    """Every project the user can see, with grant, period and a one-line status; 25 at a time
     (``?page=N``; htmx asks for the next page's cards only: "load more")."""
     per_page = services.PORTFOLIO_PAGE_SIZE
     rows, total = services.visible_projects(current_user, _page_arg(), per_page)
     pages = max(1, -(-total // per_page))
     page = min(_page_arg(), pages)
-    counts = services.activity_status_counts([project.id for project, _ in rows])
-    items = [(project, role, services.one_line_status(counts[project.id])) for project, role in rows]
-    return render("projects/portfolio.html", "projects/_portfolio_cards.html", items=items, page_no=page,
-                  page_count=pages, total=total, per_page=per_page)
+    return render("projects/portfolio.html", "projects/_portfolio_cards.html", cards=services.portfolio_cards(rows),
+                  page_no=page, page_count=pages, total=total, per_page=per_page)
 
 
 @bp.route("/projects/<int:project_id>")
 @requires("project.view")
 def overview(project_id):
-    """Objective, activity status counts, and the results with their indicators' progress a page
-    of indicators at a time (``?page=N``; htmx asks for the next page's results only: "load more")."""
-    framework = services.framework_page(g.project, _page_arg())
+    """Facts, dashboard strip, objective, activity status counts, and the results with their
+    indicators' progress a page of indicators at a time.
+
+    The results are below the fold: the bare page holds a placeholder that htmx fills when it
+    scrolls into view (``?page=1`` with ``HX-Request``: the results fragment only, as for "load
+    more"); without JavaScript its link is ``?page=1``, the page with that page of results in it.
+    """
+    if is_htmx():
+        return vary(render_template("projects/_overview_results.html", **_overview_results(project_id)))
     counts = services.activity_status_counts([project_id])[project_id]
-    return render("projects/overview.html", "projects/_overview_results.html", framework=framework,
-                  status_counts=status_rows(counts), activity_total=sum(counts.values()),
-                  latest_narratives=narratives.latest_result_narratives(project_id))
+    context = {"status_counts": status_rows(counts), "activity_total": sum(counts.values()),
+               "strip": dashboard.strips([g.project])[project_id], "per_page": services.FRAMEWORK_PAGE_SIZE}
+    if "page" in request.args:
+        context.update(_overview_results(project_id))
+    else:
+        context.update(framework=None, indicator_total=services.indicator_count(project_id))
+    return vary(render_template("projects/overview.html", **context))
+
+
+def _overview_results(project_id: int) -> dict:
+    return {"framework": services.framework_page(g.project, _page_arg()),
+            "latest_narratives": narratives.latest_result_narratives(project_id)}
 
 
 @bp.route("/projects/<int:project_id>/indicators/<int:indicator_id>/chart")
@@ -73,7 +88,7 @@ def logframe(project_id):
     """
     if request.args.get("all") == "1":
         return _printable_logframe()
-    framework = services.framework_page(g.project, _page_arg(), with_activities=True)
+    framework = logframe_page(g.project, _page_arg())
     evidence = evidence_for(g.project.id, results=[result.id for result, _ in framework.rows])
     return render("projects/logframe.html", "projects/_logframe_rows.html", framework=framework,
                   evidence=evidence, result_narratives=narratives.narratives_by_result(g.project.id))
@@ -82,7 +97,7 @@ def logframe(project_id):
 def _printable_logframe():
     generate_csrf()  # the session must hold the page's token before the headers leave
     app = current_app._get_current_object()
-    rows = services.framework_stream(g.project)
+    rows = logframe_stream(g.project)
 
     def with_evidence():
         """The rows in batches of results, each batch with its evidence read in one query."""
@@ -106,8 +121,8 @@ def _evidence_batch(batch):
     if not batch:
         return
     evidence = evidence_for(g.project.id, results=[result.id for result, _p, _a in batch])
-    for result, progress_list, activities in batch:
-        yield result, progress_list, activities, evidence.result(result.id)
+    for result, indicators, activities in batch:
+        yield result, indicators, activities, evidence.result(result.id)
 
 
 @bp.route("/healthz")
