@@ -13,19 +13,22 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import case, func, select
 
 from ..budget.currencies import CURRENCIES
 from ..extensions import db
+from ..formatting import day, money
 from ..i18n import N_
+from ..inbox import dashboard
 from ..models import Activity, Indicator, IndicatorPeriod, Membership, Project, ResultNode
 from ..models.progress import ACTIVITY_STATUSES, STATUS_LABELS
 from ..results.services import indicator_progress, load_framework
 from ..validation import InputError, clean_text, code_key, parse_date, parse_money_cents, raise_if
 
-PORTFOLIO_PAGE_SIZE = 50
+PORTFOLIO_PAGE_SIZE = 25
 
 
 def visible_projects(user, page: int | None = None, per_page: int = PORTFOLIO_PAGE_SIZE):
@@ -55,13 +58,60 @@ def activity_status_counts(project_ids) -> dict[int, Counter]:
     return counts
 
 
-def one_line_status(counts: Counter) -> str:
-    """'4 activities: 2 completed, 1 on track, 1 not started'."""
+def one_line_status(counts: Counter, labels: dict | None = None) -> str:
+    """'4 activities: 2 completed, 1 on track, 1 not started' (``labels``: status -> its label in
+    lower case, looked up once for a page of cards; ``status_labels()``)."""
     total = sum(counts.values())
     if not total:
         return _("No activities yet")
-    parts = [f"{counts[s]} {str(_(STATUS_LABELS[s])).lower()}" for s in ACTIVITY_STATUSES if counts.get(s)]
+    labels = labels or status_labels()
+    parts = [f"{counts[s]} {labels[s]}" for s in ACTIVITY_STATUSES if counts.get(s)]
     return ngettext("%(num)d activity: %(parts)s", "%(num)d activities: %(parts)s", total, parts=", ".join(parts))
+
+
+def status_labels() -> dict[str, str]:
+    """Activity status -> its label in lower case, in the request's language."""
+    return {status: str(_(STATUS_LABELS[status])).lower() for status in ACTIVITY_STATUSES}
+
+
+@dataclass
+class PortfolioCard:
+    """One card of the portfolio, its texts made in Python: a page of 25 cards would otherwise
+    call gettext, url_for and the formatters about 25 times per card in the template."""
+    id: int
+    title: str
+    url: str
+    code: str
+    grant: str
+    period: str
+    donor: str
+    role: str
+    status: str
+    strip: object = None  # tracker.inbox.dashboard.strip_lines
+
+
+def portfolio_cards(rows: list) -> list[PortfolioCard]:
+    """The cards of one page of ``visible_projects`` rows ((project, role)), in their order, with
+    each project's activity counts and dashboard strip read for the whole page at once."""
+    projects = [project for project, _role in rows]
+    counts = activity_status_counts([project.id for project in projects])
+    strips = dashboard.strips(projects)
+    labels = status_labels()
+    roles = {"manager": _("manager"), "officer": _("officer"), "liaison": _("liaison"), "auditor": _("auditor"),
+             None: _("admin")}
+    period = _("%(start)s to %(end)s")
+    base = url_for("projects.overview", project_id=0)[:-1]  # /projects/ (one url_for for the page)
+    return [PortfolioCard(project.id, project.title, f"{base}{project.id}", project.code,
+                          money(project.grant_cents, project.currency),
+                          period % {"start": day(project.start_date), "end": day(project.end_date)},
+                          project.donor, roles.get(role or None, role), one_line_status(counts[project.id], labels),
+                          strips[project.id]) for project, role in rows]
+
+
+def indicator_count(project_id: int) -> int:
+    """How many indicators the project's framework has (the overview's hint, before its results load)."""
+    return db.session.execute(select(func.count()).select_from(Indicator)
+                              .where(Indicator.project_id == project_id)).scalar()
 
 
 def framework_rows(project: Project):
