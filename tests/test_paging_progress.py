@@ -1,6 +1,7 @@
-"""The activities page and the week's due list a page at a time: the first 50 rows, the rest a
+"""The activities page and the week's due list a page at a time: the first 25 rows, the rest a
 click (or an htmx "load more" that appends the next rows in place) away; the counters are the
-true totals; query counts stay flat; the inline log form still swaps its row and the counters."""
+true totals; query counts stay flat; the inline log form still swaps its row and the counters;
+the week's summary comes when revealed (htmx), the printable summary has every log."""
 
 import re
 from datetime import date
@@ -13,6 +14,11 @@ from tracker.models import Activity, ProgressLog
 from tracker.progress.services import ACTIVITY_PAGE_SIZE
 
 WEEK = "2016-W47"
+PAGE = ACTIVITY_PAGE_SIZE
+
+
+def last_page(total: int) -> int:
+    return -(-total // PAGE)
 
 
 def shown(page: str) -> list[int]:
@@ -34,8 +40,8 @@ def test_the_activities_page_shows_a_page_of_rows_and_loads_the_rest(client, aut
     auth.login("officer")
     total, _ = add_many(app, demo)
     first = client.get(f"/projects/{demo}/activities?week={WEEK}").get_data(as_text=True)
-    assert first.count('class="activity-row') == ACTIVITY_PAGE_SIZE
-    assert f"({total - ACTIVITY_PAGE_SIZE} more of {total})" in first
+    assert first.count('class="activity-row') == PAGE
+    assert f"({total - PAGE} more of {total})" in first
     assert f'href="/projects/{demo}/activities?week={WEEK}&amp;page=2"' in first
     assert 'hx-target="closest tbody"' in first
     # The counters are the true totals, not the page's.
@@ -45,14 +51,16 @@ def test_the_activities_page_shows_a_page_of_rows_and_loads_the_rest(client, aut
     more = client.get(f"/projects/{demo}/activities?week={WEEK}&page=2", headers=HX)
     text = more.get_data(as_text=True)
     assert "HX-Request" in more.vary and "<html" not in text and text.lstrip().startswith("<tbody")
-    assert text.count('class="activity-row') == ACTIVITY_PAGE_SIZE and 'id="activities-more-3"' in text
+    assert text.count('class="activity-row') == PAGE and 'id="activities-more-3"' in text
     assert "(continued)" in text  # result 1.2.2 runs on from page 1
     seen |= set(shown(text))
     # Without JavaScript the link opens the page's rows in the full page, with a way back.
-    last = client.get(f"/projects/{demo}/activities?week={WEEK}&page=3").get_data(as_text=True)
-    assert last.count('class="activity-row') == total - 2 * ACTIVITY_PAGE_SIZE
-    assert "load-more" not in last and "Previous 50 activities" in last and f"{total} in all" in last
-    seen |= set(shown(last))
+    last = last_page(total)
+    for page in range(3, last + 1):
+        plain = client.get(f"/projects/{demo}/activities?week={WEEK}&page={page}").get_data(as_text=True)
+        assert f"Previous {PAGE} activities" in plain and f"{total} in all" in plain
+        seen |= set(shown(plain))
+    assert plain.count('class="activity-row') == total - (last - 1) * PAGE and "load-more" not in plain
     assert seen == set(range(120))
     # Past the end or malformed: the last or the first page, never an error.
     assert client.get(f"/projects/{demo}/activities?page=999").status_code == 200
@@ -68,13 +76,15 @@ def test_the_weeks_due_list_is_paged_and_its_counter_is_the_total(client, auth, 
     due = due_before + 90  # 120 on track, 30 of them logged
     assert f'id="due-count" class="due-count">{due}<' in page
     table = page[page.index('id="due-table"'):page.index("</table>", page.index('id="due-table"'))]
-    assert table.count('class="activity-row') == ACTIVITY_PAGE_SIZE
-    assert f"({due - ACTIVITY_PAGE_SIZE} more of {due})" in table
+    assert table.count('class="activity-row') == PAGE
+    assert f"({due - PAGE} more of {due})" in table
     more = client.get(f"/projects/{demo}/week/{WEEK}?page=2", headers=HX).get_data(as_text=True)
-    assert "<html" not in more and more.count('class="activity-row') == due - ACTIVITY_PAGE_SIZE
-    assert "load-more" not in more
+    assert "<html" not in more and more.count('class="activity-row') == PAGE and 'id="due-more-3"' in more
+    last = last_page(due)
+    more = client.get(f"/projects/{demo}/week/{WEEK}?page={last}", headers=HX).get_data(as_text=True)
+    assert more.count('class="activity-row') == due - (last - 1) * PAGE and "load-more" not in more
     plain = client.get(f"/projects/{demo}/week/{WEEK}?page=2").get_data(as_text=True)
-    assert "Back to the first 50" in plain and "Summary of week" in plain
+    assert f"Back to the first {PAGE}" in plain and "Summary of week" in plain
 
 
 def test_query_counts_stay_flat_on_every_page(client, auth, demo, app):
@@ -113,7 +123,9 @@ def test_the_week_page_shows_the_first_logs_and_links_to_the_full_summary(client
     auth.login("officer")
     add_many(app, demo, count=120, logged=60)
     page = client.get(f"/projects/{demo}/week/{WEEK}").get_data(as_text=True)
-    summary = page[page.index('id="week-summary"'):]
+    placeholder = page[page.index('id="week-summary"'):]
+    assert 'hx-trigger="revealed"' in placeholder and 'class="log-summary"' not in placeholder
+    summary = client.get(f"/projects/{demo}/week/{WEEK}/summary", headers=HX).get_data(as_text=True)
     assert summary.count('class="log-summary"') == 50 and 'id="week-summary-more"' in summary
     assert re.search(r"Showing the first 50 of (\d+) logs", summary)
     full = client.get(f"/projects/{demo}/week/{WEEK}/summary").get_data(as_text=True)

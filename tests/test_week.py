@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import insert, select
 
-from tests.helpers import add_activities, count_queries, warm_queries
+from tests.helpers import HX, add_activities, count_queries, warm_queries
 from tracker.extensions import db
 from tracker.formatting import iso_week
 from tracker.models import Activity, EvidenceItem, Indicator, IndicatorPeriod, ProgressLog, User
@@ -44,7 +44,14 @@ def test_a_week_shows_its_due_activities_and_links_to_log_them(client, auth, dem
     assert f'href="/projects/{demo}/activities/{a1}/log?week=2016-W47&amp;context=week"' in page
     assert "Every indicator period that has ended has its actual." in page
     assert "No evidence is queried." in page
-    assert "No activity was logged for week 2016-W47 yet." in page
+    # The summary at the foot of the page comes when scrolled to (htmx), its links without JavaScript.
+    summary = page[page.index('id="week-summary"'):]
+    assert 'hx-get="/projects/1/week/2016-W47/summary" hx-trigger="revealed"' in summary
+    assert 'href="/projects/1/week/2016-W47/summary"' in summary and "log-summary" not in summary
+    fragment = client.get(f"/projects/{demo}/week/2016-W47/summary", headers=HX)
+    text = fragment.get_data(as_text=True)
+    assert "HX-Request" in fragment.vary and "<html" not in text and text.lstrip().startswith('<section id="week-summary"')
+    assert "No activity was logged for week 2016-W47 yet." in text and "hx-trigger" not in text
     assert 'rel="prev" href="/projects/1/week/2016-W46"' in page and 'rel="next" href="/projects/1/week/2016-W48"' in page
 
 
@@ -58,7 +65,7 @@ def test_a_logged_week_leaves_the_due_list_and_fills_the_summary(client, auth, d
     page = client.get(f"/projects/{demo}/week/2016-W47").get_data(as_text=True)
     due = page[page.index('id="due-table"'):page.index("</table>", page.index('id="due-table"'))]
     assert "Raise awareness" not in due and "Situation analysis report" in due
-    summary = page[page.index('id="week-summary"'):]
+    summary = client.get(f"/projects/{demo}/week/2016-W47/summary", headers=HX).get_data(as_text=True)
     assert "Đối thoại chính sách ở Huế, 24/11" in summary and "Báo cáo cho Bộ" in summary
     assert "logged by Trần Văn Hùng" in summary and "On track, 65% complete" in summary
     printable = client.get(f"/projects/{demo}/week/2016-W47/summary").get_data(as_text=True)
@@ -134,9 +141,12 @@ def test_query_count_of_the_week_page_does_not_grow_with_data(client, auth, demo
         db.session.commit()
     with count_queries(app) as large:
         page = client.get(f"/projects/{demo}/week/2017-W27").get_data(as_text=True)
-    assert "Chỉ số 39" in page and page.count('id="log-summary-') == 50
+    assert page.count("Enter the actual<span") == 25 and 'id="missing-actuals-more"' in page
+    assert "The 25 that ended last of 46;" in page  # the 40 new periods and 6 of the demo's
     assert re.search(r'id="due-count"[^>]*>2<', page)  # A1, A1.3; the new ones were all logged
     assert len(large) == len(small)
+    summary = client.get(f"/projects/{demo}/week/2017-W27/summary", headers=HX).get_data(as_text=True)
+    assert summary.count('id="log-summary-') == 50 and "Showing the first 50 of 50 logs" not in summary
 
 
 def test_the_weekly_log_links_evidence_with_ticked_boxes_not_a_ctrl_click_list(client, auth, demo, app):

@@ -28,8 +28,10 @@ from ..htmx import commit_once, fragment_response, is_htmx, vary, write
 from ..permissions import requires
 from . import services
 from .forms import ActivityForm, LogForm, MoveForm
+from .rows import progress_row_words
 
 bp = Blueprint("progress", __name__)
+bp.add_app_template_global(progress_row_words)
 
 CONTEXTS = ("activities", "week")
 ROW_COLUMNS = 6  # columns of an activity row (progress/_activity_head.html)
@@ -104,11 +106,11 @@ def activities(project_id):
     paged = services.activity_page(g.project, week, _page_arg())
     if _more_rows():
         return fragment_response("progress/_activity_rows.html", 200, paged=paged, week=week,
-                                 context="activities", columns=ROW_COLUMNS, move_form=MoveForm())
+                                 context="activities", columns=ROW_COLUMNS)
     return vary(render_template(
         "progress/activities.html", week=week, paged=paged,
         counters=services.counters(g.project, week), context="activities", columns=ROW_COLUMNS,
-        move_form=MoveForm(), prev_next=services.neighbour_weeks(g.project, week),
+        prev_next=services.neighbour_weeks(g.project, week),
         in_project=services.week_in_project(g.project, week)))
 
 
@@ -123,36 +125,41 @@ def week(project_id, week=None):
     due = services.due_page(g.project, week, _page_arg())
     if _more_rows():
         return fragment_response("progress/_due_rows.html", 200, due=due, week=week, context="week",
-                                 columns=ROW_COLUMNS, move_form=MoveForm())
+                                 columns=ROW_COLUMNS)
     start, end = week_range(week)
     previous, following = services.neighbour_weeks(g.project, week)
-    logs, logs_total = services.week_logs_page(g.project, week)
     periods, periods_total = services.periods_without_actual_page(g.project, week)
+    queried, queried_total = services.queried_evidence_page(g.project)
+    # The week's summary sits below everything else: the page carries its heading and links,
+    # and htmx fetches the logs when it is scrolled into view (week_summary, HX-Request).
     return vary(render_template(
         "progress/week.html", week=week, start=start, end=end, previous=previous, following=following,
         in_project=services.week_in_project(g.project, week),
         due=due, counters=services.counters(g.project, week),
-        periods=periods, periods_total=periods_total,
-        queried=services.queried_evidence(g.project), logs=logs, logs_total=logs_total,
-        context="week", columns=ROW_COLUMNS, move_form=MoveForm(),
+        periods=periods, periods_total=periods_total, queried=queried, queried_total=queried_total,
+        context="week", columns=ROW_COLUMNS,
         evidence_url=_evidence_url()))
 
 
-def _evidence_url() -> str | None:
+def _evidence_url(**args) -> str | None:
     """The evidence register's address when that page exists (another area builds it)."""
     if "evidence.register" in current_app.view_functions:
-        return url_for("evidence.register", project_id=g.project.id)
+        return url_for("evidence.register", project_id=g.project.id, **args)
     return None
 
 
 @bp.route("/projects/<int:project_id>/week/<week>/summary")
 @requires("project.view")
 def week_summary(project_id, week):
-    """The week's logs alone, laid out for printing."""
+    """The week's logs alone, laid out for printing; for htmx the week page's summary section
+    (its first logs and a link here for the rest), fetched when the section is revealed."""
     week = _week_arg(week)
+    if is_htmx():
+        logs, logs_total = services.week_logs_page(g.project, week)
+        return fragment_response("progress/_week_summary.html", 200, week=week, logs=logs, logs_total=logs_total)
     start, end = week_range(week)
-    return render_template("progress/summary.html", week=week, start=start, end=end,
-                           logs=services.week_logs(g.project, week))
+    return vary(render_template("progress/summary.html", week=week, start=start, end=end,
+                                logs=services.week_logs(g.project, week)))
 
 
 @bp.route("/projects/<int:project_id>/week/<week>/summary.txt")
@@ -307,6 +314,6 @@ def move_activity(project_id, activity_id):
     if is_htmx():
         paged = services.activity_page(g.project, week, through_activity=item.id)
         return fragment_response("progress/_activity_table.html", paged=paged, week=week,
-                                 context="activities", columns=ROW_COLUMNS, move_form=MoveForm())
+                                 context="activities", columns=ROW_COLUMNS)
     return vary(redirect(url_for("progress.activities", project_id=project_id, week=week)
                          + f"#activity-{item.id}", 303))

@@ -62,6 +62,7 @@ from .weeks import (
     periods_without_actual,
     periods_without_actual_page,
     queried_evidence,
+    queried_evidence_page,
     status_rows,
     summary_text,
     week_in_project,
@@ -77,7 +78,8 @@ __all__ = [
     "neighbour_weeks",
     "ActivityRow", "Counters", "status_rows", "is_in_progress", "activity_rows", "grouped_rows", "activity_row",
     "due_rows", "week_logs_page", "periods_without_actual_page", "ACTIVITY_PAGE_SIZE", "ActivityPage", "activity_page", "due_page",
-    "counters", "week_logs", "periods_without_actual", "queried_evidence", "evidence_choices",
+    "counters", "week_logs", "periods_without_actual", "queried_evidence", "queried_evidence_page",
+    "evidence_choices",
     "linked_evidence", "summary_text",
     # the rules of an activity's fields (here)
     "parse_status", "parse_percent_complete", "check_status_and_percent", "check_activity_fields",
