@@ -27,14 +27,16 @@ from ..permissions import requires
 from ..validation import parse_id
 from . import narratives, services
 from .forms import CellForm, DimensionForm, PeriodForm, ReturnForm, StepForm, ThresholdsForm, breakdown_form
+from .grid_cells import GridCells
 
 bp = Blueprint("results", __name__)
 
 
 @bp.app_context_processor
 def indicator_helpers():
-    """``ind`` in templates: value display, period labels, state labels and the overview's chart."""
-    return {"ind": services}
+    """``ind`` in templates: value display, period labels, state labels and the overview's chart;
+    ``grid_cells()``: the writer of the grid's compact cells for this request."""
+    return {"ind": services, "grid_cells": GridCells.for_request}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -90,7 +92,7 @@ def _messages(form) -> str:
 
 
 def _grid_page(status: int = 200, thresholds_form=None):
-    grid = services.load_grid(g.project, _int_arg("result"), _int_arg("page", 1))
+    grid = services.load_grid(g.project, _int_arg("result"), _int_arg("page", 1), year=_int_arg("year"))
     if thresholds_form is None:
         thresholds_form = ThresholdsForm(formdata=None)
         thresholds_form.on_track_pct.data = input_number(g.project.on_track_pct)
@@ -105,7 +107,9 @@ def _grid_page(status: int = 200, thresholds_form=None):
 def grid(project_id):
     """Indicators × periods: targets (managers) and actuals (officers) edited in place.
 
-    Paged by indicator and filtered by result so a large framework stays usable.
+    Paged by indicator and filtered by result so a large framework stays usable; with more
+    than a year's worth of columns (``grid.GRID_MAX_COLUMNS``) it shows one year of periods
+    (``?year=``) with links to the others.
     """
     return _grid_page()
 
