@@ -17,8 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import paging
@@ -170,18 +171,27 @@ def _current_cents():
     return func.coalesce(BudgetLine.revised_cents, BudgetLine.original_cents)
 
 
-def budget_summary(project: Project) -> BudgetSummary:
-    """``summarise`` over every line, computed by the database (one query whatever the number of lines)."""
+@lru_cache(maxsize=1)
+def _summary_statement():
+    """The summary's statement, built once (``project_id`` is a bound parameter): building it
+    took longer than the database takes to answer it."""
     per_line = select(
         BudgetLine.original_cents.label("original"), _current_cents().label("current"),
         case((BudgetLine.illustrative, 1), else_=0).label("illustrative"),
         _line_spending("committed").label("committed"), _line_spending("disbursed").label("disbursed"),
-    ).where(BudgetLine.project_id == project.id).subquery()
+    ).where(BudgetLine.project_id == bindparam("project_id")).cte("per_line").prefix_with("MATERIALIZED")
+    # MATERIALIZED: each line's two sums are read once (SQLite would otherwise flatten the
+    # subquery and run each correlated sum again for every outer expression that names it).
     c = per_line.c
-    row = db.session.execute(select(
+    return select(
         func.count(), func.sum(c.original), func.sum(c.current), func.sum(c.committed), func.sum(c.disbursed),
         func.sum(case((c.current - c.committed - c.disbursed < 0, 1), else_=0)), func.max(c.illustrative),
-    ).select_from(per_line)).one()
+    ).select_from(per_line)
+
+
+def budget_summary(project: Project) -> BudgetSummary:
+    """``summarise`` over every line, computed by the database (one query whatever the number of lines)."""
+    row = db.session.execute(_summary_statement(), {"project_id": project.id}).one()
     count, original, current, committed, disbursed, overspent, illustrative = row
     return BudgetSummary(grant_cents=project.grant_cents, original_cents=int(original or 0),
                          current_cents=int(current or 0), committed_cents=int(committed or 0),
@@ -211,11 +221,18 @@ class LineRow:
         return str(CATEGORY_LABELS.get(self.category, self.category))
 
 
-def _line_rows_query(project_id: int):
+@lru_cache(maxsize=1)
+def _line_rows_statement():
+    """Every line of a project (``project_id``) in order with its sums; built once."""
     return (select(BudgetLine.id, BudgetLine.code, BudgetLine.description, BudgetLine.category,
                    BudgetLine.account_code, BudgetLine.illustrative, BudgetLine.original_cents,
                    BudgetLine.revised_cents, _line_spending("committed"), _line_spending("disbursed"))
-            .where(BudgetLine.project_id == project_id).order_by(BudgetLine.position, BudgetLine.code))
+            .where(BudgetLine.project_id == bindparam("project_id")).order_by(BudgetLine.position, BudgetLine.code))
+
+
+@lru_cache(maxsize=1)
+def _line_page_statement():
+    return _line_rows_statement().limit(bindparam("limit")).offset(bindparam("offset"))
 
 
 def _line_totals_of(rows) -> list[LineTotals]:
@@ -230,14 +247,14 @@ def lines_page(project_id: int, page: int = 1, page_size: int = LINES_PAGE_SIZE,
         total = db.session.execute(select(func.count()).select_from(BudgetLine)
                                    .where(BudgetLine.project_id == project_id)).scalar()
     page = paging.clamp(page, total, page_size)
-    rows = db.session.execute(_line_rows_query(project_id).limit(page_size)
-                              .offset(paging.offset(page, page_size))).all()
+    rows = db.session.execute(_line_page_statement(), {"project_id": project_id, "limit": page_size,
+                                                       "offset": paging.offset(page, page_size)}).all()
     return paging.Page(_line_totals_of(rows), total, page, page_size)
 
 
 def all_line_rows(project_id: int) -> list[LineTotals]:
     """Every line with its sums, as rows (one query): what the roll-up spreads."""
-    return _line_totals_of(db.session.execute(_line_rows_query(project_id)).all())
+    return _line_totals_of(db.session.execute(_line_rows_statement(), {"project_id": project_id}).all())
 
 
 # ---------------------------------------------------------------------------------------------

@@ -47,6 +47,9 @@ class FastSelect(Select):
         key = str(get_locale()) if self.static else None
         if key is not None and key in self._cache:
             return self._cache[key]
+        if isinstance(field.choices, list) and all(type(choice) is tuple and len(choice) == 2
+                                                   for choice in field.choices):
+            return [(value, self._option(value, label)) for value, label in field.choices]
         if field.has_groups():
             return None
         choices = list(field._iter_choices_normalized())
@@ -146,8 +149,9 @@ class ExpenditureForm(FlaskForm):
         return form
 
     def set_lines(self, lines) -> None:
-        self.line_id.choices = choice_list([("", _("— choose a line —"))] + [
-            (str(line.id), f"{line.code} {line.description[:60]}") for line in lines])
+        # Plain (value, label) pairs: FastSelect writes them without wrapping each in an object.
+        self.line_id.choices = [("", _("— choose a line —"))] + [
+            (str(line.id), f"{line.code} {line.description[:60]}") for line in lines]
 
     def values(self) -> dict:
         return {name: getattr(self, name).data for name in
