@@ -36,6 +36,7 @@ from .forms import EvidenceForm, ReviewForm
 bp = Blueprint("evidence", __name__)
 
 REVIEW_CONTEXTS = ("register", "auditor", "item")
+REGISTER_PAGE_SIZE = 25  # items per page of the register at most (Previous / Next, kept by the filters' URL)
 AUDITOR_PAGE_SIZE = 25  # rows per list of the auditor's workspace, the rest a "load more" away
 # The workspace's lists below the fold, loaded when revealed: their fragment templates.
 AUDITOR_SECTIONS = {"queried": "evidence/_auditor_queried.html", "unbacked": "evidence/_auditor_unbacked.html",
@@ -61,7 +62,8 @@ def register(project_id):
     htmx (active search) gets only the results fragment; the URL is pushed by the form.
     """
     filters = services.Filters.from_args(request.args)
-    result = services.search(project_id, filters, page_size=int(current_app.config.get("PAGE_SIZE", 50)))
+    page_size = min(REGISTER_PAGE_SIZE, int(current_app.config.get("PAGE_SIZE", REGISTER_PAGE_SIZE)))
+    result = services.search(project_id, filters, page_size=page_size)
     context = {"result": result, "filters": filters,
                "review_form": ReviewForm() if can("evidence.review") else None}
     if not is_htmx():

@@ -32,6 +32,9 @@ class RowKit:
         self.t = {
             "not_linked": _("Not linked"), "file": _("file"), "link": _("Link"), "earlier_note": _("Earlier note:"),
             "note": _("Note"), "needed_to_query": _("(needed to query)"), "verify": _("Verify"), "query": _("Query"),
+            # the register's cell labels (shown on phones, where a row is a card)
+            "date": _("Date"), "source": _("Source"), "backs_up": _("Backs up"), "file_or_link": _("File or link"),
+            "review": _("Review"),
         }
         # Patterns, formatted per row (named placeholders, as in the catalogue).
         self._to_title = _("to %(title)s")

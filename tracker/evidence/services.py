@@ -175,7 +175,7 @@ def _short(text: str, length: int = 70) -> str:
 
 
 def linked_target_options(project_id: int, current: str = "") -> list[tuple[str, str]]:
-    """Filter options: only the targets that have evidence, as ("activity:12", "Activity A1.4 ...");
+    """Filter options: only the targets that have evidence, as ("activity:12", "Activity A1.4 ..."), at most 80 characters;
     spending by budget line ("line:3", "Spending on budget line BL3 ..."), not expenditure by
     expenditure; plus the ``current`` filter's expenditure when one is chosen (a bookmark).
 
@@ -193,11 +193,12 @@ def linked_target_options(project_id: int, current: str = "") -> list[tuple[str,
             select(Expenditure.line_id).join(EvidenceLink, EvidenceLink.expenditure_id == Expenditure.id)
             .where(EvidenceLink.project_id == project_id)))
         .order_by(BudgetLine.position, BudgetLine.code)).all()
-    options.extend((f"line:{line.id}", _("Spending on budget line %(line)s", line=f"{line.code} {_short(line.description)}"))
+    spending_on = _("Spending on budget line %(line)s")  # the pattern, translated once for every line
+    options.extend((f"line:{line.id}", spending_on % {"line": f"{line.code} {_short(line.description)}"})
                    for line in lines)
     expenditure = str(LINK_TARGET_LABELS["expenditure"])
     options.extend((f"expenditure:{target_id}", f"{expenditure} {label}") for target_id, label in choices.expenditures)
-    return options
+    return [(value, _short(label, 80)) for value, label in options]  # a select's option stays one line
 
 
 # --------------------------------------------------------------------------------------------- creating and editing
@@ -520,10 +521,16 @@ def search(project_id: int, filters: Filters, page_size: int = 50) -> SearchResu
                                          getattr(EvidenceLink, f"{name}_id") == int(raw_id)))
     total = db.session.execute(select(func.count()).select_from(EvidenceItem).where(*conditions)).scalar()
     page = paging.clamp(filters.page, total, page_size)
+    # Undated last: written NULLS LAST (not "dated IS NULL" first) so an index on (project_id,
+    # deleted_at, dated, id) gives the page without sorting every item.
+    order = (EvidenceItem.dated.desc().nulls_last(), EvidenceItem.id.desc())
+    # The page's ids are chosen on the items alone; only those 25 are joined to their file and reviewer
+    # (joined before the sort, every item of the project would be).
+    page_ids = (select(EvidenceItem.id).where(*conditions).order_by(*order)
+                .limit(page_size).offset(paging.offset(page, page_size)))
     items = db.session.execute(
-        select(EvidenceItem).options(*_link_options()).where(*conditions)
-        .order_by(EvidenceItem.dated.is_(None), EvidenceItem.dated.desc(), EvidenceItem.id.desc())
-        .limit(page_size).offset(paging.offset(page, page_size))).unique().scalars().all()
+        select(EvidenceItem).options(*_link_options()).where(EvidenceItem.id.in_(page_ids))
+        .order_by(*order)).unique().scalars().all()
     filters.page = page
     return SearchResult(items, total, page, page_size, filters)
 
@@ -601,13 +608,17 @@ def waiting_for_review(project_id: int) -> list[EvidenceItem]:
 
 
 def _page_of(model, conditions: list, order: tuple, options: tuple, page: int, page_size: int,
-             unique: bool = False) -> paging.Page:
-    """One page of ``model`` rows matching ``conditions`` and their true total (two queries)."""
-    total = db.session.execute(select(func.count()).select_from(model).where(*conditions)).scalar()
+             unique: bool = False, count=None) -> paging.Page:
+    """One page of ``model`` rows matching ``conditions`` and their true total (two queries); ``count``
+    is a cheaper statement of the same total when there is one."""
+    if count is None:
+        count = select(func.count()).select_from(model).where(*conditions)
+    total = db.session.execute(count).scalar()
     page = paging.clamp(page, total, page_size)
-    result = db.session.execute(
-        select(model).options(*options).where(*conditions).order_by(*order)
-        .limit(page_size).offset(paging.offset(page, page_size)))
+    # The page's ids are chosen on ``model`` alone; only those rows are joined (``options``).
+    page_ids = select(model.id).where(*conditions).order_by(*order).limit(page_size).offset(
+        paging.offset(page, page_size))
+    result = db.session.execute(select(model).options(*options).where(model.id.in_(page_ids)).order_by(*order))
     rows = (result.unique() if unique else result).scalars().all()
     return paging.Page(rows, total, page, page_size)
 
@@ -657,9 +668,16 @@ def unbacked_expenditures(project_id: int) -> list[Expenditure]:
 
 def unbacked_page(project_id: int, page: int = 1, page_size: int = 50) -> paging.Page:
     """One page of ``unbacked_expenditures``, newest first, with their true total (two queries)."""
+    # Counted as all the spending less the spending with evidence (read from the links, which are
+    # few), not with a lookup per expenditure. A link's target is always of the link's project.
+    backed = (select(func.count(func.distinct(EvidenceLink.expenditure_id)))
+              .join(EvidenceItem, EvidenceLink.evidence_id == EvidenceItem.id)
+              .where(EvidenceLink.project_id == project_id, EvidenceLink.expenditure_id.is_not(None),
+                     EvidenceItem.deleted_at.is_(None)).scalar_subquery())
+    count = select(func.count() - backed).select_from(Expenditure).where(Expenditure.project_id == project_id)
     return _page_of(Expenditure, _unbacked_conditions(project_id),
                     (Expenditure.spent_on.desc(), Expenditure.id.desc()),
-                    (joinedload(Expenditure.line),), page, page_size)
+                    (joinedload(Expenditure.line),), page, page_size, count=count)
 
 
 # --------------------------------------------------------------------------------------------- coverage
