@@ -27,7 +27,16 @@ from ..charts import BurnChart, burn_chart
 from ..evidence.services import justified_overspends  # noqa: F401  (services re-exports it)
 from ..evidence.services import overspends_page as _overspends_page
 from ..extensions import db
-from ..models import Activity, BudgetAllocation, BudgetLine, Expenditure, Project, ResultNode
+from ..models import (
+    Activity,
+    BudgetAllocation,
+    BudgetLine,
+    EvidenceItem,
+    EvidenceLink,
+    Expenditure,
+    Project,
+    ResultNode,
+)
 from ..models.budget import CATEGORY_LABELS
 from ..validation import code_key, parse_id
 
@@ -487,15 +496,24 @@ def expenditures(project_id: int, *, line_id: int | None = None) -> list[Expendi
 
 def expenditures_page(project_id: int, *, line_id: int | None = None, page: int = 1,
                       page_size: int = 50) -> paging.Page:
-    """One page of the project's expenditures, newest first, with their lines and the true total
-    (two queries whatever the page size)."""
+    """One page of the project's expenditures, newest first, with the true total (two queries
+    whatever the page size): rows of ``ExpenditureRow``'s columns, each with its line's code and
+    how many (not deleted) evidence items back it."""
     conditions = _expenditure_conditions(project_id, line_id)
     total = db.session.execute(select(func.count()).select_from(Expenditure).where(*conditions)).scalar()
     page = paging.clamp(page, total, page_size)
+    evidence = (select(func.count(func.distinct(EvidenceLink.evidence_id)))
+                .join(EvidenceItem, EvidenceLink.evidence_id == EvidenceItem.id)
+                .where(EvidenceLink.expenditure_id == Expenditure.id, EvidenceItem.deleted_at.is_(None))
+                .correlate(Expenditure).scalar_subquery())
     rows = db.session.execute(
-        select(Expenditure).options(joinedload(Expenditure.line)).where(*conditions)
+        select(Expenditure.id, Expenditure.voucher, Expenditure.spent_on, BudgetLine.code, Expenditure.payee,
+               Expenditure.amount_cents, Expenditure.original_amount, Expenditure.original_currency,
+               Expenditure.exchange_rate, Expenditure.status, Expenditure.overspend_justification,
+               evidence.label("evidence"))
+        .join(BudgetLine, Expenditure.line_id == BudgetLine.id).where(*conditions)
         .order_by(Expenditure.spent_on.desc(), Expenditure.id.desc())
-        .limit(page_size).offset(paging.offset(page, page_size))).scalars().all()
+        .limit(page_size).offset(paging.offset(page, page_size))).all()
     return paging.Page(rows, total, page, page_size)
 
 

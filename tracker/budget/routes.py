@@ -24,7 +24,7 @@ from ..redirects import safe_target
 from ..validation import parse_id
 from . import figures, rates, services
 from .forms import BudgetLineForm, ExpenditureForm, allocation_form
-from .rows import line_row_views
+from .rows import expenditure_row_views, line_filter_options, line_row_views
 
 bp = Blueprint("budget", __name__)
 
@@ -63,6 +63,8 @@ def _flash_booking(booking, message: str) -> None:
 
 
 bp.add_app_template_global(line_row_views)
+bp.add_app_template_global(expenditure_row_views)
+bp.add_app_template_global(line_filter_options)
 
 
 @bp.app_template_global()
@@ -198,15 +200,14 @@ def confirmed_rates(project_id: int):
 @requires("project.view")
 def expenditures(project_id):
     """The expenditures, newest first, a page at a time (``?page=N``; the line filter kept), each with
-    its line and how much evidence backs it. htmx ("load more") gets only the next rows and pager."""
+    its line and how much evidence backs it (rows, not ORM objects: budget/rows.py writes their text).
+    htmx ("load more") gets only the next rows and pager."""
     line_filter = parse_id(request.args.get("line"))
     rows = figures.expenditures_page(project_id, line_id=line_filter, page=paging.page_arg(request.args),
                                      page_size=int(current_app.config.get("PAGE_SIZE", 50)))
-    evidence = evidence_for(project_id, expenditures=[e.id for e in rows.items])
     if is_htmx():
-        return vary(paging.render_block("budget/expenditures.html", "rows", rows=rows, evidence=evidence,
-                                        line_filter=line_filter))
-    return vary(render_template("budget/expenditures.html", rows=rows, evidence=evidence,
+        return vary(paging.render_block("budget/expenditures.html", "rows", rows=rows, line_filter=line_filter))
+    return vary(render_template("budget/expenditures.html", rows=rows,
                                 lines=services.lines_for_choice(project_id), line_filter=line_filter))
 
 
