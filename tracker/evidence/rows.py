@@ -38,10 +38,14 @@ class RowKit:
         }
         # Patterns, formatted per row (named placeholders, as in the catalogue).
         self._to_title = _("to %(title)s")
+        self._deleted = _("deleted %(date)s")
         self._labels = {"activity": _("Activity %(code)s"), "period": _("Indicator %(period)s"),
                         "result": _("Result %(code)s"), "expenditure": _("Expenditure %(voucher)s")}
         self.day = formatting.day
         self.is_image = thumbnails.is_image
+
+    def deleted(self, day) -> str:
+        return self._deleted % {"date": formatting.day(day)}
 
     def to_title(self, title: str) -> str:
         return self._to_title % {"title": title}
