@@ -388,19 +388,27 @@ def totals_by_project(user, *, today: date | None = None) -> dict[int, int]:
 
 
 def all_counts(user, *, today: date | None = None) -> dict[tuple[str, int], int]:
-    """(kind, project_id) -> count over all the person's projects, in two queries. Read only.
+    """(kind, project_id) -> count over all the person's projects, in two queries. Read only."""
+    return _remembered(user, today)[1]
 
-    The badges are on every page, so the figures are remembered (``_TotalsMemo``) until the
-    trail gains an event, the day changes or ``TOTALS_MEMO_SECONDS`` pass: one query then.
-    The landing page, the inbox and an overview read their counts from the same memo.
+
+def _remembered(user, today: date | None) -> tuple[list[Seat], dict[tuple[str, int], int]]:
+    """The person's seats and counts over all their projects. Read only.
+
+    The badges are on every page, so both are remembered (``_TotalsMemo``) until the trail
+    gains an event (a membership or project change appends one too), the day changes or
+    ``TOTALS_MEMO_SECONDS`` pass: one query then. The landing page, the inbox and an overview
+    read their counts from the same memo. A given ``today`` is never remembered.
     """
     if today is not None:
-        return _raw_counts(_context(user, None, today))
+        ctx = _context(user, None, today)
+        return list(ctx.seats.values()), _raw_counts(ctx)
     today = current_date()
     key = (user.id, today, _trail_stamp(), str(db.engine.url), id(db.engine))
     remembered = _TOTALS_MEMO.get(key)
     if remembered is None:
-        remembered = _TOTALS_MEMO.put(key, _raw_counts(_context(user, None, today)))
+        ctx = _context(user, None, today)
+        remembered = _TOTALS_MEMO.put(key, (list(ctx.seats.values()), _raw_counts(ctx)))
     return remembered
 
 
@@ -657,12 +665,14 @@ def inbox_page(user, project_id: int | None = None, *, page: int = 1, per_page: 
     """"Needs your action" a page at a time: the counts of every project (one query), the items
     of the ``per_page`` projects of ``page`` only (someone in 500 projects would otherwise get
     every item of all of them on the landing page)."""
-    ctx = _context(user, project_id, today)
-    raw = all_counts(user, today=today)
+    seat_list, raw = _remembered(user, today)
     if project_id is not None:
+        ctx = _context(user, project_id, today)
         raw = {key: n for key, n in raw.items() if key[1] == project_id}
-    busy = [pid for pid, seat in ctx.seats.items()
-            if any(raw.get((kind, pid)) for kind in ROLE_KINDS.get(seat.role, ()))]
+    else:
+        ctx = _Context(user, seat_list, today or current_date())
+    with_items = {pid for (_kind, pid), n in raw.items() if n}  # counted only for the role's kinds
+    busy = [pid for pid in ctx.seats if pid in with_items]
     if per_page:
         page = paging.clamp(page, len(busy), per_page)
         busy = busy[paging.offset(page, per_page):paging.offset(page, per_page) + per_page]
@@ -670,7 +680,7 @@ def inbox_page(user, project_id: int | None = None, *, page: int = 1, per_page: 
     else:
         page = 1
     groups = _groups(ctx, raw, busy)
-    return InboxPage(groups, sum(raw.values()), len({pid for (_kind, pid), n in raw.items() if n}), page, per_page)
+    return InboxPage(groups, sum(raw.values()), len(with_items), page, per_page)
 
 
 def _groups(ctx: _Context, raw: dict[tuple[str, int], int], pids: list[int]) -> list[ProjectGroup]:
