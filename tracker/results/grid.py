@@ -47,7 +47,7 @@ class GridColumn:
 @dataclass(eq=False)
 class GridIndicator:
     """What the grid shows of an indicator (read as a row, not an ORM object); ``periods`` are
-    all its periods (rows), in date order, for its progress to date."""
+    all its periods (``GridPeriod``, in no order: its progress sorts them), for its progress to date."""
 
     id: int
     code: str
@@ -112,8 +112,8 @@ PERIOD_COLUMNS = (IndicatorPeriod.id, IndicatorPeriod.indicator_id, IndicatorPer
 
 
 def _results(project: Project) -> list:
-    rows = db.session.execute(select(ResultNode.id, ResultNode.code, ResultNode.statement)
-                              .where(ResultNode.project_id == project.id)).all()
+    rows = db.session.connection().execute(select(ResultNode.id, ResultNode.code, ResultNode.statement)
+                                           .where(ResultNode.project_id == project.id)).all()
     rows.sort(key=lambda r: code_key(r.code))
     return rows
 
@@ -151,7 +151,8 @@ def indicator_page(project: Project, results: list, result=None, page: int = 1,
     if result is not None:
         prefix = result.code + "."
         results = [r for r in results if r.code == result.code or r.code.startswith(prefix)]
-    counts = dict(db.session.execute(select(Indicator.result_id, func.count()).where(Indicator.project_id == project.id)
+    read = db.session.connection().execute
+    counts = dict(read(select(Indicator.result_id, func.count()).where(Indicator.project_id == project.id)
                                      .group_by(Indicator.result_id)).all())
     total = sum(counts.get(r.id, 0) for r in results)
     pages = max(1, -(-total // per_page))
@@ -167,8 +168,8 @@ def indicator_page(project: Project, results: list, result=None, page: int = 1,
     if not covered:
         return total, page, []
     rank = {result_id: n for n, result_id in enumerate(covered)}
-    rows = db.session.execute(select(Indicator.id, Indicator.result_id, Indicator.position)
-                              .where(Indicator.project_id == project.id, Indicator.result_id.in_(covered))).all()
+    rows = read(select(Indicator.id, Indicator.result_id, Indicator.position)
+                .where(Indicator.project_id == project.id, Indicator.result_id.in_(covered))).all()
     rows.sort(key=lambda r: (rank[r.result_id], r.position, r.id))
     return total, page, [r.id for r in rows[first - skipped: last - skipped]]
 
@@ -196,16 +197,16 @@ def load_grid(project: Project, result_id: int | None = None, page: int = 1,
     pages = max(1, -(-total // per_page))
     indicators = []
     if page_ids:
-        found = {row.id: GridIndicator(*row) for row in db.session.execute(
+        read = db.session.connection().execute  # plain rows: the ORM session adds nothing here
+        found = {row.id: GridIndicator(*row) for row in read(
             select(Indicator.id, Indicator.code, Indicator.title, Indicator.unit, Indicator.cumulative,
                    Indicator.ascending, Indicator.target_value).where(Indicator.id.in_(page_ids)))}
         indicators = [found[i] for i in page_ids if i in found]
-        for indicator_id, name in db.session.execute(
+        for indicator_id, name in read(
                 select(Dimension.indicator_id, Dimension.name).where(Dimension.indicator_id.in_(page_ids))
                 .order_by(Dimension.position, Dimension.id)):
             found[indicator_id].dimension_names.append(name)
-        for row in db.session.execute(select(*PERIOD_COLUMNS).where(IndicatorPeriod.indicator_id.in_(page_ids))
-                                      .order_by(IndicatorPeriod.start_date, IndicatorPeriod.id)):
+        for row in read(select(*PERIOD_COLUMNS).where(IndicatorPeriod.indicator_id.in_(page_ids))):
             period = GridPeriod._make(row)
             found[period.indicator_id].periods.append(period)
     columns = [GridColumn(start, end) for start, end in
