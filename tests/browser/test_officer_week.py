@@ -88,3 +88,21 @@ def test_logging_on_the_week_page_updates_the_summary_out_of_band(login_as, page
     expect(summary).to_contain_text(re.compile(r"logged by Trần Văn Hùng"))
     expect(page.locator("#due-count")).to_have_text("1")
     assert page.evaluate("window.pageMarker") == "same page"
+
+
+def test_move_buttons_and_the_revealed_summary_work_in_place(login_as, page, base_url, live_app):
+    """The ↑ ↓ buttons submit the page's one move form (form= and formaction=) through htmx, and
+    the week's summary at the foot of the week page arrives when scrolled into view."""
+    login_as("manager")
+    open_row(page, base_url, live_app, "activities?week=2016-W47", "A1")
+    page.get_by_role("button", name="Move A1 down").click()
+    codes = page.locator("#activity-table th[scope=row] .code")
+    expect(codes.nth(0)).to_have_text("A1.5")
+    expect(codes.nth(1)).to_have_text("A1")
+    expect(page.get_by_role("button", name="Move A1 down")).to_be_focused()  # the same button after the swap
+    assert page.evaluate("window.pageMarker") == "same page"
+    page.goto(f"{base_url}/projects/1/week/2016-W47")
+    summary = page.locator("#week-summary")
+    summary.scroll_into_view_if_needed()
+    expect(summary).to_contain_text("No activity was logged for week 2016-W47 yet.")
+    expect(summary).not_to_have_attribute("hx-trigger", "revealed")
