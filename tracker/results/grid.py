@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 
 from ..extensions import db
 from ..models import Dimension, Indicator, IndicatorPeriod, Project, ResultNode
@@ -110,10 +110,23 @@ PERIOD_COLUMNS = (IndicatorPeriod.id, IndicatorPeriod.indicator_id, IndicatorPer
                   IndicatorPeriod.version,
                   or_(IndicatorPeriod.narrative != "", IndicatorPeriod.variance_explanation != "").label("noted"))
 
+# The grid's statements, built once (building a statement costs more than running these small
+# ones); ``project`` and ``ids`` are bound per request.
+_PROJECT, _IDS = bindparam("project"), bindparam("ids", expanding=True)
+RESULTS = select(ResultNode.id, ResultNode.code, ResultNode.statement).where(ResultNode.project_id == _PROJECT)
+COUNTS = (select(Indicator.result_id, func.count()).where(Indicator.project_id == _PROJECT)
+          .group_by(Indicator.result_id))
+IN_RESULTS = select(Indicator.id, Indicator.result_id, Indicator.position).where(
+    Indicator.project_id == _PROJECT, Indicator.result_id.in_(_IDS))
+INDICATORS = select(Indicator.id, Indicator.code, Indicator.title, Indicator.unit, Indicator.cumulative,
+                    Indicator.ascending, Indicator.target_value).where(Indicator.id.in_(_IDS))
+DIMENSIONS = (select(Dimension.indicator_id, Dimension.name).where(Dimension.indicator_id.in_(_IDS))
+              .order_by(Dimension.position, Dimension.id))
+PERIODS = select(*PERIOD_COLUMNS).where(IndicatorPeriod.indicator_id.in_(_IDS))
+
 
 def _results(project: Project) -> list:
-    rows = db.session.connection().execute(select(ResultNode.id, ResultNode.code, ResultNode.statement)
-                                           .where(ResultNode.project_id == project.id)).all()
+    rows = db.session.connection().execute(RESULTS, {"project": project.id}).all()
     rows.sort(key=lambda r: code_key(r.code))
     return rows
 
@@ -152,8 +165,7 @@ def indicator_page(project: Project, results: list, result=None, page: int = 1,
         prefix = result.code + "."
         results = [r for r in results if r.code == result.code or r.code.startswith(prefix)]
     read = db.session.connection().execute
-    counts = dict(read(select(Indicator.result_id, func.count()).where(Indicator.project_id == project.id)
-                                     .group_by(Indicator.result_id)).all())
+    counts = dict(read(COUNTS, {"project": project.id}).all())
     total = sum(counts.get(r.id, 0) for r in results)
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
@@ -168,8 +180,7 @@ def indicator_page(project: Project, results: list, result=None, page: int = 1,
     if not covered:
         return total, page, []
     rank = {result_id: n for n, result_id in enumerate(covered)}
-    rows = read(select(Indicator.id, Indicator.result_id, Indicator.position)
-                .where(Indicator.project_id == project.id, Indicator.result_id.in_(covered))).all()
+    rows = read(IN_RESULTS, {"project": project.id, "ids": covered}).all()
     rows.sort(key=lambda r: (rank[r.result_id], r.position, r.id))
     return total, page, [r.id for r in rows[first - skipped: last - skipped]]
 
@@ -198,16 +209,11 @@ def load_grid(project: Project, result_id: int | None = None, page: int = 1,
     indicators = []
     if page_ids:
         read = db.session.connection().execute  # plain rows: the ORM session adds nothing here
-        found = {row.id: GridIndicator(*row) for row in read(
-            select(Indicator.id, Indicator.code, Indicator.title, Indicator.unit, Indicator.cumulative,
-                   Indicator.ascending, Indicator.target_value).where(Indicator.id.in_(page_ids)))}
+        found = {row.id: GridIndicator(*row) for row in read(INDICATORS, {"ids": page_ids}).all()}
         indicators = [found[i] for i in page_ids if i in found]
-        for indicator_id, name in read(
-                select(Dimension.indicator_id, Dimension.name).where(Dimension.indicator_id.in_(page_ids))
-                .order_by(Dimension.position, Dimension.id)):
+        for indicator_id, name in read(DIMENSIONS, {"ids": page_ids}).all():
             found[indicator_id].dimension_names.append(name)
-        for row in read(select(*PERIOD_COLUMNS).where(IndicatorPeriod.indicator_id.in_(page_ids))):
-            period = GridPeriod._make(row)
+        for period in map(GridPeriod._make, read(PERIODS, {"ids": page_ids}).all()):
             found[period.indicator_id].periods.append(period)
     columns = [GridColumn(start, end) for start, end in
                sorted({(p.start_date, p.end_date) for i in indicators for p in i.periods})]
