@@ -330,10 +330,11 @@ class ActivityPage:
 
 def _page_rows(project: Project, week: str, conditions, page: int, per_page: int,
                through_activity: int | None = None, from_start: bool = False) -> ActivityPage:
-    keys = db.session.execute(
-        select(Activity.id, ResultNode.code, Activity.position, Activity.code, Activity.result_id)
-        .join(ResultNode, ResultNode.id == Activity.result_id)
-        .where(Activity.project_id == project.id, *conditions)
+    activity, result = Activity.__table__, ResultNode.__table__
+    keys = db.session.connection().execute(  # plain rows through Core: every activity of the project
+        select(activity.c.id, result.c.code, activity.c.position, activity.c.code, activity.c.result_id)
+        .join(result, result.c.id == activity.c.result_id)
+        .where(activity.c.project_id == project.id, *conditions)
     ).all()
     keys.sort(key=lambda k: (code_key(k[1]), k[2], code_key(k[3])))
     total = len(keys)
