@@ -243,7 +243,7 @@ def _line_spent():
 
     Correlated to the budget line of the outer query, which is already restricted to the
     person's projects: each line sums its own expenditures through
-    ``ix_expenditure_line_amount`` (a covering index), instead of grouping every expenditure of
+    ``ix_expenditure_line_status_amount`` (a covering index), instead of grouping every expenditure of
     every project before the join (issue 15).
     """
     return (select(func.sum(Expenditure.amount_cents)).where(Expenditure.line_id == BudgetLine.id)

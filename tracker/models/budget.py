@@ -104,8 +104,10 @@ class Expenditure(ProjectScoped, Versioned, db.Model):
         one_of("status", EXPENDITURE_STATUSES),
         not_negative("original_amount"),
         CheckConstraint("exchange_rate > 0", name="exchange_rate"),
-        Index("ix_expenditure_line_amount", "line_id", "amount_cents"),  # the inbox badge (migration 0012)
-        Index("ix_expenditure_project_status", "project_id", "status"),
+        Index("ix_expenditure_project_status", "project_id", "status"),  # migration 0012
+        # a line's spending by status (covering), a project's newest expenditures (migration 0013)
+        Index("ix_expenditure_line_status_amount", "line_id", "status", "amount_cents"),
+        Index("ix_expenditure_project_spent", "project_id", "spent_on", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -49,7 +49,8 @@ class EvidenceItem(ProjectScoped, Versioned, db.Model):
     __tablename__ = "evidence_item"
     __audit__ = True
     __table_args__ = (one_of("kind", EVIDENCE_KINDS), one_of("review_state", REVIEW_STATES),
-                      Index("ix_evidence_item_project_review_state", "project_id", "review_state"))  # 0012
+                      Index("ix_evidence_item_project_review_state", "project_id", "review_state"),  # 0012
+                      Index("ix_evidence_item_project_dated", "project_id", "deleted_at", "dated", "id"))  # 0013
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(30), nullable=False, default="other")

@@ -14,7 +14,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -70,7 +69,8 @@ class ResultNode(ProjectScoped, db.Model):
 class Indicator(ProjectScoped, db.Model):
     __tablename__ = "indicator"
     __audit__ = True
-    __table_args__ = (UniqueConstraint("project_id", "code"), one_of("unit", UNITS))
+    __table_args__ = (UniqueConstraint("project_id", "code"), one_of("unit", UNITS),
+                      Index("ix_indicator_project_result", "project_id", "result_id", "position"))  # 0013
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     result_id: Mapped[int] = mapped_column(ForeignKey("result_node.id", ondelete="CASCADE"), index=True)
@@ -119,10 +119,8 @@ class IndicatorPeriod(ProjectScoped, Versioned, db.Model):
                       # the inbox badge's counts (migration 0012) and its first items (0013)
                       Index("ix_indicator_period_project_state_end", "project_id", "state", "end_date"),
                       Index("ix_indicator_period_project_end_date", "project_id", "end_date"),
-                      # the periods with an actual, for the auditor's coverage (migration 0013)
-                      Index("ix_indicator_period_reported", "project_id",
-                            sqlite_where=text("actual IS NOT NULL OR actual_text != ''"),
-                            postgresql_where=text("actual IS NOT NULL OR actual_text != ''")))
+                      # periods ended without an actual; reported actuals counted (migration 0013)
+                      Index("ix_indicator_period_missing", "project_id", "actual", "actual_text", "end_date", "state"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     indicator_id: Mapped[int] = mapped_column(ForeignKey("indicator.id", ondelete="CASCADE"), index=True)
