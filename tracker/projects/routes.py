@@ -15,7 +15,7 @@ from ..permissions import logged_in, public, requires
 from ..progress.services import status_rows
 from ..results import narratives
 from . import services
-from .logframe import logframe_page, logframe_stream
+from .logframe import logframe_page, logframe_stream, row_words
 
 bp = Blueprint("projects", __name__)
 
@@ -91,7 +91,8 @@ def logframe(project_id):
     framework = logframe_page(g.project, _page_arg())
     evidence = evidence_for(g.project.id, results=[result.id for result, _ in framework.rows])
     return render("projects/logframe.html", "projects/_logframe_rows.html", framework=framework,
-                  evidence=evidence, result_narratives=narratives.narratives_by_result(g.project.id))
+                  evidence=evidence, result_narratives=narratives.narratives_by_result(g.project.id),
+                  lf_words=row_words())
 
 
 def _printable_logframe():
@@ -104,12 +105,12 @@ def _printable_logframe():
         batch = []
         for row in rows:
             batch.append(row)
-            if len(batch) == 10:
+            if len(batch) == 50:
                 yield from _evidence_batch(batch)
                 batch = []
         yield from _evidence_batch(batch)
 
-    context = {"rows": with_evidence(), "printable": True,
+    context = {"rows": with_evidence(), "printable": True, "lf_words": row_words(),
                "result_narratives": narratives.narratives_by_result(g.project.id)}
     app.update_template_context(context)
     stream = app.jinja_env.get_template("projects/logframe_print.html").stream(context)
