@@ -60,8 +60,12 @@ def end_ended_sessions():
     if not current_user.is_authenticated:
         return
     token = session.get(sessions.SESSION_KEY)
+    if token is not None:
+        # ``load_user`` asked with the user (one query); asked again if it ran for another token.
+        known = g.pop("session_open", None)
+        still_open = known[1] if known is not None and known[0] == token else sessions.is_open(current_user.id, token)
     if not hmac.compare_digest(str(session.get(AUTH_HASH_KEY, "")), auth_hash(current_user)) or (
-            token is not None and not sessions.is_open(current_user.id, token)):
+            token is not None and not still_open):
         logout_user()
         session.clear()
 
@@ -226,7 +230,12 @@ def logout_form():
 
 
 def load_user(user_id: str):
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    if not user_id.isdigit():
+        return None
+    token = session.get(sessions.SESSION_KEY)
+    user, still_open = sessions.user_and_session(int(user_id), token)
+    if token is not None:
+        g.session_open = (token, still_open)  # for end_ended_sessions, which runs next
     return user if user is not None and user.active else None
 
 

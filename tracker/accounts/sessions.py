@@ -48,6 +48,18 @@ def is_open(user_id: int, token: str) -> bool:
         UserSession.user_id == user_id, UserSession.token_hash == _digest(str(token)))).first() is not None
 
 
+def user_and_session(user_id: int, token: str | None) -> tuple[User | None, bool | None]:
+    """The user and whether the session of ``token`` is still open, in one query (every request
+    asks both); None for the second when the cookie carries no token."""
+    if token is None:
+        return db.session.get(User, user_id), None
+    row = db.session.execute(
+        select(User, UserSession.id).outerjoin(UserSession, (UserSession.user_id == User.id)
+                                               & (UserSession.token_hash == _digest(str(token))))
+        .where(User.id == user_id)).first()
+    return (None, None) if row is None else (row[0], row[1] is not None)
+
+
 def count_open(user_id: int) -> int:
     from sqlalchemy import func
 
