@@ -2,14 +2,15 @@
 what the one progress rule (``results.values.indicator_progress``) says, and its pages together
 show every result exactly once, indicators or not, in logframe order."""
 
+import re
 from decimal import Decimal
 
 from markupsafe import escape
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tracker import formatting
 from tracker.extensions import db
-from tracker.models import Indicator, IndicatorPeriod, Project
+from tracker.models import Indicator, IndicatorPeriod, Project, User
 from tracker.projects import logframe
 from tracker.projects.services import framework_rows
 
@@ -96,3 +97,39 @@ def test_the_pages_show_every_result_once_in_order(app, demo):
             assert shown_indicators == indicators, per_page
             # A result spanning pages is shown on each of them; no result is left out.
             assert [r for n, r in enumerate(results) if n == 0 or results[n - 1] != r] == every, per_page
+
+
+def _item(page: str, code: str) -> str:
+    found = re.search(r'<li><span class="code">' + re.escape(code) + r"</span>.*?</li>", page, re.S)
+    assert found, code
+    return found.group(0)
+
+
+def test_an_indicator_reads_the_same_on_both_logframes_escaped_in_either_language(app, client, auth, demo):
+    """The paged logframe and the printable one write an indicator's item from the same code: the
+    same HTML, every stored value escaped, the labels in the reader's language."""
+    with app.test_request_context("/"):
+        project = db.session.get(Project, demo)
+        first = next(i for _r, found in logframe.logframe_page(project, 1).rows for i in found)
+        indicator = db.session.get(Indicator, first.id)
+        indicator.title = 'Trẻ em <script>alert("x")</script> & cha mẹ'
+        indicator.means_of_verification = "<b>Sổ</b> theo dõi"
+        indicator.illustrative = True
+        code = indicator.code
+        db.session.commit()
+    auth.login("manager")
+    for language, labels in (("en", ("Baseline", "Target", "Latest actual")),
+                             ("vi", ("Giá trị cơ sở", "Chỉ tiêu", "Thực tế gần nhất"))):
+        with app.app_context():
+            db.session.execute(update(User).values(locale=language))
+            db.session.commit()
+        paged = client.get(f"/projects/{demo}/logframe").get_data(as_text=True)
+        printable = client.get(f"/projects/{demo}/logframe?all=1").get_data(as_text=True)
+        item = _item(paged, code)
+        assert item == _item(printable, code)
+        assert "Trẻ em &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; cha mẹ" in item
+        assert '<abbr class="illustrative"' in item
+        assert all(f"<dt>{escape(label)}</dt><dd>" in item for label in labels), (language, item)
+        verification = f'<p><span class="code">{code}</span> &lt;b&gt;Sổ&lt;/b&gt; theo dõi</p>'
+        assert verification in paged and verification in printable
+        assert "<script>alert" not in paged + printable and "<b>Sổ" not in paged + printable

@@ -149,8 +149,13 @@ class _Writer:
 
     def __init__(self):
         dialect = db.session.get_bind().dialect
-        self.to_number = Indicator.target_value.type.dialect_impl(dialect).result_processor(dialect, None)
-        self.to_date = IndicatorPeriod.end_date.type.dialect_impl(dialect).result_processor(dialect, None)
+        # SQLite gives numbers as int/float and dates as ISO text: the column types' own
+        # conversions make them Decimal and date exactly as the ORM would. PostgreSQL's driver
+        # gives Decimal and date already.
+        self.to_number = self.to_date = None
+        if dialect.name == "sqlite":
+            self.to_number = Indicator.target_value.type.dialect_impl(dialect).result_processor(dialect, None)
+            self.to_date = IndicatorPeriod.end_date.type.dialect_impl(dialect).result_processor(dialect, None)
         self.numbers: dict = {None: DASH}
         self.days: dict = {None: ""}
         macros = current_app.jinja_env.get_template("_macros.html").module
