@@ -111,12 +111,16 @@ def requires(action: str):
         raise KeyError(f"unknown action {action!r}: add it to PERMISSIONS")
 
     def load_and_check(kwargs):
-        from .models import Project
+        from .models import Membership, Project
 
-        project = db.session.get(Project, kwargs.get("project_id"))
-        if project is None:
+        # The project and the person's role in it, in one query (every project page asks both).
+        row = db.session.execute(
+            db.select(Project, Membership.role)
+            .outerjoin(Membership, (Membership.project_id == Project.id) & (Membership.user_id == current_user.id))
+            .where(Project.id == kwargs.get("project_id"))).first()
+        if row is None:
             abort(404)
-        role = role_in(current_user, project.id)
+        project, role = row
         if role is None and not current_user.is_admin:
             abort(404)
         if not role_may(role, action, is_admin=current_user.is_admin):
