@@ -120,7 +120,10 @@ class IndicatorPeriod(ProjectScoped, Versioned, db.Model):
                       Index("ix_indicator_period_project_state_end", "project_id", "state", "end_date"),
                       Index("ix_indicator_period_project_end_date", "project_id", "end_date"),
                       # periods ended without an actual; reported actuals counted (migration 0013)
-                      Index("ix_indicator_period_missing", "project_id", "actual", "actual_text", "end_date", "state"))
+                      Index("ix_indicator_period_missing", "project_id", "actual", "actual_text", "end_date", "state"),
+                      # each indicator's latest reported period, for the logframe (migration 0013)
+                      Index("ix_indicator_period_indicator_figures", "indicator_id", "start_date", "id", "actual",
+                            "actual_text", "end_date"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     indicator_id: Mapped[int] = mapped_column(ForeignKey("indicator.id", ondelete="CASCADE"), index=True)

@@ -32,6 +32,9 @@ INDEXES = (
     # The week's periods ended without an actual, and the auditor's count of reported actuals
     # (covering: answered from the index alone).
     ("ix_indicator_period_missing", "indicator_period", ["project_id", "actual", "actual_text", "end_date", "state"]),
+    # Each indicator's latest reported period (the logframe's figures), read from the index alone.
+    ("ix_indicator_period_indicator_figures", "indicator_period",
+     ["indicator_id", "start_date", "id", "actual", "actual_text", "end_date"]),
     # The grid's indicators counted per result, and the results a page covers.
     ("ix_indicator_project_result", "indicator", ["project_id", "result_id", "position"]),
     # The audit trail filter's people and actions, one index seek each.
