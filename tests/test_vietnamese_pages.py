@@ -38,6 +38,7 @@ DATA_PHRASES: set[str] = {
     "Project support costs",  # the budget category's label, and also the description of line BL6
     "Illustrative figures",  # the project's own note on its illustrative figures starts so
     "budget line",  # ... and speaks of budget lines
+    "budget lines",  # (the same note; a phrase since the budget page's "Show the next %(count)s budget lines")
     "Press clipping",  # the demo's press clippings are described "Press clipping, <agency>, <date>"
     "Members of",  # an assumption of the demo: "Members of the Steering Committee take part..."
 }
