@@ -1,4 +1,4 @@
-""""Needs your action" a page of projects at a time: the landing page lists the first ten
+""""Needs your action" a page of projects at a time: the landing page lists the first five
 projects with items and links to the inbox for the rest; the inbox lists 25 a page with
 previous / next links that work without JavaScript; the counts stay true for everything."""
 
@@ -38,12 +38,12 @@ def _listed(html: str) -> list[str]:
     return re.findall(r'id="inbox-project-(\d+)"', html)
 
 
-def test_the_landing_page_lists_ten_projects_and_links_to_the_inbox_for_the_rest(app, client, auth, demo):
+def test_the_landing_page_lists_five_projects_and_links_to_the_inbox_for_the_rest(app, client, auth, demo):
     _add_projects(app, 0, 27)  # 28 projects with items, the demo's among them
     auth.login("manager")
     page = client.get("/").get_data(as_text=True)
-    assert len(_listed(page)) == PORTFOLIO_INBOX_PROJECTS == 10
-    assert "18 more projects need your action: see them all in the inbox" in page
+    assert len(_listed(page)) == PORTFOLIO_INBOX_PROJECTS == 5
+    assert "23 more projects need your action: see them all in the inbox" in page
     assert 'href="/inbox"' in page
     assert "33 items in 28 projects." in page  # 27 single periods and the demo's 6, counted in full
 

@@ -174,6 +174,7 @@ def _checkpoint_row(last_id, last_hash: str) -> dict:
 
 def _append(connection, rows: list[dict]) -> None:
     """Chain ``rows`` onto the last event, sign them with the key and insert them, in order."""
+    forget_stamp()
     if not rows:
         return
     prepare_write(connection)  # SQLite: a page read's snapshot becomes a writer before reading the last hash
@@ -442,6 +443,28 @@ def _forget_cascades(session: Session, *_args) -> None:
     session.info.pop("audit_cascade_seen", None)
 
 
+def stamp() -> tuple:
+    """The newest event's (id, hash): every change the app makes appends an event, so a new
+    stamp means anything computed from the data may have moved (the inbox counts and the
+    dashboard strip are remembered under it). The hash guards against SQLite handing a
+    rolled-back event's id to a later one. Read once per request: appending an event, or a
+    rollback, forgets it."""
+    from ..extensions import db
+
+    if has_request_context() and "audit_stamp" in g:
+        return g.audit_stamp
+    row = db.session.execute(select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
+    value = tuple(row) if row is not None else ()
+    if has_request_context():
+        g.audit_stamp = value
+    return value
+
+
+def forget_stamp(*_args) -> None:
+    if has_request_context():
+        g.pop("audit_stamp", None)
+
+
 def install() -> None:
     """Listen to every ORM session's flushes and deletes (idempotent)."""
     if not event.contains(Session, "after_flush", _after_flush):
@@ -449,6 +472,7 @@ def install() -> None:
         event.listen(Session, "after_flush_postexec", _forget_cascades)
         event.listen(Session, "do_orm_execute", _before_bulk_delete)
         event.listen(Mapper, "before_delete", _before_orm_delete)
+        event.listen(Session, "after_soft_rollback", forget_stamp)
 
 
 @dataclass

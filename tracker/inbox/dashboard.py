@@ -32,11 +32,11 @@ from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
 from .. import formatting
+from ..audit import trail
 from ..budget.figures import percent_of
 from ..extensions import db
 from ..models import (
     Activity,
-    AuditEvent,
     EvidenceItem,
     EvidenceLink,
     Expenditure,
@@ -200,11 +200,7 @@ MEMO_PROJECTS = 4096
 
 
 def _trail_stamp() -> tuple:
-    """The newest audit event's id and hash: every change the app makes appends one (the trail's
-    flush hook), so a new stamp means the figures may have moved. The hash guards against
-    SQLite handing a rolled-back event's id to a later one."""
-    row = db.session.execute(select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
-    return tuple(row) if row is not None else ()
+    return trail.stamp()  # the newest audit event: any change the app makes moves it
 
 
 class _BoardMemo:

@@ -55,7 +55,7 @@ def nav_counts() -> NavCounts:
 
 
 # Projects with items listed on the landing page, and on a page of the inbox (the rest a click away).
-PORTFOLIO_INBOX_PROJECTS = 10
+PORTFOLIO_INBOX_PROJECTS = 5  # the landing page is a summary: the inbox lists them all
 INBOX_PROJECTS_PER_PAGE = 25
 
 

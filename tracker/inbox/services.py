@@ -69,6 +69,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from .. import paging
+from ..audit import trail
 from ..extensions import db
 from ..formatting import money, percent, week_range
 from ..models import (
@@ -171,10 +172,24 @@ class _Context:
         self.user, self.today, self.seats = user, today, {s.project_id: s for s in seat_list}
         self.project_id = project_id
         self.listed: list[int] | None = None  # item rows of these projects only (a page of the inbox)
+        self._url_templates: dict[tuple, str] = {}
         self.projects: dict[str, list[int]] = defaultdict(list)
         for seat in seat_list:
             for kind in ROLE_KINDS.get(seat.role, ()):
                 self.projects[kind].append(seat.project_id)
+
+    def url(self, endpoint: str, **ids: int) -> str:
+        """``url_for(endpoint, **ids)`` for integer ids, from one ``url_for`` per endpoint (an
+        inbox page lists dozens of items; each used to build its URL from the routing map)."""
+        key = (endpoint, tuple(sorted(ids)))
+        template = self._url_templates.get(key)
+        if template is None:
+            marks = {name: 987_654_301 + n for n, name in enumerate(sorted(ids))}
+            template = url_for(endpoint, **marks).replace("{", "{{").replace("}", "}}")
+            for name, mark in marks.items():
+                template = template.replace(str(mark), "{" + name + "}")
+            self._url_templates[key] = template
+        return template.format(**{name: int(value) for name, value in ids.items()})
 
     def weeks(self) -> dict[str, list[int]]:
         """Officer projects grouped by their current week (clamped into each project's period)."""
@@ -417,11 +432,7 @@ TOTALS_MEMO_PEOPLE = 2048
 
 
 def _trail_stamp() -> tuple:
-    """The newest audit event's id and hash: every change the app makes appends one (the
-    trail's flush hook), so a new stamp means the counts may have moved. The hash guards
-    against SQLite handing a rolled-back event's id to a later one."""
-    row = db.session.execute(select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
-    return tuple(row) if row is not None else ()
+    return trail.stamp()  # the newest audit event: any change the app makes moves it
 
 
 class _TotalsMemo:
@@ -537,10 +548,10 @@ def _item(kind: str, row, ctx: _Context) -> InboxItem:
             why = _("planned to end on %(date)s, still %(status)s", date=row.planned_end.isoformat(),
                     status=_(STATUS_LABELS.get(row.status, row.status)).lower())
         return make(_("%(code)s %(title)s: %(why)s", code=row.code, title=row.title, why=why),
-                    url_for("progress.activity", project_id=pid, activity_id=row.id), True)
+                    ctx.url("progress.activity", project_id=pid, activity_id=row.id), True)
     if kind in ("period_missing", "period_returned", "period_submitted"):
         label = period_label(row.start_date, row.end_date)
-        url = url_for("results.period", project_id=pid, period_id=row.id)
+        url = ctx.url("results.period", project_id=pid, period_id=row.id)
         if kind == "period_missing":
             return make(_("%(indicator)s, %(period)s: ended on %(date)s without an actual", indicator=row.code,
                           period=label, date=row.end_date.isoformat()), url,
@@ -552,13 +563,13 @@ def _item(kind: str, row, ctx: _Context) -> InboxItem:
                       period=label), url)
     if kind == "evidence_queried":
         return make(_("“%(title)s”: queried: %(note)s", title=row.title, note=row.review_note),
-                    url_for("evidence.edit", project_id=pid, item_id=row.id))
+                    ctx.url("evidence.edit", project_id=pid, item_id=row.id))
     if kind == "evidence_waiting":
         return make(_("“%(title)s”: waiting for review", title=row.title),
-                    url_for("evidence.item", project_id=pid, item_id=row.id))
+                    ctx.url("evidence.item", project_id=pid, item_id=row.id))
     if kind in ("overspend", "overspend_unjustified", "line_near_limit"):
         spent, budget = money(int(row.spent), seat.currency), money(int(row.budget), seat.currency)
-        url = url_for("budget.line", project_id=pid, line_id=row.id)
+        url = ctx.url("budget.line", project_id=pid, line_id=row.id)
         if kind == "line_near_limit":
             return make(_("Line %(code)s has used %(pct)s of its budget (%(spent)s of %(budget)s)", code=row.code,
                           pct=percent(int(row.spent) * 100 / int(row.budget)), spent=spent, budget=budget), url)
@@ -570,15 +581,15 @@ def _item(kind: str, row, ctx: _Context) -> InboxItem:
     if kind == "member_idle":
         return make(_("%(name)s (%(role)s): no work in the project for 4 weeks", name=row.name,
                       role=str(ROLE_LABELS.get(row.role, row.role)).lower()),
-                    url_for("accounts.members", project_id=pid))
+                    ctx.url("accounts.members", project_id=pid))
     if kind == "expenditure_unbacked":
         return make(_("Voucher %(voucher)s, %(amount)s on %(date)s: disbursed without evidence",
                       voucher=row.voucher, amount=money(int(row.amount_cents), seat.currency),
                       date=row.spent_on.isoformat()),
-                    url_for("budget.expenditure", project_id=pid, expenditure_id=row.id))
+                    ctx.url("budget.expenditure", project_id=pid, expenditure_id=row.id))
     if kind == "export_due":
         return make(_("%(count)s approved periods are not in an export made since their approval",
-                      count=row.periods), url_for("exports.index", project_id=pid))
+                      count=row.periods), ctx.url("exports.index", project_id=pid))
     raise KeyError(kind)
 
 
