@@ -155,7 +155,7 @@ def link_choices(project_id: int, linked_only: bool = False, expenditure_ids=Non
         select(ResultNode.id, ResultNode.code, ResultNode.statement)
         .where(ResultNode.project_id == project_id, linked(ResultNode, EvidenceLink.result_id))).all()
     only = [] if expenditure_ids is None else [Expenditure.id.in_(expenditure_ids)]  # a few, by id
-    expenditures = db.session.execute(
+    expenditures = [] if expenditure_ids == [] else db.session.execute(  # none asked: no query at all
         select(Expenditure.id, Expenditure.voucher, Expenditure.payee, Expenditure.amount_cents)
         .where(Expenditure.project_id == project_id, linked(Expenditure, EvidenceLink.expenditure_id), *only)
         .order_by(Expenditure.spent_on, Expenditure.voucher)).all()
