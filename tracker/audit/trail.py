@@ -443,6 +443,9 @@ def _forget_cascades(session: Session, *_args) -> None:
     session.info.pop("audit_cascade_seen", None)
 
 
+_STAMP = select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+
+
 def stamp() -> tuple:
     """The newest event's (id, hash): every change the app makes appends an event, so a new
     stamp means anything computed from the data may have moved (the inbox counts and the
@@ -453,7 +456,7 @@ def stamp() -> tuple:
 
     if has_request_context() and "audit_stamp" in g:
         return g.audit_stamp
-    row = db.session.execute(select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
+    row = db.session.connection().execute(_STAMP).first()  # plain SQL, cached: every page asks
     value = tuple(row) if row is not None else ()
     if has_request_context():
         g.audit_stamp = value

@@ -395,9 +395,13 @@ def counts_for(user, project_id: int | None = None, *, today: date | None = None
 
 
 def totals_by_project(user, *, today: date | None = None) -> dict[int, int]:
-    """project_id -> number of items (the navigation's badges)."""
+    """project_id -> number of items (the navigation's badges). Read only."""
+    return _remembered(user, today)[2]
+
+
+def _sum_by_project(counts: dict[tuple[str, int], int]) -> dict[int, int]:
     totals: dict[int, int] = defaultdict(int)
-    for (_kind, pid), n in all_counts(user, today=today).items():
+    for (_kind, pid), n in counts.items():
         totals[pid] += n
     return dict(totals)
 
@@ -407,8 +411,8 @@ def all_counts(user, *, today: date | None = None) -> dict[tuple[str, int], int]
     return _remembered(user, today)[1]
 
 
-def _remembered(user, today: date | None) -> tuple[list[Seat], dict[tuple[str, int], int]]:
-    """The person's seats and counts over all their projects. Read only.
+def _remembered(user, today: date | None) -> tuple[list[Seat], dict[tuple[str, int], int], dict[int, int]]:
+    """The person's seats, counts over all their projects and totals per project. Read only.
 
     The badges are on every page, so both are remembered (``_TotalsMemo``) until the trail
     gains an event (a membership or project change appends one too), the day changes or
@@ -417,13 +421,15 @@ def _remembered(user, today: date | None) -> tuple[list[Seat], dict[tuple[str, i
     """
     if today is not None:
         ctx = _context(user, None, today)
-        return list(ctx.seats.values()), _raw_counts(ctx)
+        counts = _raw_counts(ctx)
+        return list(ctx.seats.values()), counts, _sum_by_project(counts)
     today = current_date()
     key = (user.id, today, _trail_stamp(), str(db.engine.url), id(db.engine))
     remembered = _TOTALS_MEMO.get(key)
     if remembered is None:
         ctx = _context(user, None, today)
-        remembered = _TOTALS_MEMO.put(key, (list(ctx.seats.values()), _raw_counts(ctx)))
+        counts = _raw_counts(ctx)
+        remembered = _TOTALS_MEMO.put(key, (list(ctx.seats.values()), counts, _sum_by_project(counts)))
     return remembered
 
 
@@ -676,7 +682,7 @@ def inbox_page(user, project_id: int | None = None, *, page: int = 1, per_page: 
     """"Needs your action" a page at a time: the counts of every project (one query), the items
     of the ``per_page`` projects of ``page`` only (someone in 500 projects would otherwise get
     every item of all of them on the landing page)."""
-    seat_list, raw = _remembered(user, today)
+    seat_list, raw, _totals = _remembered(user, today)
     if project_id is not None:
         ctx = _context(user, project_id, today)
         raw = {key: n for key, n in raw.items() if key[1] == project_id}
