@@ -252,6 +252,18 @@ def main() -> None:
             per_row, floor_row = page_time / max(rows, 1), floor_time / FLOOR_ROWS
             print(f"  {name} at {s}x: {rows} rows (results, indicators, activities), {per_row * 1e6:.1f} us a row against the floor's "
                   f"{floor_row * 1e6:.1f} us a row: {per_row / floor_row:.2f}x ({'within' if per_row <= 2 * floor_row else 'ABOVE'} 2x)")
+        if len(scales) > 1:
+            # What one more row costs: the page's growth between the smallest and the largest scale
+            # over the rows it gained (the page's fixed part, header and navigation, cancels out).
+            low, high = scales[0], scales[-1]
+            grown = results[high]["pages"][name][1] - results[low]["pages"][name][1]
+            rows_grown = results[high]["rows"][name] - results[low]["rows"][name]
+            floor_row = statistics.median(results[s]["pages"][name][3] for s in scales) / FLOOR_ROWS
+            if rows_grown > 0:
+                marginal = grown / rows_grown
+                print(f"  {name}, each further row ({low}x to {high}x): {marginal * 1e6:.1f} us against the floor's "
+                      f"{floor_row * 1e6:.1f} us a row: {marginal / floor_row:.2f}x "
+                      f"({'within' if marginal <= 2 * floor_row else 'ABOVE'} 2x)")
     # The printable logframe reads the framework in batches of 50 indicators: its count grows by design.
     same = all(len({results[s]['pages'][name][0] for s in scales}) == 1 for name in names if name not in PRINT_PAGES)
     print("Query counts of the paged pages are the same at every scale." if same
