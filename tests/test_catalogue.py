@@ -15,6 +15,8 @@ import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
 from babel.messages.pofile import read_po
 
+pytestmark = pytest.mark.once  # nothing here depends on the database (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parents[1]
 TRANSLATIONS = ROOT / "tracker" / "translations"
 VI_PO = TRANSLATIONS / "vi" / "LC_MESSAGES" / "messages.po"

@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 
 from tracker import formatting
 
+pytestmark = pytest.mark.once  # nothing here depends on the database (tests/conftest.py)
+
 LOCALES = ("en", "vi")
 
 

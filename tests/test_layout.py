@@ -4,6 +4,10 @@ and one definition of the facts every area uses (the code sort key, the enum lab
 import ast
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.once  # nothing here depends on the database (tests/conftest.py)
+
 TRACKER = Path(__file__).resolve().parents[1] / "tracker"
 BELOW_THE_AREAS = {"models", "migrations", "__pycache__"}
 AREAS = sorted(p.name for p in TRACKER.iterdir() if p.is_dir() and p.name not in BELOW_THE_AREAS)

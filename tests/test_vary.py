@@ -8,8 +8,12 @@ change by themselves from one request to the next (a download with a time stamp)
 by their shape instead: a whole page for one, a fragment for the other.
 """
 
+import pytest
+
 from tests.helpers import HX
 from tests.test_route_matrix import RULES, Visitors, find_rule
+
+pytestmark = pytest.mark.once  # nothing here depends on the database (tests/conftest.py)
 
 
 def _is_page(response) -> bool:

@@ -28,6 +28,8 @@ from tests.test_route_matrix import RULES, SharedApp, expected_status
 from tracker.extensions import db
 from tracker.models import User
 
+pytestmark = pytest.mark.once  # nothing here depends on the database (tests/conftest.py)
+
 VISITORS = ("manager", "officer", "liaison", "auditor", "admin")
 PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]?\d*(?:\.\d+)?[diouxXeEfFgGcrs]|%[sd]|\{\w*\}")
 SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b.*?</\1>", re.S | re.I)

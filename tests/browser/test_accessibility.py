@@ -63,7 +63,12 @@ def test_the_login_page_empty_and_with_errors(page, base_url):
 
 # The liaison's pages are a subset of the manager's, with fewer controls.
 @pytest.mark.parametrize("role", ["manager", "officer", "auditor"])
-def test_every_page_in_the_project_navigation(role, login_as, page, base_url):
+def test_every_page_in_the_project_navigation(role, login_as, page, base_url, screen):
+    if screen == "phone" and role == "auditor":
+        # The auditor's pages are the manager's templates with review forms instead of edit
+        # forms: at phone width the manager's and the officer's navigation cover them, and the
+        # auditor's review controls are checked at desktop width (keeps make test under 10 min).
+        pytest.skip("phone width is checked for the manager and the officer; the auditor at desktop width")
     login_as(role)
     problems = blocking_violations(page)  # the portfolio
     open_demo_project(page, base_url)
