@@ -18,11 +18,12 @@ import os
 import re
 import threading
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, has_request_context, request, url_for
 
 ONE_YEAR = 365 * 24 * 3600
 VERSIONED_NAME = re.compile(r"-\d+(\.\d+)+(\.min)?\.(js|css)$")
 _hashes: dict[str, tuple[float, str]] = {}
+_urls: dict[tuple[str, str], str] = {}
 _lock = threading.Lock()
 
 
@@ -45,11 +46,18 @@ def content_version(filename: str, app: Flask | None = None) -> str | None:
 
 
 def static_url(filename: str) -> str:
-    """The URL of a static file with its content version (``/static/css/app.css?v=3f2a...``)."""
+    """The URL of a static file with its content version (``/static/css/app.css?v=3f2a...``).
+
+    Outside debug mode the URL is remembered per process (every page links the same few
+    files; a deployment restarts the server); in debug mode an edited file shows at once."""
+    key = (filename, request.script_root if has_request_context() else "")
+    if not current_app.debug and key in _urls:
+        return _urls[key]
     version = None if VERSIONED_NAME.search(filename) else content_version(filename)
-    if version is None:
-        return url_for("static", filename=filename)
-    return url_for("static", filename=filename, v=version)
+    url = url_for("static", filename=filename) if version is None else url_for("static", filename=filename, v=version)
+    if not current_app.debug and (version is not None or VERSIONED_NAME.search(filename)):
+        _urls[key] = url
+    return url
 
 
 def _cache_static(response):
