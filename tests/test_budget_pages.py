@@ -59,8 +59,15 @@ def test_budget_page_shows_lines_totals_rollups_and_chart(client, auth, demo):
 def test_officer_sees_the_inline_booking_form(client, auth, demo):
     auth.login("officer")
     page = client.get(f"/projects/{demo}/budget").get_data(as_text=True)
-    assert 'id="expenditure-form"' in page and 'hx-post="/projects/' in page
     assert "Add a budget line" not in page  # managers only
+    # The form loads when it scrolls into view (htmx), a link to its own page without JavaScript.
+    slot = page.split('id="expenditure-form"')[1].split("</div>")[0]
+    new_url = f"/projects/{demo}/expenditures/new"
+    assert f'hx-get="{new_url}"' in slot and 'hx-trigger="revealed"' in slot and f'href="{new_url}"' in slot
+    form = client.get(new_url, headers=HX).get_data(as_text=True)
+    assert form.lstrip().startswith('<form id="expenditure-form"') and f'hx-post="{new_url}"' in form
+    assert "<html" not in form
+    assert "<html" in client.get(new_url).get_data(as_text=True)  # without JavaScript: a page of its own
 
 
 def test_inline_booking_updates_the_row_and_totals_out_of_band(app, client, auth, demo):

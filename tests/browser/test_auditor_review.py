@@ -95,7 +95,8 @@ def test_an_inline_booking_updates_the_budget_and_reaches_the_auditor(live_app, 
     login_as("officer")
     page.goto(f"{base_url}/projects/1/budget")
     mark_the_page(page)
-    form = page.locator("#expenditure-form")
+    page.locator("#expenditure-form").scroll_into_view_if_needed()  # the form loads when revealed
+    form = page.locator("form#expenditure-form")
     form.get_by_label("Date").fill("2016-12-20")
     form.get_by_label("Budget line").select_option(label="BL3 Policy dialogue in Huế")
     form.get_by_label("Amount (USD)").fill("750.00")

@@ -87,8 +87,8 @@ def overview(project_id):
     number = paging.page_arg(request.args, "lines")
     if is_htmx() and "lines" in request.args:
         return vary(render_template("budget/_line_rows.html", lines=figures.lines_page(project_id, number)))
-    form = _fresh_expenditure_form() if can("expenditure.edit") else None
-    return vary(render_template("budget/overview.html", page=services.budget_page(g.project, number), form=form))
+    return vary(render_template("budget/overview.html", page=services.budget_page(g.project, number),
+                                can_book=can("expenditure.edit")))
 
 
 def _section(page_template: str, fragment_template: str, budget: figures.BudgetPage):
