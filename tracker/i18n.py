@@ -19,8 +19,8 @@ compiled by the Makefile (``make translations``).
 from functools import lru_cache
 
 from babel import support
-from flask import Flask, has_request_context, request, session
-from flask_babel import Babel, get_locale
+from flask import Flask, g, has_request_context, request, session
+from flask_babel import Babel, get_locale, get_translations
 from wtforms.i18n import messages_path
 
 LANGUAGES = ("en", "vi")
@@ -91,6 +91,15 @@ def init_i18n(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(Path(__file__).parent / "translations"))
     babel.init_app(app, locale_selector=select_locale)
+    # The templates' gettext: the request's translations looked up once, not on every string
+    # (Flask-Babel resolves the domain, the locale and its name for each one; a page has hundreds).
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+    )
 
     @app.context_processor
     def languages():
@@ -120,3 +129,19 @@ class _WtformsMessages:
 
 
 WTFORMS_MESSAGES = _WtformsMessages()
+
+
+def _translations():
+    """Flask-Babel's translations for the current locale, kept on its own per-request namespace
+    with the locale object they were found for: ``force_locale`` and ``refresh`` replace or
+    drop that object, and the next string looks them up again."""
+    space = g.get("_flask_babel") if g else None
+    if space is not None:
+        kept = getattr(space, "tracker_translations", None)
+        if kept is not None and kept[0] is getattr(space, "babel_locale", None):
+            return kept[1]
+    found = get_translations()
+    space = g.get("_flask_babel") if g else None
+    if space is not None and getattr(space, "babel_locale", None) is not None:
+        space.tracker_translations = (space.babel_locale, found)
+    return found
