@@ -33,7 +33,7 @@ from babel.numbers import (
     get_decimal_symbol,
     get_group_symbol,
 )
-from flask import has_app_context
+from flask import g, has_app_context
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
@@ -45,9 +45,14 @@ ENGLISH = Locale("en")
 def locale() -> Locale:
     """The locale numbers and dates are written in: the request's, English outside one."""
     if has_app_context():
-        from flask_babel import get_locale
+        # Flask-Babel keeps the request's (or force_locale's) locale on its namespace in ``g``
+        # once chosen: read it there first (a page formats hundreds of figures).
+        space = g.get("_flask_babel")
+        chosen = getattr(space, "babel_locale", None) if space is not None else None
+        if chosen is None:
+            from flask_babel import get_locale
 
-        chosen = get_locale()
+            chosen = get_locale()
         if chosen is not None:
             return chosen
     return ENGLISH
