@@ -57,6 +57,9 @@ class GridCells:
         self.of_target = _("of %(target)s")
         self.no_report = _e(_("No report yet"))
         self.period_to = _("%(start)s to %(end)s")  # a column's dates, in its header
+        self.cumulative = {True: ", " + _e(_("cumulative")), False: ", " + _e(_("not cumulative"))}
+        self.by_dimensions = _("by %(dimensions)s")  # the pattern: filled per indicator below
+        self.indicator_url = url_for("results.indicator", project_id=g.project.id, indicator_id=0)[:-1]
         self._labels = {}  # period (start, end) -> its escaped short name
         self._values = {}  # (unit, number, shown) -> the figure, escaped
 
@@ -68,6 +71,18 @@ class GridCells:
             cells = g._grid_cells = cls(can("framework.edit"), can("indicator.actual"),
                                         url_for("results.period", project_id=g.project.id, period_id=0)[:-1])
         return cells
+
+    def name(self, indicator) -> Markup:
+        """The row group's header: code, title (a link to the indicator), unit, cumulative or
+        not, and the dimensions of its breakdown."""
+        unit = self.unit_labels.get(indicator.unit, indicator.unit)
+        more = "" if indicator.unit == "qualitative" else self.cumulative[bool(indicator.cumulative)]
+        if indicator.dimension_names:
+            more += ", " + _e(self.by_dimensions % {"dimensions": ", ".join(indicator.dimension_names)})
+        return Markup(f'<th scope="rowgroup" rowspan="2" class="grid-name">\n'
+                      f'        <span class="code">{_e(indicator.code)}</span> <a href="{self.indicator_url}'
+                      f'{indicator.id}">{_e(indicator.title)}</a>\n'
+                      f'        <span class="unit">{_e(unit)}{more}</span>\n      </th>')
 
     def _period_label(self, period) -> str:
         key = (period.start_date, period.end_date)
