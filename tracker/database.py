@@ -143,3 +143,36 @@ def database_answers(session) -> bool:
     except Exception:  # any driver error means the database is not usable
         session.rollback()
         return False
+
+
+# --- Reading many rows without the ORM's per-value conversion ------------------------------------
+
+def raw(column):
+    """``column`` as the driver gives it, without SQLAlchemy's result processing (labelled with
+    its name): for a page reading hundreds of rows whose values repeat (dates of the periods,
+    figures); ``converter(column)`` then makes each distinct value what the ORM would give."""
+    from sqlalchemy import type_coerce
+    from sqlalchemy.types import NullType
+
+    return type_coerce(column, NullType()).label(column.key)
+
+
+def converter(column, dialect):
+    """A function turning a raw value of ``column`` into what the ORM would give, converting each
+    distinct value once. SQLite gives numbers as int/float and dates as ISO text: the column
+    type's own processor converts them. Other drivers (psycopg) give Decimal and date already."""
+    if dialect.name != "sqlite":
+        return lambda value: value
+    process = column.type.dialect_impl(dialect).result_processor(dialect, None)
+    if process is None:
+        return lambda value: value
+    seen: dict = {None: None}
+
+    def convert(value):
+        try:
+            return seen[value]
+        except KeyError:
+            converted = seen[value] = process(value)
+            return converted
+
+    return convert
