@@ -18,7 +18,8 @@ audit trail, it prints:
 Run:  .venv/bin/python bench/bench_pages.py [--runs N] [--scales 1,10] [--only overview,logframe] [--cold]
 
 ``--cold`` forgets what the app remembers between requests (the badge counts, the dashboard
-strips; tracker/inbox) before every timed request: the cost of the first page after a change.
+strips, the evidence filter's options) before every timed request: the cost of the first page
+after a change.
 Nothing here asserts a time; the tests assert behaviour, this prints figures.
 """
 
@@ -185,10 +186,12 @@ def framework_rows(app, project_id: int) -> int:
 def forget_remembered() -> None:
     """What a page costs right after a change anywhere: the inbox counts and dashboard strips
     the app remembers until the audit trail moves are counted again."""
+    from tracker.evidence import services as evidence
     from tracker.inbox import dashboard, services
 
     services._TOTALS_MEMO.clear()
     dashboard._MEMO.clear()
+    evidence._OPTIONS.clear()
 
 
 def measure(scale: int, runs: int, folder: Path, only: set[str] | None, cold: bool = False) -> dict:

@@ -463,6 +463,40 @@ def stamp() -> tuple:
     return value
 
 
+class StampedMemo:
+    """Values computed from the data, remembered per process until the trail gains an event
+    (any change the app makes), ``seconds`` pass (a change made outside the app, by SQL) or the
+    memo holds ``size`` entries (then it starts afresh). Keys should name everything else the
+    value depends on (project, language, the page's filters)."""
+
+    def __init__(self, seconds: float = 60, size: int = 512):
+        import threading
+
+        self.seconds, self.size = seconds, size
+        self._entries: dict = {}
+        self._lock = threading.Lock()
+
+    def get(self, key, compute):
+        from time import monotonic
+
+        from ..extensions import db
+
+        full = (key, stamp(), str(db.engine.url), id(db.engine))
+        entry = self._entries.get(full)
+        if entry is not None and monotonic() - entry[0] <= self.seconds:
+            return entry[1]
+        value = compute()
+        with self._lock:
+            if len(self._entries) >= self.size:
+                self._entries.clear()
+            self._entries[full] = (monotonic(), value)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
 def forget_stamp(*_args) -> None:
     if has_request_context():
         g.pop("audit_stamp", None)

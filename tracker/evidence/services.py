@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlencode, urlsplit
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, or_, select
@@ -174,7 +175,16 @@ def _short(text: str, length: int = 70) -> str:
     return text if len(text) <= length else text[: length - 1].rstrip() + "…"
 
 
+_OPTIONS = trail.StampedMemo()
+
+
 def linked_target_options(project_id: int, current: str = "") -> list[tuple[str, str]]:
+    """The register filter's options (``_target_options``), remembered until the data changes:
+    every visit to the register asks for them, and only a new or removed link changes them."""
+    return _OPTIONS.get((project_id, str(get_locale()), current), lambda: _target_options(project_id, current))
+
+
+def _target_options(project_id: int, current: str = "") -> list[tuple[str, str]]:
     """Filter options: only the targets that have evidence, as ("activity:12", "Activity A1.4 ..."), at most 80 characters;
     spending by budget line ("line:3", "Spending on budget line BL3 ..."), not expenditure by
     expenditure; plus the ``current`` filter's expenditure when one is chosen (a bookmark).
