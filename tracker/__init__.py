@@ -7,7 +7,6 @@ from pathlib import Path
 
 from flask import Flask, abort, g, render_template, request
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, InternalError, OperationalError
@@ -16,6 +15,7 @@ from werkzeug.routing import IntegerConverter
 
 from . import config as config_module
 from .extensions import csrf, db, login_manager, migrate
+from .i18n import N_
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -113,8 +113,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     from flask_babel import gettext
-
-    from .i18n import N_
 
     login_manager.login_message = N_("Please log in to see that page.")
     login_manager.localize_callback = gettext  # translated when flashed, in the request's locale
@@ -308,20 +306,21 @@ def _register_request_hooks(app: Flask) -> None:
                 "nav_sections": _nav_sections(app)}
 
 
-# The project navigation: (label, endpoint, action needed). Shown when the endpoint exists.
+# The project navigation: (label, endpoint, action needed). Shown when the endpoint exists. The
+# labels are msgids (N_): base.html translates them with the request's translations, once each.
 PROJECT_NAV = (
-    (_l("Overview"), "projects.overview", "project.view"),
-    (_l("Logframe"), "projects.logframe", "project.view"),
-    (_l("This week"), "progress.week", "project.view"),
-    (_l("Activities"), "progress.activities", "project.view"),
-    (_l("Indicators"), "results.grid", "project.view"),
-    (_l("Budget"), "budget.overview", "project.view"),
-    (_l("Evidence"), "evidence.register", "project.view"),
-    (_l("Auditor"), "evidence.auditor", "evidence.review"),
-    (_l("Reports"), "reports.index", "project.view"),
-    (_l("Exports"), "exports.index", "export"),
-    (_l("Audit trail"), "audit.trail", "audit.view"),
-    (_l("Members"), "accounts.members", "members.manage"),
+    (N_("Overview"), "projects.overview", "project.view"),
+    (N_("Logframe"), "projects.logframe", "project.view"),
+    (N_("This week"), "progress.week", "project.view"),
+    (N_("Activities"), "progress.activities", "project.view"),
+    (N_("Indicators"), "results.grid", "project.view"),
+    (N_("Budget"), "budget.overview", "project.view"),
+    (N_("Evidence"), "evidence.register", "project.view"),
+    (N_("Auditor"), "evidence.auditor", "evidence.review"),
+    (N_("Reports"), "reports.index", "project.view"),
+    (N_("Exports"), "exports.index", "export"),
+    (N_("Audit trail"), "audit.trail", "audit.view"),
+    (N_("Members"), "accounts.members", "members.manage"),
 )
 
 
