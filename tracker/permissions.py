@@ -8,7 +8,7 @@ Project URLs answer 404 to a logged-in user without a membership, so a project's
 does not leak; a member whose role lacks the action gets 403.
 """
 
-from functools import wraps
+from functools import cache, wraps
 
 from flask import abort, g, request
 from flask_login import current_user
@@ -111,13 +111,9 @@ def requires(action: str):
         raise KeyError(f"unknown action {action!r}: add it to PERMISSIONS")
 
     def load_and_check(kwargs):
-        from .models import Membership, Project
-
         # The project and the person's role in it, in one query (every project page asks both).
-        row = db.session.execute(
-            db.select(Project, Membership.role)
-            .outerjoin(Membership, (Membership.project_id == Project.id) & (Membership.user_id == current_user.id))
-            .where(Project.id == kwargs.get("project_id"))).first()
+        row = db.session.execute(_project_and_role(), {"project_id": kwargs.get("project_id"),
+                                                       "user_id": current_user.id}).first()
         if row is None:
             abort(404)
         project, role = row
@@ -131,6 +127,18 @@ def requires(action: str):
         return _mark(_logged_in_first(view, load_and_check), ("project", action))
 
     return decorator
+
+
+@cache
+def _project_and_role():
+    """The statement of ``requires``, built once (the models import this module's package)."""
+    from sqlalchemy import bindparam
+
+    from .models import Membership, Project
+
+    return (db.select(Project, Membership.role)
+            .outerjoin(Membership, (Membership.project_id == Project.id) & (Membership.user_id == bindparam("user_id")))
+            .where(Project.id == bindparam("project_id")))
 
 
 def is_write_request() -> bool:

@@ -22,7 +22,7 @@ import secrets
 from datetime import UTC, datetime
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from ..extensions import db
 from ..models.accounts import User, UserSession
@@ -53,11 +53,15 @@ def user_and_session(user_id: int, token: str | None) -> tuple[User | None, bool
     asks both); None for the second when the cookie carries no token."""
     if token is None:
         return db.session.get(User, user_id), None
-    row = db.session.execute(
-        select(User, UserSession.id).outerjoin(UserSession, (UserSession.user_id == User.id)
-                                               & (UserSession.token_hash == _digest(str(token))))
-        .where(User.id == user_id)).first()
+    row = db.session.execute(_USER_AND_SESSION, {"user_id": user_id, "token_hash": _digest(str(token))}).first()
     return (None, None) if row is None else (row[0], row[1] is not None)
+
+
+# Built once: every request asks it.
+_USER_AND_SESSION = (
+    select(User, UserSession.id)
+    .outerjoin(UserSession, (UserSession.user_id == User.id) & (UserSession.token_hash == bindparam("token_hash")))
+    .where(User.id == bindparam("user_id")))
 
 
 def count_open(user_id: int) -> int:
