@@ -71,3 +71,22 @@ def test_the_remembered_strip_is_shown_in_each_persons_language(app, demo):
     assert "<dt>Vai trò của bạn</dt>" in vietnamese and "Budget used" not in vietnamese
     overview = officer.get(f"/projects/{demo}").get_data(as_text=True)
     assert "<dt>Ngân sách đã dùng</dt>" in overview and _waiting(overview, demo) == 6
+
+
+def test_a_change_in_another_project_keeps_this_projects_strip(app, demo, other_project):
+    """Each strip is remembered under its own project's newest audit event: saving in another
+    project (of another team) does not make this overview add up its periods again."""
+    from tracker.models import Activity
+
+    manager = _client(app, "manager")
+    manager.get(f"/projects/{demo}")
+    with app.app_context():  # an audited change in the other project
+        activity = db.session.execute(select(Activity).where(Activity.project_id != demo)
+                                      .order_by(Activity.id)).scalars().first()
+        assert activity is not None, "the other project has no activity"
+        activity.title = activity.title + " (revised)"
+        db.session.commit()
+    with count_queries(app) as statements:
+        page = manager.get(f"/projects/{demo}").get_data(as_text=True)
+    assert _waiting(page, demo) == 6
+    assert _status_sums(statements) == 0, "a change elsewhere made this project's strip count again"

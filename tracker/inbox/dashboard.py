@@ -12,9 +12,10 @@ projects, indicators, periods or expenditures):
   verified, not deleted evidence item (the auditor's coverage figure);
 - periods waiting for approval (submitted) and late activities (tracker/inbox/late.py).
 
-The figures are remembered per project (``_BoardMemo``) until the audit trail gains an event
-(every change the app makes appends one), the day changes or ``MEMO_SECONDS`` pass: the
-overview of a project with 72,000 periods (10x) reads them once per change, not on each load.
+The figures are remembered per project (``_BoardMemo``) until the trail gains an event naming
+that project (every change to a project's rows appends one), the day changes or
+``MEMO_SECONDS`` pass: the overview of a project with 72,000 periods (10x) reads them once per
+change of that project, not on each load nor on a change elsewhere.
 The strip's texts are translated once per page (``strip_texts``), not once per card.
 """
 
@@ -25,18 +26,19 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from time import monotonic
 from types import SimpleNamespace
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 
 from .. import formatting
-from ..audit import trail
 from ..budget.figures import percent_of
 from ..extensions import db
 from ..models import (
     Activity,
+    AuditEvent,
     EvidenceItem,
     EvidenceLink,
     Expenditure,
@@ -141,22 +143,39 @@ def dashboards(projects: list[Project], today: date | None = None) -> dict[int, 
     if today is not None:
         return _count(projects, today)
     today = current_date()
-    # The stamp is read before the figures: a change committed in between leaves a newer stamp,
-    # so the figures are counted again on the next page, never remembered stale.
-    stamp = (today, _trail_stamp())
+    # Each project's stamp is read before its figures: a change committed in between leaves a
+    # newer stamp, so the figures are counted again on the next page, never remembered stale.
+    stamps = project_stamps([project.id for project in projects])
     database = (str(db.engine.url), id(db.engine))
     boards, missing = {}, []
     for project in projects:
-        board = _MEMO.get(database, stamp, project.id)
+        board = _MEMO.get(database, (today, stamps.get(project.id)), project.id)
         if board is None:
             missing.append(project)
         else:
             boards[project.id] = replace(board, statuses=Counter(board.statuses))
     if missing:
         counted = _count(missing, today)
-        _MEMO.put(database, stamp, counted)
+        _MEMO.put(database, {pid: (today, stamps.get(pid)) for pid in counted}, counted)
         boards.update((pid, replace(board, statuses=Counter(board.statuses))) for pid, board in counted.items())
     return {project.id: boards[project.id] for project in projects}
+
+
+def project_stamps(ids: list[int]) -> dict[int, tuple]:
+    """project id -> (id, hash) of the project's newest audit event, in one query of one index
+    seek per project: a strip only changes with its own project's data (every change to a
+    project's rows appends an event naming the project), so a change elsewhere keeps it."""
+    if not ids:
+        return {}
+    rows = db.session.execute(_stamps_statement(len(ids)), {f"p{n}": pid for n, pid in enumerate(ids)})
+    return {row.project_id: (row.id, row.hash) for row in rows}
+
+
+@lru_cache(maxsize=64)
+def _stamps_statement(count: int):
+    newest = [select(func.max(AuditEvent.id)).where(AuditEvent.project_id == bindparam(f"p{n}")).scalar_subquery()
+              for n in range(count)]
+    return select(AuditEvent.project_id, AuditEvent.id, AuditEvent.hash).where(AuditEvent.id.in_(newest))
 
 
 def _count(projects: list[Project], today: date) -> dict[int, Dashboard]:
@@ -199,39 +218,31 @@ MEMO_SECONDS = 60  # changes made outside the app (SQL by hand) show within this
 MEMO_PROJECTS = 4096
 
 
-def _trail_stamp() -> tuple:
-    return trail.stamp()  # the newest audit event: any change the app makes moves it
-
-
 class _BoardMemo:
-    """Per process (each gunicorn worker keeps its own), per database: the boards counted under
-    the current stamp (day and newest audit event). A new stamp drops the older boards."""
+    """Per process (each gunicorn worker keeps its own), per database and project: the board
+    counted under the project's stamp (the day and the project's newest audit event)."""
 
     def __init__(self):
-        self._by_database: dict[tuple, tuple[tuple, dict[int, tuple[float, Dashboard]]]] = {}
+        self._by_database: dict[tuple, dict[int, tuple[tuple, float, Dashboard]]] = {}
         self._lock = threading.Lock()
 
     def get(self, database: tuple, stamp: tuple, project_id: int) -> Dashboard | None:
-        current = self._by_database.get(database)
-        if current is None or current[0] != stamp:
+        entry = self._by_database.get(database, {}).get(project_id)
+        if entry is None or entry[0] != stamp or monotonic() - entry[1] > MEMO_SECONDS:
             return None
-        entry = current[1].get(project_id)
-        if entry is None or monotonic() - entry[0] > MEMO_SECONDS:
-            return None
-        return entry[1]
+        return entry[2]
 
-    def put(self, database: tuple, stamp: tuple, boards: dict[int, Dashboard]) -> None:
+    def put(self, database: tuple, stamps: dict[int, tuple], boards: dict[int, Dashboard]) -> None:
         with self._lock:
-            current = self._by_database.get(database)
-            if current is None or current[0] != stamp:
+            entries = self._by_database.get(database)
+            if entries is None:
                 if len(self._by_database) >= 8:  # tests make many databases in one process
                     self._by_database.clear()
-                current = self._by_database[database] = (stamp, {})
-            entries = current[1]
+                entries = self._by_database[database] = {}
             if len(entries) + len(boards) > MEMO_PROJECTS:
                 entries.clear()
             now = monotonic()
-            entries.update((pid, (now, board)) for pid, board in boards.items())
+            entries.update((pid, (stamps[pid], now, board)) for pid, board in boards.items())
 
     def clear(self) -> None:
         with self._lock:
