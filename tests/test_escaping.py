@@ -22,6 +22,8 @@ from tracker.models import (
     ResultNode,
 )
 
+pytestmark = pytest.mark.once  # escaping does not depend on the database (tests/conftest.py)
+
 MARKUP = '<script>alert("x")</script><b onmouseover="y">'
 
 
