@@ -35,7 +35,7 @@ PG_URL = os.environ.get("TRACKER_TEST_DATABASE_URL", "")
 
 def pytest_collection_modifyitems(config, items):
     """On PostgreSQL, tests marked ``once`` (the catalogue, the layout, the formatting shortcut,
-    the Vary headers, the Vietnamese pages: nothing in them depends on the database) are
+    the Vary headers, escaping, the Vietnamese pages: nothing in them depends on the database) are
     skipped with their reason: the SQLite pass ran them, and make test stays under 10 minutes."""
     if not PG_URL:
         return
