@@ -109,3 +109,21 @@ def test_the_cells_a_save_sends_back_are_the_cells_the_grid_wrote(client, auth, 
     assert sent.split("</td>", 1)[0] + "</td>" == cell.replace(f'data-v="{version}"', f'data-v="{version + 1}"')
     summary = re.search(r'<td id="summary-\d+" class="grid-summary" rowspan="2">.*?</td>', page, re.S).group(0)
     assert 'rowspan="2" hx-swap-oob="true">' in sent and "</span></td>" in summary
+
+
+def test_the_period_page_and_a_save_without_javascript_lead_back_to_the_periods_year(client, auth, demo, app, monthly):
+    """The grid opens on 2017; a 2016 period's page links back to 2016, and a save made there
+    (no JavaScript, its referrer the period page) returns to 2016 too, at the cell."""
+    with app.app_context():
+        period = db.session.execute(select(IndicatorPeriod).where(IndicatorPeriod.indicator_id == monthly)
+                                    .order_by(IndicatorPeriod.start_date)).scalars().first()
+        period_id, version = period.id, period.version
+    auth.login("officer")
+    page_url = f"/projects/{demo}/indicators/periods/{period_id}"
+    page = client.get(page_url).get_data(as_text=True)
+    assert f'href="/projects/{demo}/indicators?year=2016#cell-{period_id}-actual"' in page
+    saved = client.post(f"{page_url}/actual", data={"value": "3", "version": version},
+                        headers={"Referer": f"http://localhost{page_url}"})
+    assert saved.status_code == 303
+    assert saved.headers["Location"].endswith(f"/projects/{demo}/indicators?year=2016#cell-{period_id}-actual")
+    assert "2016-01" in client.get(saved.headers["Location"]).get_data(as_text=True)

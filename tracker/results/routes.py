@@ -61,14 +61,15 @@ def _int_arg(name: str, default=None):
     return parse_id(request.args.get(name, "")) or default
 
 
-def _back_to_grid(anchor: str = "") -> str:
-    """Where a plain (no-JS) save returns: the grid page it came from, else the grid."""
+def _back_to_grid(anchor: str = "", year: int | None = None) -> str:
+    """Where a plain (no-JS) save returns: the grid page it came from, else the grid showing
+    ``year`` (the period's: the grid may show one year of periods at a time)."""
     referrer = request.referrer or ""
     grid = url_for("results.grid", project_id=g.project.id)
     parts = urlsplit(referrer)
     if parts.netloc in ("", request.host) and parts.path == grid:
         return f"{grid}?{parts.query}#{anchor}" if parts.query else f"{grid}#{anchor}"
-    return f"{grid}#{anchor}"
+    return url_for("results.grid", project_id=g.project.id, year=year) + f"#{anchor}"
 
 
 def _saved(message: str, url: str):
@@ -143,9 +144,9 @@ def _compact_cell() -> bool:
 
 
 def _cell_saved(period_id: int, kind: str):
-    if not is_htmx():
-        return redirect(_back_to_grid(f"cell-{period_id}-{kind}"), 303)
     period = _period_or_404(period_id)
+    if not is_htmx():
+        return redirect(_back_to_grid(f"cell-{period_id}-{kind}", period.start_date.year), 303)
     indicator = services.load_indicator(g.project, period.indicator_id)
     return fragment_response("results/_cell_response.html", period=period, indicator=indicator, kind=kind,
                              compact=_compact_cell(),
@@ -159,7 +160,8 @@ def _cell_again(period_id: int, kind: str, form, status: int):
                    error=_messages(form), conflict=status == 409, compact=_compact_cell())
     if is_htmx():
         return fragment_response("results/_cell.html", status, **context)
-    return render_template("results/cell_page.html", back_url=_back_to_grid(f"cell-{period.id}-{kind}"),
+    return render_template("results/cell_page.html",
+                           back_url=_back_to_grid(f"cell-{period.id}-{kind}", period.start_date.year),
                            **context), status
 
 
