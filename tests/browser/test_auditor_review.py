@@ -95,7 +95,8 @@ def test_an_inline_booking_updates_the_budget_and_reaches_the_auditor(live_app, 
     login_as("officer")
     page.goto(f"{base_url}/projects/1/budget")
     mark_the_page(page)
-    page.locator("#expenditure-form").scroll_into_view_if_needed()  # the form loads when revealed
+    # The form loads when revealed (htmx swaps the placeholder, which has the form's id).
+    page.evaluate("document.getElementById('expenditure-form').scrollIntoView()")
     form = page.locator("form#expenditure-form")
     form.get_by_label("Date").fill("2016-12-20")
     form.get_by_label("Budget line").select_option(label="BL3 Policy dialogue in Huế")

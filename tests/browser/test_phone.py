@@ -115,7 +115,8 @@ def test_the_officers_week_on_a_phone(screen, live_app, login_as, page, base_url
     # 3. Book an expenditure on the budget page (inline form, swapped by htmx).
     page.goto(f"{base_url}/projects/1/budget")
     body_fits(page)
-    page.locator("#expenditure-form").scroll_into_view_if_needed()  # the form loads when revealed
+    # The form loads when revealed (htmx swaps the placeholder, which has the form's id).
+    page.evaluate("document.getElementById('expenditure-form').scrollIntoView()")
     form = page.locator("form#expenditure-form")
     in_view(page, form.get_by_label("Date")).fill("2016-11-30")
     line = one(live_app, select(BudgetLine.id).where(BudgetLine.code == "BL2"))
