@@ -37,7 +37,7 @@ from ..models import (
     Project,
     ResultNode,
 )
-from ..models.budget import CATEGORY_LABELS
+from ..models.budget import LineAmounts
 from ..validation import code_key, parse_id
 
 LINES_PAGE_SIZE = 50  # budget lines per page of the budget page
@@ -209,7 +209,7 @@ def budget_summary(project: Project) -> BudgetSummary:
 
 
 @dataclass
-class LineRow:
+class LineRow(LineAmounts):
     """The columns of a budget line the budget page shows (read as a row, not an ORM object)."""
 
     id: int
@@ -220,14 +220,6 @@ class LineRow:
     illustrative: bool
     original_cents: int
     revised_cents: int | None
-
-    @property
-    def current_cents(self) -> int:
-        return self.revised_cents if self.revised_cents is not None else self.original_cents
-
-    @property
-    def category_label(self) -> str:
-        return str(CATEGORY_LABELS.get(self.category, self.category))
 
 
 @lru_cache(maxsize=1)

@@ -41,7 +41,22 @@ EXPENDITURE_STATUS_LABELS = {"committed": _l("Committed"), "disbursed": _l("Disb
 EXPENDITURE_STATUSES = tuple(EXPENDITURE_STATUS_LABELS)
 
 
-class BudgetLine(ProjectScoped, Versioned, db.Model):
+class LineAmounts:
+    """What a budget line's figures mean, for the model and for the rows pages read without it
+    (tracker/budget/figures.py ``LineRow``): needs ``original_cents``, ``revised_cents`` and
+    ``category``."""
+
+    @property
+    def current_cents(self) -> int:
+        """The amount in force: the revised amount where there is one."""
+        return self.revised_cents if self.revised_cents is not None else self.original_cents
+
+    @property
+    def category_label(self) -> str:
+        return str(CATEGORY_LABELS.get(self.category, self.category))
+
+
+class BudgetLine(LineAmounts, ProjectScoped, Versioned, db.Model):
     __tablename__ = "budget_line"
     __audit__ = True
     __table_args__ = (
@@ -65,15 +80,6 @@ class BudgetLine(ProjectScoped, Versioned, db.Model):
     allocations: Mapped[list["BudgetAllocation"]] = relationship(
         back_populates="line", cascade="all, delete-orphan")
     expenditures: Mapped[list["Expenditure"]] = relationship(back_populates="line")
-
-    @property
-    def current_cents(self) -> int:
-        """The amount in force: the revised amount where there is one."""
-        return self.revised_cents if self.revised_cents is not None else self.original_cents
-
-    @property
-    def category_label(self) -> str:
-        return str(CATEGORY_LABELS.get(self.category, self.category))
 
 
 class BudgetAllocation(ProjectScoped, Versioned, db.Model):

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from flask import current_app
@@ -44,6 +43,7 @@ from .. import formatting
 from ..extensions import db
 from ..models import Activity, Indicator, IndicatorPeriod, Project, ResultNode
 from ..validation import code_key
+from .services import FrameworkPage
 
 PAGE_SIZE = 25
 STREAM_BATCH = 500  # indicators (about) per batch of the printable logframe (fewer batches, fewer queries)
@@ -117,22 +117,6 @@ class LogframeIndicators(list):
     @property
     def verification_html(self) -> Markup:
         return Markup("".join([indicator.verification for indicator in self]))
-
-
-@dataclass
-class LogframePage:
-    rows: list  # (result, LogframeIndicators) in logframe order
-    page: int
-    pages: int
-    total: int  # indicators in the whole framework
-    per_page: int
-    first: int = 0  # position (1-based) of the page's first indicator
-    last: int = 0
-    activities: dict = field(default_factory=dict)  # result id -> its activities (plain rows)
-
-    @property
-    def remaining(self) -> int:
-        return self.total - self.last
 
 
 def row_words() -> dict[str, str]:
@@ -243,7 +227,7 @@ def _by_result(indicators: list[LogframeIndicator]) -> dict[int, LogframeIndicat
     return by_result
 
 
-def logframe_page(project: Project, page: int = 1, per_page: int = PAGE_SIZE) -> LogframePage:
+def logframe_page(project: Project, page: int = 1, per_page: int = PAGE_SIZE) -> FrameworkPage:
     """One page of the logframe: its results (with their activities) and indicators, in a fixed
     number of queries whatever the framework's size."""
     results = _results(project.id)
@@ -274,8 +258,9 @@ def logframe_page(project: Project, page: int = 1, per_page: int = PAGE_SIZE) ->
                     .offset(offset - first_start).limit(per_page))
         rows = db.session.execute(select(*INDICATOR_COLUMNS).where(Indicator.id.in_(page_ids)).order_by(*order)).all()
     by_result = _by_result(_Writer().indicators(rows))
-    return LogframePage([(result, by_result.get(result.id) or LogframeIndicators()) for result in shown], page, pages, total,
-                        per_page, offset + 1 if rows else 0, offset + len(rows), _activities([r.id for r in shown]))
+    return FrameworkPage([(result, by_result.get(result.id) or LogframeIndicators()) for result in shown], page, pages,
+                         total, per_page, offset + 1 if rows else 0, offset + len(rows),
+                         activities=_activities([r.id for r in shown]))
 
 
 def logframe_stream(project: Project, batch: int = STREAM_BATCH) -> Iterator[tuple]:

@@ -158,7 +158,7 @@ class IndicatorWithPeriods:
 
 @dataclass
 class FrameworkPage:
-    rows: list  # (result, [IndicatorProgress]) in logframe order
+    rows: list  # (result, its indicators: IndicatorProgress, or the logframe's rows) in logframe order
     page: int
     pages: int
     total: int  # indicators in the whole framework
