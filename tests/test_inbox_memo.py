@@ -2,7 +2,7 @@
 
 Every page carries the badges, so their counts are remembered per person until the audit
 trail gains an event (every change the app makes appends one), the day changes or a minute
-passes (tracker/inbox/services.py, ``_TotalsMemo``)."""
+passes (tracker/inbox/services.py, ``_TOTALS_MEMO``)."""
 
 import re
 from datetime import date

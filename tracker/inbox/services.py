@@ -43,12 +43,10 @@ number of projects, indicators, activities or people.
 
 from __future__ import annotations
 
-import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from time import monotonic
 
 from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
@@ -414,65 +412,26 @@ def all_counts(user, *, today: date | None = None) -> dict[tuple[str, int], int]
 def _remembered(user, today: date | None) -> tuple[list[Seat], dict[tuple[str, int], int], dict[int, int]]:
     """The person's seats, counts over all their projects and totals per project. Read only.
 
-    The badges are on every page, so both are remembered (``_TotalsMemo``) until the trail
-    gains an event (a membership or project change appends one too), the day changes or
-    ``TOTALS_MEMO_SECONDS`` pass: one query then. The landing page, the inbox and an overview
-    read their counts from the same memo. A given ``today`` is never remembered.
+    The badges are on every page, so all three are remembered (``_TOTALS_MEMO``, a
+    ``trail.StampedMemo``) until the trail gains an event (a membership or project change
+    appends one too), the day changes or ``TOTALS_MEMO_SECONDS`` pass (a change made by SQL by
+    hand): one query then. The landing page, the inbox and an overview read their counts from
+    the same memo. A given ``today`` is never remembered.
     """
-    if today is not None:
-        ctx = _context(user, None, today)
+    def count(day: date):
+        ctx = _context(user, None, day)
         counts = _raw_counts(ctx)
         return list(ctx.seats.values()), counts, _sum_by_project(counts)
+
+    if today is not None:
+        return count(today)
     today = current_date()
-    key = (user.id, today, _trail_stamp(), str(db.engine.url), id(db.engine))
-    remembered = _TOTALS_MEMO.get(key)
-    if remembered is None:
-        ctx = _context(user, None, today)
-        counts = _raw_counts(ctx)
-        remembered = _TOTALS_MEMO.put(key, (list(ctx.seats.values()), counts, _sum_by_project(counts)))
-    return remembered
+    return _TOTALS_MEMO.get((user.id, today), lambda: count(today))
 
 
 TOTALS_MEMO_SECONDS = 60
 TOTALS_MEMO_PEOPLE = 2048
-
-
-def _trail_stamp() -> tuple:
-    return trail.stamp()  # the newest audit event: any change the app makes moves it
-
-
-class _TotalsMemo:
-    """A small per-process memo of people's counts (each gunicorn worker keeps its own;
-    an entry is only used while the trail stamp and the day it was counted under still hold).
-
-    Changes made outside the app (SQL by hand) show within ``TOTALS_MEMO_SECONDS``."""
-
-    def __init__(self):
-        self._entries: dict[tuple, tuple[float, dict]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key):
-        entry = self._entries.get(key)
-        if entry is None or monotonic() - entry[0] > TOTALS_MEMO_SECONDS:
-            return None
-        return entry[1]
-
-    def put(self, key, totals: dict) -> dict:
-        with self._lock:
-            if len(self._entries) >= TOTALS_MEMO_PEOPLE:
-                self._entries.clear()
-            # One entry per person: an older stamp of the same person is dropped.
-            for old in [k for k in self._entries if k[0] == key[0]]:
-                del self._entries[old]
-            self._entries[key] = (monotonic(), totals)
-        return totals
-
-    def clear(self):
-        with self._lock:
-            self._entries.clear()
-
-
-_TOTALS_MEMO = _TotalsMemo()
+_TOTALS_MEMO = trail.StampedMemo(TOTALS_MEMO_SECONDS, TOTALS_MEMO_PEOPLE)
 
 
 # ---------------------------------------------------------------------------------------------
